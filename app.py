@@ -1,0 +1,174 @@
+"""Routes of the approval API. Routing only: callers are verified by API Gateway (Cognito for
+citizens, IAM SigV4 for departments, agent points and auditors) and the work is done by the
+service layer in chalicelib."""
+import os
+
+from chalice import Chalice, CognitoUserPoolAuthorizer, IAMAuthorizer, Response
+
+from chalicelib import bootstrap
+from chalicelib.adapters.http import caller_of, header, json_object, query_int
+from chalicelib.domain.errors import DomainError
+from chalicelib.logs import logger
+
+app = Chalice(app_name="approval")
+app.api.cors = False
+
+citizen = CognitoUserPoolAuthorizer(
+    "Citizens", header="Authorization",
+    provider_arns=[os.environ.get("CITIZEN_POOL_ARN",
+                                  "arn:aws:cognito-idp:us-east-1:123456789012:userpool/citizens")])
+signed = IAMAuthorizer()
+
+
+@app.middleware("http")
+def answer_domain_errors(event, get_response):
+    try:
+        return get_response(event)
+    except DomainError as error:
+        logger.info("refused", extra={"status": error.status, "reason": error.message,
+                                      "field": error.field, "path": event.path})
+        return Response(error.to_dict(), status_code=error.status)
+
+
+# -- the service guide (public) ---------------------------------------------------------------
+@app.route("/guide/items", methods=["GET"])
+def search_items():
+    request = app.current_request
+    params = request.query_params or {}
+    catalog = bootstrap.intake().catalog
+    return catalog.search(keyword=params.get("q", ""), hall=params.get("hall"),
+                          department=params.get("department"), category=params.get("category"),
+                          page=query_int(request, "page", 1),
+                          page_size=query_int(request, "page_size", 20))
+
+
+@app.route("/guide/items/{code}", methods=["GET"])
+def read_guide(code):
+    return bootstrap.intake().catalog.guide(code)
+
+
+@app.route("/guide/halls", methods=["GET"])
+def list_halls():
+    return {"halls": list(bootstrap.intake().catalog.halls.values())}
+
+
+@app.route("/guide/departments", methods=["GET"])
+def list_departments():
+    return {"departments": [public_department(d)
+                            for d in bootstrap.intake().catalog.departments.values()]}
+
+
+def public_department(department):
+    windows = [{k: w[k] for k in ("code", "name", "hall")} for w in department["windows"]]
+    return {"code": department["code"], "name": department["name"], "hall": department["hall"],
+            "windows": windows, "power_list": department["power_list"]}
+
+
+# -- citizens and companies (Cognito) ---------------------------------------------------------
+@app.route("/cases", methods=["POST"], authorizer=citizen)
+def create_case():
+    return created(_create("citizen"))
+
+
+@app.route("/cases", methods=["GET"], authorizer=citizen)
+def my_cases():
+    return bootstrap.intake().mine(caller_of(app.current_request, "citizen"))
+
+
+@app.route("/cases/{case_id}", methods=["GET"], authorizer=citizen)
+def read_case(case_id):
+    return bootstrap.intake().read(caller_of(app.current_request, "citizen"), case_id)
+
+
+@app.route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen)
+def request_upload(case_id):
+    return created(_upload("citizen", case_id))
+
+
+@app.route("/cases/{case_id}/submit", methods=["POST"], authorizer=citizen)
+def submit_case(case_id):
+    return _submit("citizen", case_id)
+
+
+# -- windows (walk-in registration) and village agent points (SigV4) --------------------------
+@app.route("/department/cases", methods=["POST"], authorizer=signed)
+def register_walk_in():
+    return created(_create("department"))
+
+
+@app.route("/department/cases/{case_id}", methods=["GET"], authorizer=signed)
+def department_reads_case(case_id):
+    return bootstrap.intake().read(caller_of(app.current_request, "department"), case_id)
+
+
+@app.route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
+def department_upload(case_id):
+    return created(_upload("department", case_id))
+
+
+@app.route("/department/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
+def department_submit(case_id):
+    return _submit("department", case_id)
+
+
+@app.route("/agent/cases", methods=["POST"], authorizer=signed)
+def register_for_applicant():
+    return created(_create("agent"))
+
+
+@app.route("/agent/cases/{case_id}", methods=["GET"], authorizer=signed)
+def agent_reads_case(case_id):
+    return bootstrap.intake().read(caller_of(app.current_request, "agent"), case_id)
+
+
+@app.route("/agent/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
+def agent_upload(case_id):
+    return created(_upload("agent", case_id))
+
+
+@app.route("/agent/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
+def agent_submit(case_id):
+    return _submit("agent", case_id)
+
+
+# -- auditors (SigV4, read-only) --------------------------------------------------------------
+@app.route("/audit/cases/{case_id}/trail", methods=["GET"], authorizer=signed)
+def audit_trail(case_id):
+    caller_of(app.current_request, "auditor")
+    intake = bootstrap.intake()
+    return {"case_id": case_id, "verdict": intake.verify_trail(case_id).to_dict(),
+            "records": intake.timeline(case_id)}
+
+
+# -- the API's own description ----------------------------------------------------------------
+@app.route("/openapi.json", methods=["GET"])
+def openapi():
+    from chalicelib import openapi as document
+
+    return document.load()
+
+
+def _create(role):
+    request = app.current_request
+    return bootstrap.intake().create(caller_of(request, role), json_object(request),
+                                     header(request, "Idempotency-Key"))
+
+
+def _upload(role, case_id):
+    request = app.current_request
+    return bootstrap.intake().request_upload(caller_of(request, role), case_id,
+                                             json_object(request))
+
+
+def _submit(role, case_id):
+    request = app.current_request
+    body = json_object(request) if request.raw_body else {}
+    result = bootstrap.intake().submit(caller_of(request, role), case_id, body,
+                                       header(request, "Idempotency-Key"))
+    logger.info("case submitted", extra={"case_no": result["case_no"], "case_id": case_id,
+                                         "channel": result["channel"]})
+    return result
+
+
+def created(body):
+    return Response(body, status_code=201)

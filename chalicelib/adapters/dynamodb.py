@@ -1,0 +1,109 @@
+"""Cases, their trails and running numbers in DynamoDB (pynamodb models). The tables themselves
+are defined once in infra/resources.json; tests check these models agree with it."""
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from ..domain.cases import Case
+from ..domain.errors import Conflict
+from ..domain.trail import TrailRecord
+
+
+def _meta(table_env: str, default: str):
+    class Meta:
+        table_name = os.environ.get(table_env, default)
+        region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
+    return Meta
+
+
+class ByApplicant(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByApplicant"
+        projection = AllProjection()
+
+    applicant_id_number = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class CaseModel(Model):
+    Meta = _meta("CASES_TABLE", "CasesTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    applicant_id_number = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    trail_seq = NumberAttribute()
+    data = JSONAttribute()
+    by_applicant = ByApplicant()
+
+    @classmethod
+    def of(cls, case: Case) -> "CaseModel":
+        return cls(case.case_id, applicant_id_number=case.applicant["id_number"],
+                   created_at=case.created_at, trail_seq=case.trail_seq, data=case.to_dict())
+
+
+class TrailModel(Model):
+    Meta = _meta("TRAIL_TABLE", "TrailTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    record = JSONAttribute()
+
+    @classmethod
+    def of(cls, record: TrailRecord) -> "TrailModel":
+        return cls(record.case_id, record.seq, record=record.to_dict())
+
+
+class CounterModel(Model):
+    Meta = _meta("COUNTERS_TABLE", "CountersTable")
+    name = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+
+
+class DynamoCases:
+    def _connection(self) -> Connection:
+        return Connection(region=CaseModel.Meta.region, host=CaseModel.Meta.host)
+
+    def get(self, case_id):
+        try:
+            return Case.from_dict(CaseModel.get(case_id, consistent_read=True).data)
+        except CaseModel.DoesNotExist:
+            return None
+
+    def create(self, case, record):
+        self._write(CaseModel.of(case), CaseModel.case_id.does_not_exist(), record)
+
+    def update(self, case, record):
+        # Optimistic: the stored case must still be at the trail head this change follows.
+        self._write(CaseModel.of(case), CaseModel.trail_seq == record.seq - 1, record)
+
+    def _write(self, model, condition, record):
+        try:
+            with TransactWrite(connection=self._connection()) as transaction:
+                transaction.save(model, condition=condition)
+                transaction.save(TrailModel.of(record), condition=TrailModel.seq.does_not_exist())
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
+                raise Conflict(f"case {record.case_id} changed meanwhile; read it again",
+                               field="case_id")
+            raise
+
+    def by_applicant(self, id_number):
+        return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
+
+    def trail(self, case_id):
+        return [TrailRecord(**m.record)
+                for m in TrailModel.query(case_id, consistent_read=True)]
+
+    def next_in_sequence(self, name):
+        counter = CounterModel(name)
+        counter.update(actions=[CounterModel.value.add(1)])
+        return int(counter.value)
+
+
+MODELS = (CaseModel, TrailModel, CounterModel)

@@ -1,0 +1,56 @@
+"""The HTTP edge: who is calling (as API Gateway verified it) and what they sent."""
+from __future__ import annotations
+
+import json
+
+from ..domain.cases import Caller
+from ..domain.errors import Forbidden, InvalidInput
+
+# Signed callers are IAM users whose path says what they are, e.g.
+# arn:aws:iam::123456789012:user/approval/department/SCJG
+IAM_ROLES = ("department", "agent", "auditor")
+
+
+def caller_of(request, role: str) -> Caller:
+    """The verified caller of a route reserved for `role`; anyone else is refused."""
+    context = request.context or {}
+    if role == "citizen":
+        claims = (context.get("authorizer") or {}).get("claims") or {}
+        id_number = claims.get("custom:id_number")
+        if not claims.get("sub") or not id_number:
+            raise Forbidden("this account has no verified identity number", field="Authorization")
+        return Caller("citizen", claims["sub"], id_number=id_number,
+                      name=claims.get("name") or claims.get("cognito:username"))
+    arn = (context.get("identity") or {}).get("userArn") or ""
+    parts = arn.split(":", 5)[-1].split("/")
+    if len(parts) >= 4 and parts[0] == "user" and parts[1] == "approval" and parts[2] == role:
+        return Caller(role, parts[-1])
+    raise Forbidden(f"this endpoint is for {role} keys; the request was signed by "
+                    f"{arn or 'an unknown key'}", field="Authorization")
+
+
+def json_object(request) -> dict:
+    raw = request.raw_body
+    if not raw:
+        raise InvalidInput("the request body must be a JSON object", field="body")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"the request body is not valid JSON: {error}", field="body")
+    if not isinstance(body, dict):
+        raise InvalidInput("the request body must be a JSON object", field="body")
+    return body
+
+
+def header(request, name: str) -> str | None:
+    return (request.headers or {}).get(name.lower())
+
+
+def query_int(request, name: str, default: int) -> int:
+    value = (request.query_params or {}).get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number", field=name)

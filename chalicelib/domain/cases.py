@@ -1,0 +1,264 @@
+"""An application (申报) and the case it becomes once submitted. Plain rules, no I/O: who may
+see and act on a case, what a valid form and a complete set of materials are, and how a case
+number reads."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from .errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unprocessable
+from .trail import GENESIS
+
+# China keeps one time zone and no daylight saving, so a fixed offset is exact.
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+
+ONLINE, WINDOW, AGENT = "online", "window", "agent"   # how the application reached us
+DRAFT, SUBMITTED = "draft", "submitted"
+DELIVERY_METHODS = ("pickup", "express")
+
+ID_NUMBER = re.compile(r"^\d{17}[\dX]$")                                   # 居民身份证号码
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")  # 统一社会信用代码
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A verified caller: the gateway has checked the token or the signature before us."""
+    role: str                      # citizen | department | agent | auditor
+    principal: str                 # citizen's account id, department code, agent point code…
+    id_number: str | None = None   # a citizen's identity number or a company's credit code
+    name: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.principal}"
+
+
+@dataclass
+class Case:
+    case_id: str
+    item_code: str
+    hall: str
+    channel: str
+    applicant: dict
+    form: dict
+    created_at: str
+    created_by: str
+    registered_by: dict = field(default_factory=dict)
+    status: str = DRAFT
+    materials: dict = field(default_factory=dict)
+    case_no: str | None = None
+    submitted_at: str | None = None
+    delivery: dict | None = None
+    trail_seq: int = 0
+    trail_hash: str = GENESIS
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Case":
+        return cls(**data)
+
+    def view(self) -> dict:
+        """What the applicant and the handling staff see (trail bookkeeping left out)."""
+        out = self.to_dict()
+        out.pop("trail_hash")
+        out.pop("trail_seq")
+        return out
+
+
+# -- who may see and act ---------------------------------------------------------------------
+def may_act(caller: Caller, case: Case) -> bool:
+    """Acting on a draft (uploading, submitting) belongs to whoever registered it."""
+    if caller.role == "citizen":
+        return case.channel == ONLINE and case.applicant.get("id_number") == caller.id_number
+    if caller.role == "department":
+        return case.registered_by.get("department") == caller.principal
+    if caller.role == "agent":
+        return case.registered_by.get("agent_point") == caller.principal
+    return False
+
+
+def may_read(caller: Caller, case: Case, deciders: set[str], lead: str) -> bool:
+    if caller.role == "citizen":
+        # The applicant sees every case filed in their name, whoever filed it for them.
+        return case.applicant.get("id_number") == caller.id_number
+    if caller.role == "department":
+        return may_act(caller, case) or caller.principal == lead or caller.principal in deciders
+    if caller.role == "agent":
+        return may_act(caller, case)
+    return caller.role == "auditor"
+
+
+def check_can_act(caller: Caller, case: Case) -> None:
+    if caller.role == "citizen":
+        if case.applicant.get("id_number") != caller.id_number:
+            raise NotFound(f"no case {case.case_id} in your account", field="case_id")
+        if not may_act(caller, case):
+            raise Forbidden(f"case {case.case_id} was registered for you at a "
+                            f"{case.channel} counter; only that counter can change it",
+                            field="case_id")
+    elif not may_act(caller, case):
+        owner = case.registered_by.get("department") or case.registered_by.get("agent_point") \
+            or "the applicant online"
+        raise Forbidden(f"case {case.case_id} belongs to {owner}, not to {caller.principal}",
+                        field="case_id")
+
+
+# -- applicant ---------------------------------------------------------------------------------
+def parse_applicant(data: object, field_name: str = "applicant") -> dict:
+    """The person or company a counter applies for; checked like the real-name register would."""
+    if not isinstance(data, dict):
+        raise InvalidInput("applicant must be an object with name, id_number and phone",
+                           field=field_name)
+    problems = []
+    name = data.get("name")
+    id_number = data.get("id_number")
+    phone = data.get("phone")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+        problems.append(FieldProblem(f"{field_name}.name", "required, 1 to 100 characters"))
+    if not isinstance(id_number, str) or not (ID_NUMBER.match(id_number)
+                                              or CREDIT_CODE.match(id_number)):
+        problems.append(FieldProblem(f"{field_name}.id_number",
+                                     "must be an 18-character identity number or unified "
+                                     "social credit code"))
+    if not isinstance(phone, str) or not MOBILE.match(phone):
+        problems.append(FieldProblem(f"{field_name}.phone", "must be an 11-digit mobile number"))
+    if problems:
+        raise InvalidInput("the applicant is not valid", field=field_name, problems=problems)
+    kind = "person" if ID_NUMBER.match(id_number) else "company"
+    return {"name": name.strip(), "id_number": id_number, "phone": phone, "kind": kind}
+
+
+# -- the form ---------------------------------------------------------------------------------
+_validators: dict[str, object] = {}
+
+
+def form_problems(item: dict, form: object) -> list[FieldProblem]:
+    """Every way the form breaks the item's JSON Schema, one problem per field."""
+    validator = _validators.get(item["code"])
+    if validator is None:
+        import jsonschema  # deferred: the schema engine is only needed when a form arrives
+
+        validator = jsonschema.Draft202012Validator(
+            item["form"], format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        _validators[item["code"]] = validator
+    problems = []
+    properties = item["form"].get("properties", {})
+    for error in sorted(validator.iter_errors(form), key=lambda e: list(e.path)):
+        path = ".".join(str(p) for p in error.path)
+        if error.validator == "required" and isinstance(error.instance, dict):
+            for name in error.validator_value:
+                if name not in error.instance:
+                    field_path = f"{path}.{name}" if path else name
+                    problems.append(FieldProblem(f"form.{field_path}", "is required",
+                                                 properties.get(name, {}).get("title")))
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            for name in error.instance:
+                if name not in allowed:
+                    field_path = f"{path}.{name}" if path else name
+                    problems.append(FieldProblem(f"form.{field_path}",
+                                                 "is not a field of this item's form"))
+        else:
+            problems.append(FieldProblem(f"form.{path}" if path else "form", error.message,
+                                         error.schema.get("title")))
+    return problems
+
+
+def check_form(item: dict, form: object) -> None:
+    problems = form_problems(item, form)
+    if problems:
+        raise Unprocessable(f"the form does not match the guide of item {item['code']}",
+                            field="form", problems=problems)
+
+
+# -- materials --------------------------------------------------------------------------------
+def material_spec(item: dict, material_id: object) -> dict:
+    for spec in item["materials"]:
+        if spec["id"] == material_id:
+            return spec
+    raise Unprocessable(f"item {item['code']} asks for no material {material_id!r}; it asks for "
+                        + ", ".join(m["id"] for m in item["materials"]), field="material")
+
+
+def check_upload(item: dict, body: dict) -> dict:
+    """An upload the applicant announces: which material, what type, how big, which checksum.
+    S3 is then told to accept exactly that file and nothing else."""
+    spec = material_spec(item, body.get("material"))
+    filename, content_type = body.get("filename"), body.get("content_type")
+    size, sha256 = body.get("size"), body.get("sha256")
+    if not isinstance(filename, str) or not 1 <= len(filename) <= 200 \
+            or "/" in filename or "\\" in filename:
+        raise InvalidInput("filename must be a plain file name of 1 to 200 characters",
+                           field="filename")
+    if content_type not in spec["content_types"]:
+        raise Unprocessable(f"{spec['name']} must be one of {', '.join(spec['content_types'])}, "
+                            f"not {content_type!r}", field="content_type")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        raise InvalidInput("size must be the file's length in bytes, at least 1", field="size")
+    if size > spec["max_bytes"]:
+        raise Unprocessable(f"{spec['name']} may be at most {spec['max_bytes']} bytes; "
+                            f"this file has {size}", field="size")
+    if not isinstance(sha256, str) or not SHA256_HEX.match(sha256):
+        raise InvalidInput("sha256 must be the file's SHA-256 as 64 lowercase hex digits",
+                           field="sha256")
+    return {"material": spec["id"], "name": spec["name"], "filename": filename,
+            "content_type": content_type, "size": size, "sha256": sha256}
+
+
+def upload_mismatch(declared: dict, observed: dict | None) -> str | None:
+    """Why a stored object is not the file that was announced, or None when it is."""
+    if observed is None:
+        return "was not uploaded"
+    if observed["size"] != declared["size"]:
+        return f"was announced as {declared['size']} bytes but {observed['size']} arrived"
+    if observed["content_type"] != declared["content_type"]:
+        return (f"was announced as {declared['content_type']} but "
+                f"{observed['content_type']} arrived")
+    if observed.get("sha256") and observed["sha256"] != declared["sha256"]:
+        return "does not match the announced SHA-256 checksum"
+    return None
+
+
+def missing_materials(item: dict, case: Case) -> list[FieldProblem]:
+    return [FieldProblem(f"materials.{spec['id']}", "required material is missing", spec["name"])
+            for spec in item["materials"]
+            if spec["required"] and case.materials.get(spec["id"], {}).get("status") != "received"]
+
+
+# -- submission -------------------------------------------------------------------------------
+def parse_delivery(item: dict, data: object) -> dict:
+    """How the applicant receives the result: pick-up at the window or express to an address."""
+    if data is None:
+        return {"method": "pickup"}
+    if not isinstance(data, dict) or data.get("method") not in DELIVERY_METHODS:
+        raise InvalidInput("delivery.method must be 'pickup' or 'express'", field="delivery.method")
+    if data["method"] not in item.get("delivery", DELIVERY_METHODS):
+        raise Unprocessable(f"item {item['code']} cannot be delivered by {data['method']}",
+                            field="delivery.method")
+    if data["method"] == "express":
+        address = data.get("address")
+        if not isinstance(address, str) or not 5 <= len(address.strip()) <= 200:
+            raise InvalidInput("express delivery needs a postal address of 5 to 200 characters",
+                               field="delivery.address")
+        return {"method": "express", "address": address.strip()}
+    return {"method": "pickup"}
+
+
+def check_submittable(case: Case) -> None:
+    if case.status != DRAFT:
+        raise Conflict(f"case {case.case_id} was already submitted as {case.case_no}",
+                       field="case_id")
+
+
+def case_number(hall: str, at: datetime, sequence: int) -> str:
+    """受理编号: hall, the day in China time, and the hall's running number for that day."""
+    return f"{hall}-{at.astimezone(CHINA_TIME):%Y%m%d}-{sequence:05d}"
+
+
+def sequence_name(hall: str, at: datetime) -> str:
+    return f"case-no#{hall}#{at.astimezone(CHINA_TIME):%Y%m%d}"

@@ -1,0 +1,122 @@
+"""The service guide (办事指南): halls, departments with their windows and power lists (权力清单),
+and the items citizens apply for. Read-only reference data, published as a whole."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import InvalidInput, NotFound
+
+POWER_CATEGORIES = ("行政许可", "行政确认", "行政备案", "行政给付", "审核转报", "公共服务")
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Staff:
+    staff_id: str
+    name: str
+    phone: str
+    department: str
+    window: str | None
+
+
+class Catalog:
+    def __init__(self, halls: list[dict], departments: list[dict], items: list[dict]):
+        self.halls = {h["code"]: h for h in halls}
+        self.departments = {d["code"]: d for d in departments}
+        self.items = {i["code"]: i for i in items}
+        self._search_text = {code: (item["name"] + "\n" + item.get("description", "")).lower()
+                             for code, item in self.items.items()}
+        self._deciders = {code: {b["department"] for s in item["stages"] for b in s["departments"]}
+                          for code, item in self.items.items()}
+        self._staff: dict[str, Staff] = {}
+        for dept in departments:
+            chief = dept["chief_representative"]
+            self._staff[chief["staff_id"]] = Staff(chief["staff_id"], chief["name"],
+                                                   chief["phone"], dept["code"], None)
+            for window in dept["windows"]:
+                for person in window["staff"]:
+                    self._staff[person["staff_id"]] = Staff(person["staff_id"], person["name"],
+                                                            person["phone"], dept["code"],
+                                                            window["code"])
+
+    # -- lookups ---------------------------------------------------------------------------
+    def item(self, code: str, field: str = "item") -> dict:
+        try:
+            return self.items[code]
+        except KeyError:
+            raise NotFound(f"no item with code {code!r} in the service guide", field=field)
+
+    def hall(self, code: str, field: str = "hall") -> dict:
+        try:
+            return self.halls[code]
+        except KeyError:
+            raise NotFound(f"no hall with code {code!r}", field=field)
+
+    def department(self, code: str, field: str = "department") -> dict:
+        try:
+            return self.departments[code]
+        except KeyError:
+            raise NotFound(f"no department with code {code!r}", field=field)
+
+    def staff(self, staff_id: str) -> Staff | None:
+        return self._staff.get(staff_id)
+
+    def deciding_departments(self, item_code: str) -> set[str]:
+        return self._deciders[item_code]
+
+    def in_power_list(self, department: str, item_code: str) -> bool:
+        return item_code in self.departments[department]["power_list"]
+
+    def halls_under(self, code: str) -> set[str]:
+        """A hall and every hall below it (city → district → street → community)."""
+        found, frontier = {code}, [code]
+        while frontier:
+            parent = frontier.pop()
+            children = [h for h, hall in self.halls.items() if hall.get("parent") == parent]
+            found.update(children)
+            frontier.extend(children)
+        return found
+
+    # -- the guide as the public reads it --------------------------------------------------
+    def search(self, keyword: str = "", hall: str | None = None, department: str | None = None,
+               category: str | None = None, page: int = 1, page_size: int = 20) -> dict:
+        if hall:
+            self.hall(hall)
+        if department:
+            self.department(department)
+        if category and category not in POWER_CATEGORIES:
+            raise InvalidInput(f"category must be one of {', '.join(POWER_CATEGORIES)}",
+                               field="category")
+        if page < 1:
+            raise InvalidInput("page must be 1 or more", field="page")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}",
+                               field="page_size")
+        needle = keyword.strip().lower()
+        hits = [item for code, item in self.items.items()
+                if (not needle or needle in self._search_text[code])
+                and (not hall or hall in item["halls"])
+                and (not department or department == item["lead_department"]
+                     or department in self._deciders[code])
+                and (not category or item["category"] == category)]
+        start = (page - 1) * page_size
+        return {"total": len(hits), "page": page, "page_size": page_size,
+                "items": [self.summary(item) for item in hits[start:start + page_size]]}
+
+    def summary(self, item: dict) -> dict:
+        return {"code": item["code"], "name": item["name"], "category": item["category"],
+                "kind": item["kind"], "halls": item["halls"],
+                "lead_department": item["lead_department"],
+                "department_name": self.departments[item["lead_department"]]["name"],
+                "promised_limit_days": item["promised_limit_days"],
+                "legal_limit_days": item["legal_limit_days"]}
+
+    def guide(self, code: str) -> dict:
+        """The full guide of an item, with department names resolved for display."""
+        item = self.item(code)
+        stages = [{**stage, "departments": [
+            {**branch, "department_name": self.departments[branch["department"]]["name"]}
+            for branch in stage["departments"]]} for stage in item["stages"]]
+        return {**item, "stages": stages,
+                "department_name": self.departments[item["lead_department"]]["name"],
+                "hall_names": {h: self.halls[h]["name"] for h in item["halls"]}}

@@ -1,0 +1,16 @@
+"""Structured JSON logs (Powertools Logger) with identity and phone numbers masked in every
+line, whatever put them there."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+from .domain.masking import mask_text
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: dict) -> str:
+        return mask_text(super().serialize(log))
+
+
+logger = Logger(service="approval", logger_formatter=MaskingFormatter())

@@ -1,0 +1,197 @@
+"""Online intake (网上申报): creating an application, announcing and checking its materials,
+submitting it as a case; and the same at a window (walk-in) or at a village agent point."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Callable
+
+from ..domain import cases as rules
+from ..domain import trail
+from ..domain.cases import Caller, Case
+from ..domain.catalog import Catalog
+from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unprocessable
+from .ports import CaseRepository, Idempotency, MaterialStore
+
+UPLOAD_TICKET_SECONDS = 900
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Intake:
+    def __init__(self, catalog: Catalog, cases: CaseRepository, materials: MaterialStore,
+                 idempotency: Idempotency, now: Callable[[], datetime] = utc_now,
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex):
+        self.catalog = catalog
+        self.cases = cases
+        self.materials = materials
+        self.idempotency = idempotency
+        self.now = now
+        self.new_id = new_id
+
+    # -- creating ---------------------------------------------------------------------------
+    def create(self, caller: Caller, body: dict, idempotency_key: str | None = None) -> dict:
+        """An online application by a citizen, or one registered by a window or agent point on
+        an applicant's behalf (those must carry an Idempotency-Key)."""
+        if caller.role in ("department", "agent") and not idempotency_key:
+            raise InvalidInput("registering an application needs an Idempotency-Key header",
+                               field="Idempotency-Key")
+        if not idempotency_key:
+            return self._create(caller, body)
+        return self.idempotency.run(f"create:{caller.actor}", idempotency_key, body,
+                                    lambda: self._create(caller, body))
+
+    def _create(self, caller: Caller, body: dict) -> dict:
+        item = self.catalog.item(_text(body, "item"), field="item")
+        hall = _text(body, "hall")
+        self.catalog.hall(hall)
+        if hall not in item["halls"]:
+            raise Unprocessable(f"item {item['code']} is not handled in hall {hall}; it is handled "
+                                f"in {', '.join(item['halls'])}", field="hall")
+        if caller.role == "citizen":
+            channel, registered_by = rules.ONLINE, {}
+            applicant = {"name": caller.name or "", "id_number": caller.id_number,
+                         "phone": body.get("phone") if isinstance(body.get("phone"), str) else "",
+                         "kind": "person" if rules.ID_NUMBER.match(caller.id_number or "")
+                         else "company"}
+        elif caller.role == "department":
+            channel = rules.WINDOW
+            registered_by = self._window_staff(caller, body, item)
+            applicant = rules.parse_applicant(body.get("applicant"))
+        elif caller.role == "agent":
+            channel, registered_by = rules.AGENT, {"agent_point": caller.principal}
+            applicant = rules.parse_applicant(body.get("applicant"))
+        else:
+            raise Forbidden(f"a {caller.role} does not file applications", field="role")
+        rules.check_form(item, body.get("form"))
+        at = self.now().isoformat()
+        case = Case(case_id=self.new_id(), item_code=item["code"], hall=hall, channel=channel,
+                    applicant=applicant, form=body["form"], created_at=at,
+                    created_by=caller.actor, registered_by=registered_by)
+        record = self._advance(case, "created", caller,
+                               {"item": item["code"], "hall": hall, "channel": channel})
+        self.cases.create(case, record)
+        return self.view(case)
+
+    def _window_staff(self, caller: Caller, body: dict, item: dict) -> dict:
+        """A window registers only items on its department's power list (权力清单), and names the
+        staff member who did it."""
+        if not self.catalog.in_power_list(caller.principal, item["code"]):
+            raise Forbidden(f"item {item['code']} is not on the power list of department "
+                            f"{caller.principal}", field="item")
+        staff = self.catalog.staff(_text(body, "staff_id"))
+        if staff is None or staff.department != caller.principal:
+            raise Forbidden(f"staff {body.get('staff_id')!r} does not work for department "
+                            f"{caller.principal}", field="staff_id")
+        return {"department": caller.principal, "window": staff.window,
+                "staff_id": staff.staff_id}
+
+    # -- materials --------------------------------------------------------------------------
+    def request_upload(self, caller: Caller, case_id: str, body: dict) -> dict:
+        case = self._own_draft(caller, case_id)
+        item = self.catalog.item(case.item_code)
+        upload = rules.check_upload(item, body)
+        key = f"cases/{case.case_id}/{upload['material']}/{upload['sha256']}"
+        ticket = self.materials.upload_ticket(key, upload["content_type"], upload["size"],
+                                              upload["sha256"], UPLOAD_TICKET_SECONDS)
+        case.materials[upload["material"]] = {**upload, "key": key, "status": "announced"}
+        record = self._advance(case, "material_announced", caller,
+                               {"material": upload["material"], "sha256": upload["sha256"],
+                                "size": upload["size"]})
+        self.cases.update(case, record)
+        return {"material": upload["material"], "key": key, **ticket}
+
+    # -- submitting -------------------------------------------------------------------------
+    def submit(self, caller: Caller, case_id: str, body: dict,
+               idempotency_key: str | None) -> dict:
+        if not idempotency_key:
+            raise InvalidInput("submitting needs an Idempotency-Key header",
+                               field="Idempotency-Key")
+        return self.idempotency.run(f"submit:{caller.actor}:{case_id}", idempotency_key, body,
+                                    lambda: self._submit(caller, case_id, body))
+
+    def _submit(self, caller: Caller, case_id: str, body: dict) -> dict:
+        case = self._own_case(caller, case_id)
+        rules.check_can_act(caller, case)
+        rules.check_submittable(case)
+        item = self.catalog.item(case.item_code)
+        delivery = rules.parse_delivery(item, body.get("delivery"))
+        problems = []
+        for material_id, upload in case.materials.items():
+            if upload["status"] == "received":
+                continue
+            reason = rules.upload_mismatch(upload, self.materials.inspect(upload["key"]))
+            if reason:
+                problems.append(FieldProblem(f"materials.{material_id}",
+                                             f"{upload['filename']} {reason}", upload["name"]))
+            else:
+                upload["status"] = "received"
+        problems += rules.missing_materials(item, case)
+        if problems:
+            raise Unprocessable("the application cannot be submitted yet", field="materials",
+                                problems=problems)
+        at = self.now()
+        case.case_no = rules.case_number(
+            case.hall, at, self.cases.next_in_sequence(rules.sequence_name(case.hall, at)))
+        case.status = rules.SUBMITTED
+        case.submitted_at = at.isoformat()
+        case.delivery = delivery
+        record = self._advance(case, "submitted", caller, {
+            "case_no": case.case_no, "delivery": delivery["method"],
+            "materials": {m: u["sha256"] for m, u in sorted(case.materials.items())}})
+        self.cases.update(case, record)
+        return self.view(case)
+
+    # -- reading ----------------------------------------------------------------------------
+    def read(self, caller: Caller, case_id: str) -> dict:
+        case = self._own_case(caller, case_id)
+        return {**self.view(case), "timeline": self.timeline(case.case_id)}
+
+    def mine(self, caller: Caller) -> dict:
+        found = sorted(self.cases.by_applicant(caller.id_number or ""),
+                       key=lambda c: c.created_at, reverse=True)
+        return {"cases": [self.view(c) for c in found]}
+
+    def timeline(self, case_id: str) -> list[dict]:
+        return [{"seq": r.seq, "at": r.at, "action": r.action, "actor": r.actor, "data": r.data}
+                for r in self.cases.trail(case_id)]
+
+    def verify_trail(self, case_id: str) -> trail.Verdict:
+        return trail.verify(self.cases.trail(case_id))
+
+    def view(self, case: Case) -> dict:
+        item = self.catalog.items[case.item_code]
+        return {**case.view(), "item_name": item["name"]}
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _own_case(self, caller: Caller, case_id: str) -> Case:
+        case = self.cases.get(case_id)
+        item = self.catalog.items.get(case.item_code) if case else None
+        if case is None or not rules.may_read(caller, case,
+                                              self.catalog.deciding_departments(case.item_code),
+                                              item["lead_department"]):
+            # Not revealing whether someone else's case exists.
+            raise NotFound(f"no case {case_id} among the cases you may see", field="case_id")
+        return case
+
+    def _own_draft(self, caller: Caller, case_id: str) -> Case:
+        case = self._own_case(caller, case_id)
+        rules.check_can_act(caller, case)
+        rules.check_submittable(case)
+        return case
+
+    def _advance(self, case: Case, action: str, caller: Caller, data: dict) -> trail.TrailRecord:
+        """Every change of a case is one trail record; the case remembers the chain's head."""
+        record = trail.append(case.case_id, case.trail_seq, case.trail_hash, action, caller.actor,
+                              self.now().isoformat(), data)
+        case.trail_seq, case.trail_hash = record.seq, record.hash
+        return record
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidInput(f"{name} is required and must be a string", field=name)
+    return value
