@@ -1,6 +1,7 @@
 """Routes of the approval API. Routing only: callers are verified by API Gateway (Cognito for
 citizens, IAM SigV4 for departments, agent points and auditors) and the work is done by the
 service layer in chalicelib."""
+import functools
 import os
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, IAMAuthorizer, Response
@@ -20,18 +21,24 @@ citizen = CognitoUserPoolAuthorizer(
 signed = IAMAuthorizer()
 
 
-@app.middleware("http")
-def answer_domain_errors(event, get_response):
-    try:
-        return get_response(event)
-    except DomainError as error:
-        logger.info("refused", extra={"status": error.status, "reason": error.message,
-                                      "field": error.field, "path": event.path})
-        return Response(error.to_dict(), status_code=error.status)
+def route(path, **options):
+    """app.route, with every refusal of the rules answered as its 4xx (Chalice turns any other
+    exception into a 500 before middleware could see it)."""
+    def register(view):
+        @functools.wraps(view)
+        def answered(**params):
+            try:
+                return view(**params)
+            except DomainError as error:
+                logger.info("refused", extra={"status": error.status, "reason": error.message,
+                                              "field": error.field, "route": path})
+                return Response(error.to_dict(), status_code=error.status)
+        return app.route(path, **options)(answered)
+    return register
 
 
 # -- the service guide (public) ---------------------------------------------------------------
-@app.route("/guide/items", methods=["GET"])
+@route("/guide/items", methods=["GET"])
 def search_items():
     request = app.current_request
     params = request.query_params or {}
@@ -42,17 +49,17 @@ def search_items():
                           page_size=query_int(request, "page_size", 20))
 
 
-@app.route("/guide/items/{code}", methods=["GET"])
+@route("/guide/items/{code}", methods=["GET"])
 def read_guide(code):
     return bootstrap.intake().catalog.guide(code)
 
 
-@app.route("/guide/halls", methods=["GET"])
+@route("/guide/halls", methods=["GET"])
 def list_halls():
     return {"halls": list(bootstrap.intake().catalog.halls.values())}
 
 
-@app.route("/guide/departments", methods=["GET"])
+@route("/guide/departments", methods=["GET"])
 def list_departments():
     return {"departments": [public_department(d)
                             for d in bootstrap.intake().catalog.departments.values()]}
@@ -65,74 +72,74 @@ def public_department(department):
 
 
 # -- citizens and companies (Cognito) ---------------------------------------------------------
-@app.route("/cases", methods=["POST"], authorizer=citizen)
+@route("/cases", methods=["POST"], authorizer=citizen)
 def create_case():
     return created(_create("citizen"))
 
 
-@app.route("/cases", methods=["GET"], authorizer=citizen)
+@route("/cases", methods=["GET"], authorizer=citizen)
 def my_cases():
     return bootstrap.intake().mine(caller_of(app.current_request, "citizen"))
 
 
-@app.route("/cases/{case_id}", methods=["GET"], authorizer=citizen)
+@route("/cases/{case_id}", methods=["GET"], authorizer=citizen)
 def read_case(case_id):
     return bootstrap.intake().read(caller_of(app.current_request, "citizen"), case_id)
 
 
-@app.route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen)
+@route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen)
 def request_upload(case_id):
     return created(_upload("citizen", case_id))
 
 
-@app.route("/cases/{case_id}/submit", methods=["POST"], authorizer=citizen)
+@route("/cases/{case_id}/submit", methods=["POST"], authorizer=citizen)
 def submit_case(case_id):
     return _submit("citizen", case_id)
 
 
 # -- windows (walk-in registration) and village agent points (SigV4) --------------------------
-@app.route("/department/cases", methods=["POST"], authorizer=signed)
+@route("/department/cases", methods=["POST"], authorizer=signed)
 def register_walk_in():
     return created(_create("department"))
 
 
-@app.route("/department/cases/{case_id}", methods=["GET"], authorizer=signed)
+@route("/department/cases/{case_id}", methods=["GET"], authorizer=signed)
 def department_reads_case(case_id):
     return bootstrap.intake().read(caller_of(app.current_request, "department"), case_id)
 
 
-@app.route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
+@route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
 def department_upload(case_id):
     return created(_upload("department", case_id))
 
 
-@app.route("/department/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
+@route("/department/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
 def department_submit(case_id):
     return _submit("department", case_id)
 
 
-@app.route("/agent/cases", methods=["POST"], authorizer=signed)
+@route("/agent/cases", methods=["POST"], authorizer=signed)
 def register_for_applicant():
     return created(_create("agent"))
 
 
-@app.route("/agent/cases/{case_id}", methods=["GET"], authorizer=signed)
+@route("/agent/cases/{case_id}", methods=["GET"], authorizer=signed)
 def agent_reads_case(case_id):
     return bootstrap.intake().read(caller_of(app.current_request, "agent"), case_id)
 
 
-@app.route("/agent/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
+@route("/agent/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
 def agent_upload(case_id):
     return created(_upload("agent", case_id))
 
 
-@app.route("/agent/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
+@route("/agent/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
 def agent_submit(case_id):
     return _submit("agent", case_id)
 
 
 # -- auditors (SigV4, read-only) --------------------------------------------------------------
-@app.route("/audit/cases/{case_id}/trail", methods=["GET"], authorizer=signed)
+@route("/audit/cases/{case_id}/trail", methods=["GET"], authorizer=signed)
 def audit_trail(case_id):
     caller_of(app.current_request, "auditor")
     intake = bootstrap.intake()
@@ -141,7 +148,7 @@ def audit_trail(case_id):
 
 
 # -- the API's own description ----------------------------------------------------------------
-@app.route("/openapi.json", methods=["GET"])
+@route("/openapi.json", methods=["GET"])
 def openapi():
     from chalicelib import openapi as document
 

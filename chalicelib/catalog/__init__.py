@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,7 +12,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def read(name: str):
-    return json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
+    # CATALOG_DIR points at another published set (a hall's own, or a benchmark's).
+    folder = Path(os.environ.get("CATALOG_DIR") or DATA)
+    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` starts the whole system locally, `make test` runs
+# every test. Both install what they need into .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit e2e bench verify-trail package lint clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m local.stack
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
+
+bench: $(STAMP)
+	$(PY) -m bench
+
+# make verify-trail CASE=<case id>   (reads .local/stack.json of the running stack)
+verify-trail: $(STAMP)
+	$(PY) -m local.trail $(CASE)
+
+package: $(STAMP)
+	$(PY) -m infra.build build/cloud
+
+clean:
+	rm -rf $(VENV) .local build .pytest_cache

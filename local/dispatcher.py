@@ -1,0 +1,114 @@
+"""Fires locally what AWS fires in the cloud, which moto never does: scheduled rules and queue
+event sources. It calls the app's own handlers with events of the real shapes."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+
+log = logging.getLogger("approval.dispatcher")
+RATE_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400,
+                "days": 86400}
+
+
+class LambdaContext:
+    def __init__(self, name: str):
+        self.function_name = name
+        self.aws_request_id = uuid.uuid4().hex
+        self.memory_limit_in_mb = 512
+        self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def schedule_seconds(expression) -> float:
+    """Seconds between runs of a rate(...) schedule; cron schedules run hourly locally."""
+    text = expression if isinstance(expression, str) else expression.to_string()
+    if text.startswith("rate("):
+        value, unit = text[5:-1].split()
+        return int(value) * RATE_SECONDS[unit]
+    return 3600.0
+
+
+def scheduled_event(rule: str, region: str, at: datetime) -> dict:
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+            "source": "aws.events", "account": "123456789012",
+            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
+            "resources": [f"arn:aws:events:{region}:123456789012:rule/{rule}"], "detail": {}}
+
+
+def sqs_event(messages: list[dict], queue_arn: str, region: str) -> dict:
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": m.get("MessageAttributes", {}),
+        "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn, "awsRegion": region} for m in messages]}
+
+
+class Dispatcher:
+    def __init__(self, app_module, names: dict[str, str], region: str, poll_seconds: float = 0.2,
+                 speedup: float = 1.0):
+        from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+        self.app_module = app_module
+        self.region = region
+        self.poll_seconds = poll_seconds
+        self.speedup = speedup
+        self._stop = threading.Event()
+        sources = app_module.app.event_sources
+        self.queues = [s for s in sources if isinstance(s, SQSEventConfig)]
+        self.schedules = [s for s in sources if isinstance(s, ScheduledEventConfig)]
+        self.invocations: dict[str, int] = {}
+
+    def handler(self, source):
+        return getattr(self.app_module, source.handler_string.rsplit(".", 1)[-1])
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="dispatcher", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        due = {s.name: time.monotonic() + schedule_seconds(s.schedule_expression) / self.speedup
+               for s in self.schedules}
+        while not self._stop.is_set():
+            for source in self.schedules:
+                if time.monotonic() >= due[source.name]:
+                    due[source.name] += schedule_seconds(source.schedule_expression) / self.speedup
+                    self._invoke(source, scheduled_event(source.name, self.region,
+                                                         datetime.now(timezone.utc)))
+            for source in self.queues:
+                self.poll(source)
+            self._stop.wait(self.poll_seconds)
+
+    def poll(self, source) -> int:
+        """Delivers one batch from the queue; messages are deleted only when the handler
+        succeeded, so a failure is redelivered after the visibility timeout, as in AWS."""
+        from chalicelib.adapters import aws
+
+        sqs = aws.client("sqs")
+        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=source.batch_size,
+                                       AttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return 0
+        arn = f"arn:aws:sqs:{self.region}:123456789012:{source.queue}"
+        if self._invoke(source, sqs_event(messages, arn, self.region)):
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages)])
+        return len(messages)
+
+    def _invoke(self, source, event: dict) -> bool:
+        self.invocations[source.name] = self.invocations.get(source.name, 0) + 1
+        try:
+            self.handler(source)(event, LambdaContext(source.name))
+            return True
+        except Exception:  # noqa: BLE001 - a failing handler must not stop the dispatcher
+            log.exception(json.dumps({"event": "handler_failed", "handler": source.name}))
+            return False

@@ -1,0 +1,144 @@
+"""Creates the local stack's resources from infra/resources.json, the template the cloud uses,
+through the real AWS APIs (here answered by moto), and issues the demo SigV4 keys."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from .sigv4 import Key
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
+STACK = "approval"
+ACCOUNT = "123456789012"
+APP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{STACK}-api-handler"
+# Demo callers besides the departments of the catalog: a village agent point and an auditor.
+AGENT_POINTS = {"BZQC-WLC": "谯城区魏岗镇王楼村代办点"}
+AUDITORS = {"BZ-JJJC": "亳州市纪委监委驻政务服务中心纪检监察组"}
+
+
+@dataclass
+class Provisioned:
+    region: str
+    endpoint: str
+    names: dict[str, str] = field(default_factory=dict)      # logical id → physical name
+    environment: dict[str, str] = field(default_factory=dict)
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    keys: dict[str, Key] = field(default_factory=dict)          # access key id → key
+    callers: dict[str, dict] = field(default_factory=dict)      # "department:SCJG" → key pair
+
+
+def template() -> dict:
+    return json.loads(TEMPLATE.read_text(encoding="utf-8"))
+
+
+def physical_name(logical_id: str, kind: str) -> str:
+    if kind == "AWS::S3::Bucket":
+        return f"{STACK}-{logical_id}".lower()
+    return f"{STACK}-{logical_id}"
+
+
+def provision(endpoint: str, region: str, department_codes: list[str]) -> Provisioned:
+    session = boto3.Session(region_name=region)
+
+    def client(service):
+        return session.client(service, endpoint_url=endpoint)
+
+    out = Provisioned(region=region, endpoint=endpoint)
+    resources = template()["Resources"]
+    for logical_id, resource in resources.items():
+        kind = resource.get("Type")
+        if kind:
+            out.names[logical_id] = physical_name(logical_id, kind)
+    for logical_id, resource in resources.items():
+        kind, props = resource.get("Type"), resource.get("Properties", {})
+        name = out.names.get(logical_id)
+        if kind == "AWS::DynamoDB::Table":
+            _table(client("dynamodb"), name, props)
+        elif kind == "AWS::S3::Bucket":
+            _bucket(client("s3"), name, props)
+        elif kind == "AWS::SQS::Queue":
+            client("sqs").create_queue(QueueName=props.get("QueueName", name))
+        elif kind == "AWS::Cognito::UserPool":
+            out.user_pool_id = _user_pool(client("cognito-idp"), props)
+        elif kind == "AWS::IAM::Group":
+            client("iam").create_group(GroupName=name, Path=props["Path"])
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::Cognito::UserPoolClient":
+            props = resource["Properties"]
+            out.user_pool_client_id = client("cognito-idp").create_user_pool_client(
+                UserPoolId=out.user_pool_id, ClientName=props["ClientName"],
+                GenerateSecret=False, ExplicitAuthFlows=props["ExplicitAuthFlows"],
+            )["UserPoolClient"]["ClientId"]
+    pool_arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{out.user_pool_id}"
+    refs = {**out.names, "CitizenUserPool": out.user_pool_id}
+    for name, value in resources["APIHandler"]["Properties"]["Environment"]["Variables"].items():
+        if "Ref" in value:
+            out.environment[name] = refs[value["Ref"]]
+        elif value.get("Fn::GetAtt") == ["CitizenUserPool", "Arn"]:
+            out.environment[name] = pool_arn
+    iam = client("iam")
+    callers = [("department", code, code) for code in department_codes]
+    callers += [("agent", code, label) for code, label in AGENT_POINTS.items()]
+    callers += [("auditor", code, label) for code, label in AUDITORS.items()]
+    for role, code, _label in callers:
+        user = iam.create_user(UserName=code, Path=f"/{STACK}/{role}/")["User"]
+        group = {"department": "DepartmentCallers", "agent": "AgentPointCallers",
+                 "auditor": "AuditorCallers"}[role]
+        iam.add_user_to_group(GroupName=out.names[group], UserName=code)
+        pair = iam.create_access_key(UserName=code)["AccessKey"]
+        key = Key(pair["AccessKeyId"], pair["SecretAccessKey"], user["Arn"])
+        out.keys[key.access_key_id] = key
+        out.callers[f"{role}:{code}"] = {"access_key_id": key.access_key_id,
+                                         "secret_access_key": key.secret_access_key,
+                                         "arn": key.arn}
+    return out
+
+
+def _table(dynamodb, name: str, props: dict) -> None:
+    args = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode") if k in props}
+    if props.get("GlobalSecondaryIndexes"):
+        args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    dynamodb.create_table(TableName=name, **args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def _bucket(s3, name: str, props: dict) -> None:
+    region = s3.meta.region_name
+    extra = {} if region == "us-east-1" else \
+        {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=bool(
+        props.get("ObjectLockEnabled")), **extra)
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    if "BucketEncryption" in props:
+        # CloudFormation and the S3 API name the default-encryption block differently.
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+    if "VersioningConfiguration" in props:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props[
+            "VersioningConfiguration"])
+    if "CorsConfiguration" in props:
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
+            {k: v for k, v in rule.items() if k != "MaxAge"} | {"MaxAgeSeconds": rule["MaxAge"]}
+            for rule in props["CorsConfiguration"]["CorsRules"]]})
+
+
+def _user_pool(cognito, props: dict) -> str:
+    schema = []
+    for attribute in props.get("Schema", []):
+        entry = {k: v for k, v in attribute.items() if k != "StringAttributeConstraints"}
+        if "StringAttributeConstraints" in attribute:
+            entry["StringAttributeConstraints"] = attribute["StringAttributeConstraints"]
+        schema.append(entry)
+    return cognito.create_user_pool(
+        PoolName=props["UserPoolName"], Policies=props["Policies"], Schema=schema,
+        AutoVerifiedAttributes=props.get("AutoVerifiedAttributes", []),
+    )["UserPool"]["Id"]

@@ -1,0 +1,147 @@
+"""`make run`: the whole system on one machine with no AWS account and no Docker.
+
+moto in server mode answers the AWS APIs (its Step Functions executor switched on), resources
+are provisioned from infra/resources.json, the S3 gate and the API gateway enforce what S3 and
+API Gateway enforce, the dispatcher fires what AWS would fire, and .local/stack.json tells
+clients where everything is. Ctrl-C stops it all."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REGION = "us-east-1"
+APP_KEY = ("AKIALOCALAPIHANDLER", "local-api-handler-secret")   # the API function's own role
+DEMO_CITIZEN = {"username": "13800138000", "password": "Demo2026pass", "name": "张三",
+                "phone_number": "+8613800138000", "id_number": "341602199001011234"}
+
+
+@dataclass
+class Stack:
+    api_url: str
+    aws_endpoint: str
+    s3_endpoint: str
+    description: dict
+    _stoppers: list
+
+    def stop(self) -> None:
+        for stop in reversed(self._stoppers):
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - stopping is best effort
+                pass
+
+
+def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: str = "127.0.0.1",
+          state_dir: Path = ROOT / ".local") -> Stack:
+    # Everything below talks to the local endpoint with the local function's credentials.
+    os.environ.update({"AWS_ACCESS_KEY_ID": APP_KEY[0], "AWS_SECRET_ACCESS_KEY": APP_KEY[1],
+                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+                       "MOTO_PORT": str(aws_port)})   # moto's executor calls back on this port
+    os.environ.pop("AWS_PROFILE", None)
+    stoppers = []
+
+    from moto.server import ThreadedMotoServer
+    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
+    moto.start()
+    stoppers.append(moto.stop)
+    aws_endpoint = f"http://{host}:{aws_port}"
+    import requests
+    requests.post(f"{aws_endpoint}/moto-api/config",
+                  json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+
+    from chalicelib import catalog
+    from . import provision, s3gate
+    from .gateway import Identity, create_server
+    from .sigv4 import Key
+
+    made = provision.provision(aws_endpoint, REGION, sorted(catalog.published().departments))
+    app_key = Key(APP_KEY[0], APP_KEY[1], provision.APP_ROLE_ARN)
+    gate = s3gate.start(aws_endpoint, {app_key.access_key_id: app_key}.get, REGION, host, s3_port)
+    stoppers.append(gate.shutdown)
+    s3_endpoint = f"http://{host}:{gate.server_address[1]}"
+    os.environ.update(made.environment)
+    os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint})
+
+    sys.path.insert(0, str(ROOT))
+    import app as app_module
+    identity = Identity(REGION, aws_endpoint, made.user_pool_id, made.user_pool_client_id,
+                        made.keys)
+    server = create_server(app_module.app, identity, host, api_port)
+    threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
+    stoppers.append(server.shutdown)
+    api_url = f"http://{host}:{server.server.server_address[1]}"
+
+    from .dispatcher import Dispatcher
+    dispatcher = Dispatcher(app_module, made.names, region=REGION)
+    dispatcher.start()
+    stoppers.append(dispatcher.stop)
+
+    _demo_citizen(aws_endpoint, made.user_pool_id, made.user_pool_client_id)
+    description = {
+        "api_url": api_url,
+        "web_url": api_url,
+        "openapi_url": f"{api_url}/openapi.json",
+        "aws": {"endpoint": aws_endpoint, "s3_endpoint": s3_endpoint, "region": REGION,
+                "access_key_id": "testing", "secret_access_key": "testing"},
+        "cognito": {"region": REGION, "endpoint": aws_endpoint,
+                    "user_pool_id": made.user_pool_id, "client_id": made.user_pool_client_id},
+        "callers": made.callers,
+        "resources": made.names,
+        "demo_citizen": {k: DEMO_CITIZEN[k] for k in ("username", "password", "id_number")},
+    }
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "stack.json").write_text(json.dumps(description, ensure_ascii=False, indent=2),
+                                          encoding="utf-8")
+    return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers)
+
+
+def _demo_citizen(endpoint: str, pool_id: str, client_id: str) -> None:
+    import boto3
+    cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
+    cognito.sign_up(ClientId=client_id, Username=DEMO_CITIZEN["username"],
+                    Password=DEMO_CITIZEN["password"], UserAttributes=[
+                        {"Name": "name", "Value": DEMO_CITIZEN["name"]},
+                        {"Name": "phone_number", "Value": DEMO_CITIZEN["phone_number"]},
+                        {"Name": "custom:id_number", "Value": DEMO_CITIZEN["id_number"]}])
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=DEMO_CITIZEN["username"])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
+    parser.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", 5000)))
+    parser.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", 5001)))
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
+    stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir)
+    print(f"Approval system running.\n"
+          f"  website and API  {stack.api_url}\n"
+          f"  API description  {stack.api_url}/openapi.json\n"
+          f"  AWS endpoint     {stack.aws_endpoint}  (S3 uploads via {stack.s3_endpoint})\n"
+          f"  clients read     {args.state_dir / 'stack.json'}\n"
+          f"  demo citizen     {DEMO_CITIZEN['username']} / {DEMO_CITIZEN['password']}\n"
+          f"Press Ctrl-C to stop.", flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

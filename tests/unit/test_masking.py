@@ -1,0 +1,24 @@
+from chalicelib.domain.masking import mask_text
+
+
+def test_identity_numbers_keep_region_and_check_digit_only():
+    assert mask_text("身份证 34160219900101123X 已核验") == "身份证 341602***********X 已核验"
+
+
+def test_mobile_numbers_keep_first_three_and_last_four():
+    assert mask_text("tel 13800138000, +8613912345678") == "tel 138****8000, +86139****5678"
+
+
+def test_case_numbers_and_credit_codes_are_left_alone():
+    text = "BZ-20261121-00042 91341600MA2NXXXX1A"
+    assert mask_text(text) == text
+
+
+def test_powertools_log_lines_are_masked(capsys):
+    from chalicelib.logs import logger
+
+    logger.info("walk-in registered", extra={"applicant": {"id_number": "341602199001011234",
+                                                            "phone": "13800138000"}})
+    line = capsys.readouterr().out
+    assert "341602199001011234" not in line and "13800138000" not in line
+    assert "341602***********4" in line and "138****8000" in line
