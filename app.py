@@ -147,6 +147,24 @@ def audit_trail(case_id):
             "records": intake.timeline(case_id)}
 
 
+# -- events -----------------------------------------------------------------------------------
+MATERIAL_UPLOADS_QUEUE = "approval-material-uploads"
+
+
+@app.on_sqs_message(queue=MATERIAL_UPLOADS_QUEUE, batch_size=10)
+def material_uploaded(event):
+    """S3 tells us a material arrived; the case records it as received or rejected."""
+    import json
+    from urllib.parse import unquote_plus
+
+    intake = bootstrap.intake()
+    for message in event:
+        for record in json.loads(message.body).get("Records", []):
+            key = unquote_plus(record["s3"]["object"]["key"])
+            outcome = intake.material_arrived(key)
+            logger.info("material notification", extra={"key": key, "outcome": outcome})
+
+
 # -- the API's own description ----------------------------------------------------------------
 @route("/openapi.json", methods=["GET"])
 def openapi():

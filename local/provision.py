@@ -35,7 +35,10 @@ def template() -> dict:
     return json.loads(TEMPLATE.read_text(encoding="utf-8"))
 
 
-def physical_name(logical_id: str, kind: str) -> str:
+def physical_name(logical_id: str, resource: dict) -> str:
+    kind = resource.get("Type")
+    if kind == "AWS::SQS::Queue":
+        return resource["Properties"]["QueueName"]   # handlers subscribe to it by this name
     if kind == "AWS::S3::Bucket":
         return f"{STACK}-{logical_id}".lower()
     return f"{STACK}-{logical_id}"
@@ -50,18 +53,17 @@ def provision(endpoint: str, region: str, department_codes: list[str]) -> Provis
     out = Provisioned(region=region, endpoint=endpoint)
     resources = template()["Resources"]
     for logical_id, resource in resources.items():
-        kind = resource.get("Type")
-        if kind:
-            out.names[logical_id] = physical_name(logical_id, kind)
+        if resource.get("Type"):
+            out.names[logical_id] = physical_name(logical_id, resource)
     for logical_id, resource in resources.items():
         kind, props = resource.get("Type"), resource.get("Properties", {})
         name = out.names.get(logical_id)
         if kind == "AWS::DynamoDB::Table":
             _table(client("dynamodb"), name, props)
         elif kind == "AWS::S3::Bucket":
-            _bucket(client("s3"), name, props)
+            _bucket(client("s3"), name, props, region)
         elif kind == "AWS::SQS::Queue":
-            client("sqs").create_queue(QueueName=props.get("QueueName", name))
+            _queue(client("sqs"), name, props, out.names, region)
         elif kind == "AWS::Cognito::UserPool":
             out.user_pool_id = _user_pool(client("cognito-idp"), props)
         elif kind == "AWS::IAM::Group":
@@ -72,6 +74,7 @@ def provision(endpoint: str, region: str, department_codes: list[str]) -> Provis
             out.user_pool_client_id = client("cognito-idp").create_user_pool_client(
                 UserPoolId=out.user_pool_id, ClientName=props["ClientName"],
                 GenerateSecret=False, ExplicitAuthFlows=props["ExplicitAuthFlows"],
+                ReadAttributes=props.get("ReadAttributes", []),
             )["UserPoolClient"]["ClientId"]
     pool_arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{out.user_pool_id}"
     refs = {**out.names, "CitizenUserPool": out.user_pool_id}
@@ -108,8 +111,22 @@ def _table(dynamodb, name: str, props: dict) -> None:
         dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
 
 
-def _bucket(s3, name: str, props: dict) -> None:
-    region = s3.meta.region_name
+def _arn(kind: str, name: str, region: str) -> str:
+    return {"AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"}[kind]
+
+
+def _queue(sqs, name: str, props: dict, names: dict, region: str) -> None:
+    attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
+    redrive = props.get("RedrivePolicy")
+    if redrive:
+        target = names[redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]]
+        attributes["RedrivePolicy"] = json.dumps({
+            "deadLetterTargetArn": _arn("AWS::SQS::Queue", target, region),
+            "maxReceiveCount": redrive["maxReceiveCount"]})
+    sqs.create_queue(QueueName=name, Attributes=attributes)
+
+
+def _bucket(s3, name: str, props: dict, region: str) -> None:
     extra = {} if region == "us-east-1" else \
         {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=bool(
@@ -129,6 +146,19 @@ def _bucket(s3, name: str, props: dict) -> None:
         s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [
             {k: v for k, v in rule.items() if k != "MaxAge"} | {"MaxAgeSeconds": rule["MaxAge"]}
             for rule in props["CorsConfiguration"]["CorsRules"]]})
+    notifications = props.get("NotificationConfiguration", {}).get("QueueConfigurations", [])
+    if notifications:
+        s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration={
+            "QueueConfigurations": [{
+                "QueueArn": _arn("AWS::SQS::Queue", _queue_name(n["Queue"]), region),
+                "Events": [n["Event"]],
+                "Filter": {"Key": {"FilterRules": n["Filter"]["S3Key"]["Rules"]}}}
+                for n in notifications]})
+
+
+def _queue_name(reference: dict) -> str:
+    logical_id = reference["Fn::GetAtt"][0]
+    return template()["Resources"][logical_id]["Properties"]["QueueName"]
 
 
 def _user_pool(cognito, props: dict) -> str:

@@ -12,7 +12,7 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..domain.cases import Case
-from ..domain.errors import Conflict
+from ..domain.errors import ConcurrentChange
 from ..domain.trail import TrailRecord
 
 
@@ -89,7 +89,7 @@ class DynamoCases:
                 transaction.save(TrailModel.of(record), condition=TrailModel.seq.does_not_exist())
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
-                raise Conflict(f"case {record.case_id} changed meanwhile; read it again",
+                raise ConcurrentChange(f"case {record.case_id} changed meanwhile; read it again",
                                field="case_id")
             raise
 

@@ -19,8 +19,9 @@ def caller_of(request, role: str) -> Caller:
         id_number = claims.get("custom:id_number")
         if not claims.get("sub") or not id_number:
             raise Forbidden("this account has no verified identity number", field="Authorization")
+        phone = claims.get("phone_number", "").removeprefix("+86")
         return Caller("citizen", claims["sub"], id_number=id_number,
-                      name=claims.get("name") or claims.get("cognito:username"))
+                      name=claims.get("name") or claims.get("cognito:username"), phone=phone)
     arn = (context.get("identity") or {}).get("userArn") or ""
     parts = arn.split(":", 5)[-1].split("/")
     if len(parts) >= 4 and parts[0] == "user" and parts[1] == "approval" and parts[2] == role:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemAlreadyExistsError, IdempotencyItemNotFoundError)
 
 from ..domain.cases import Case
-from ..domain.errors import Conflict
+from ..domain.errors import ConcurrentChange, Conflict
 from ..domain.trail import TrailRecord
 
 
@@ -34,7 +34,7 @@ class InMemoryCases:
     def update(self, case, record):
         with self._lock:
             if self.items[case.case_id]["trail_seq"] != record.seq - 1:
-                raise Conflict(f"case {case.case_id} changed meanwhile; read it again")
+                raise ConcurrentChange(f"case {case.case_id} changed meanwhile; read it again")
             self.items[case.case_id] = copy.deepcopy(case.to_dict())
             self.trails[case.case_id].append(record)
 

@@ -30,6 +30,7 @@ class Caller:
     principal: str                 # citizen's account id, department code, agent point code…
     id_number: str | None = None   # a citizen's identity number or a company's credit code
     name: str | None = None
+    phone: str | None = None
 
     @property
     def actor(self) -> str:

@@ -63,3 +63,7 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "Conflict"
+
+
+class ConcurrentChange(Conflict):
+    """Someone else changed the case between our read and our write."""

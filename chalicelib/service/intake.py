@@ -10,7 +10,8 @@ from ..domain import cases as rules
 from ..domain import trail
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
-from ..domain.errors import FieldProblem, Forbidden, InvalidInput, NotFound, Unprocessable
+from ..domain.errors import (ConcurrentChange, FieldProblem, Forbidden, InvalidInput, NotFound,
+                             Unprocessable)
 from .ports import CaseRepository, Idempotency, MaterialStore
 
 UPLOAD_TICKET_SECONDS = 900
@@ -53,7 +54,7 @@ class Intake:
         if caller.role == "citizen":
             channel, registered_by = rules.ONLINE, {}
             applicant = {"name": caller.name or "", "id_number": caller.id_number,
-                         "phone": body.get("phone") if isinstance(body.get("phone"), str) else "",
+                         "phone": caller.phone or "",
                          "kind": "person" if rules.ID_NUMBER.match(caller.id_number or "")
                          else "company"}
         elif caller.role == "department":
@@ -90,6 +91,9 @@ class Intake:
 
     # -- materials --------------------------------------------------------------------------
     def request_upload(self, caller: Caller, case_id: str, body: dict) -> dict:
+        return _retrying(lambda: self._request_upload(caller, case_id, body))
+
+    def _request_upload(self, caller: Caller, case_id: str, body: dict) -> dict:
         case = self._own_draft(caller, case_id)
         item = self.catalog.item(case.item_code)
         upload = rules.check_upload(item, body)
@@ -103,6 +107,32 @@ class Intake:
         self.cases.update(case, record)
         return {"material": upload["material"], "key": key, **ticket}
 
+    def material_arrived(self, key: str) -> str:
+        """S3 reports a stored object (through the uploads queue). The applicant's case shows the
+        material as received, or as rejected with the reason. Redelivery changes nothing."""
+        return _retrying(lambda: self._material_arrived(key))
+
+    def _material_arrived(self, key: str) -> str:
+        parts = key.split("/")
+        if len(parts) != 4 or parts[0] != "cases":
+            return "ignored: not a material key"
+        case = self.cases.get(parts[1])
+        upload = case.materials.get(parts[2]) if case else None
+        if case is None or case.status != rules.DRAFT or not upload or upload["key"] != key:
+            return "ignored: no draft announced this file"
+        if upload["status"] == "received":
+            return "already received"
+        reason = rules.upload_mismatch(upload, self.materials.inspect(key))
+        upload["status"] = "rejected" if reason else "received"
+        if reason:
+            upload["reason"] = reason
+        else:
+            upload.pop("reason", None)
+        system = Caller("system", "s3")
+        self.cases.update(case, self._advance(case, f"material_{upload['status']}", system, {
+            "material": parts[2], "sha256": upload["sha256"], **({"reason": reason} if reason else {})}))
+        return upload["status"]
+
     # -- submitting -------------------------------------------------------------------------
     def submit(self, caller: Caller, case_id: str, body: dict,
                idempotency_key: str | None) -> dict:
@@ -110,7 +140,7 @@ class Intake:
             raise InvalidInput("submitting needs an Idempotency-Key header",
                                field="Idempotency-Key")
         return self.idempotency.run(f"submit:{caller.actor}:{case_id}", idempotency_key, body,
-                                    lambda: self._submit(caller, case_id, body))
+                                    lambda: _retrying(lambda: self._submit(caller, case_id, body)))
 
     def _submit(self, caller: Caller, case_id: str, body: dict) -> dict:
         case = self._own_case(caller, case_id)
@@ -122,12 +152,14 @@ class Intake:
         for material_id, upload in case.materials.items():
             if upload["status"] == "received":
                 continue
+            # Not yet confirmed by S3's notification: look at the stored object now.
             reason = rules.upload_mismatch(upload, self.materials.inspect(upload["key"]))
             if reason:
                 problems.append(FieldProblem(f"materials.{material_id}",
                                              f"{upload['filename']} {reason}", upload["name"]))
             else:
                 upload["status"] = "received"
+                upload.pop("reason", None)
         problems += rules.missing_materials(item, case)
         if problems:
             raise Unprocessable("the application cannot be submitted yet", field="materials",
@@ -188,6 +220,17 @@ class Intake:
                               self.now().isoformat(), data)
         case.trail_seq, case.trail_hash = record.seq, record.hash
         return record
+
+
+def _retrying(change: Callable[[], dict | str], attempts: int = 3):
+    """A change that lost the race for the case's trail head (S3's notification and the
+    applicant's own request can land together) is read again and reapplied."""
+    for attempt in range(attempts):
+        try:
+            return change()
+        except ConcurrentChange:
+            if attempt == attempts - 1:
+                raise
 
 
 def _text(body: dict, name: str) -> str:

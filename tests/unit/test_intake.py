@@ -1,0 +1,273 @@
+"""Online intake through the service layer with in-memory adapters: the rules as applicants,
+windows and agent points meet them."""
+import hashlib
+from datetime import datetime, timezone
+
+import pytest
+
+from chalicelib import catalog
+from chalicelib.adapters.idempotency import PowertoolsIdempotency
+from chalicelib.adapters.memory import InMemoryCases, InMemoryIdempotencyStore, InMemoryMaterials
+from chalicelib.domain.cases import Caller
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chalicelib.service.intake import Intake
+
+ALICE = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三",
+               phone="13800138000")
+BOB = Caller("citizen", "sub-bob", id_number="34160219850505432X", name="李四")
+SCJG = Caller("department", "SCJG")
+AGENT = Caller("agent", "BZQC-WLC")
+COMPANY_SETUP = "SCJG-001"
+
+
+@pytest.fixture
+def published():
+    return catalog.published()
+
+
+@pytest.fixture
+def intake(published):
+    ids = iter(f"case{n:04d}" for n in range(1, 1000))
+    return Intake(published, InMemoryCases(), InMemoryMaterials(),
+                  PowertoolsIdempotency(InMemoryIdempotencyStore()),
+                  now=lambda: datetime(2026, 11, 20, 17, 30, tzinfo=timezone.utc),
+                  new_id=lambda: next(ids))
+
+
+def application(published, code=COMPANY_SETUP, **over):
+    item = published.item(code)
+    return {"item": code, "hall": item["halls"][0], "form": item["form"]["examples"][0], **over}
+
+
+def required(published, code=COMPANY_SETUP):
+    return [m for m in published.item(code)["materials"] if m["required"]]
+
+
+def upload_all(intake, caller, case_id, materials, tamper=None):
+    for spec in materials:
+        body = f"%PDF-1.7 {spec['id']}".encode()
+        ticket = intake.request_upload(caller, case_id, {
+            "material": spec["id"], "filename": f"{spec['id']}.pdf",
+            "content_type": spec["content_types"][0], "size": len(body),
+            "sha256": hashlib.sha256(body).hexdigest()})
+        stored = tamper(body) if tamper else body
+        intake.materials.put(ticket["key"], spec["content_types"][0], stored)
+
+
+def submitted(intake, published, caller=ALICE, key="submit-key-1"):
+    case = intake.create(caller, application(published))
+    upload_all(intake, caller, case["case_id"], required(published))
+    return intake.submit(caller, case["case_id"], {}, key)
+
+
+def test_a_valid_application_becomes_a_draft_with_its_first_trail_record(intake, published):
+    case = intake.create(ALICE, application(published))
+    assert case["status"] == "draft" and case["channel"] == "online"
+    assert case["applicant"]["id_number"] == ALICE.id_number
+    assert [r["action"] for r in intake.timeline(case["case_id"])] == ["created"]
+
+
+def test_a_form_that_breaks_the_schema_is_refused_field_by_field_and_nothing_is_kept(
+        intake, published):
+    form = dict(published.item(COMPANY_SETUP)["form"]["examples"][0])
+    missing = published.item(COMPANY_SETUP)["form"]["required"][0]
+    form.pop(missing)
+    form["no_such_field"] = 1
+    with pytest.raises(Unprocessable) as refused:
+        intake.create(ALICE, application(published, form=form))
+    fields = {p.field for p in refused.value.problems}
+    assert f"form.{missing}" in fields and "form.no_such_field" in fields
+    assert intake.cases.items == {}
+
+
+def test_an_unknown_item_is_named(intake, published):
+    with pytest.raises(NotFound) as refused:
+        intake.create(ALICE, application(published, item="NOPE-999"))
+    assert refused.value.field == "item"
+
+
+def test_a_hall_that_does_not_handle_the_item_is_refused(intake, published):
+    item = published.item(COMPANY_SETUP)
+    elsewhere = next(h for h in published.halls if h not in item["halls"])
+    with pytest.raises(Unprocessable) as refused:
+        intake.create(ALICE, application(published, hall=elsewhere))
+    assert refused.value.field == "hall"
+
+
+@pytest.mark.parametrize("change, field, error", [
+    ({"material": "no_such_material"}, "material", Unprocessable),
+    ({"content_type": "application/x-msdownload"}, "content_type", Unprocessable),
+    ({"size": 10 ** 10}, "size", Unprocessable),
+    ({"size": 0}, "size", InvalidInput),
+    ({"sha256": "not-a-checksum"}, "sha256", InvalidInput),
+    ({"filename": "../../etc/passwd"}, "filename", InvalidInput),
+])
+def test_an_upload_outside_the_guide_is_refused_before_any_ticket(intake, published, change,
+                                                                  field, error):
+    case = intake.create(ALICE, application(published))
+    spec = required(published)[0]
+    announce = {"material": spec["id"], "filename": "a.pdf", "content_type": spec["content_types"][0],
+                "size": 100, "sha256": "a" * 64, **change}
+    with pytest.raises(error) as refused:
+        intake.request_upload(ALICE, case["case_id"], announce)
+    assert refused.value.field == field
+    assert intake.materials.tickets == {}
+
+
+def test_submission_names_every_required_material_that_is_missing(intake, published):
+    case = intake.create(ALICE, application(published))
+    with pytest.raises(Unprocessable) as refused:
+        intake.submit(ALICE, case["case_id"], {}, "submit-key-1")
+    assert {p.field for p in refused.value.problems} == \
+        {f"materials.{m['id']}" for m in required(published)}
+    assert intake.cases.get(case["case_id"]).status == "draft"
+
+
+def test_a_stored_file_unlike_its_announcement_blocks_submission(intake, published):
+    case = intake.create(ALICE, application(published))
+    upload_all(intake, ALICE, case["case_id"], required(published), tamper=lambda b: b + b"!")
+    with pytest.raises(Unprocessable) as refused:
+        intake.submit(ALICE, case["case_id"], {}, "submit-key-1")
+    assert "announced as" in refused.value.problems[0].reason
+
+
+def test_a_complete_application_gets_a_readable_case_number(intake, published):
+    case = submitted(intake, published)
+    # 17:30 UTC on 20 November is already the 21st in China.
+    assert case["status"] == "submitted" and case["case_no"] == "BZ-20261121-00001"
+    assert [r["action"] for r in intake.timeline(case["case_id"])][-1] == "submitted"
+    assert intake.verify_trail(case["case_id"]).intact
+
+
+def test_a_retried_submission_returns_the_same_case(intake, published):
+    first = submitted(intake, published)
+    again = intake.submit(ALICE, first["case_id"], {}, "submit-key-1")
+    assert again["case_no"] == first["case_no"]
+    assert intake.cases.counters == {"case-no#BZ#20261121": 1}
+
+
+def test_submitting_twice_with_a_new_key_is_a_conflict(intake, published):
+    first = submitted(intake, published)
+    with pytest.raises(Conflict, match="already submitted"):
+        intake.submit(ALICE, first["case_id"], {}, "submit-key-2")
+
+
+def test_reusing_a_key_for_another_request_is_refused(intake, published):
+    first = submitted(intake, published)
+    with pytest.raises(Unprocessable) as refused:
+        intake.submit(ALICE, first["case_id"], {"delivery": {"method": "express",
+                                                            "address": "亳州市谯城区魏武大道1号"}},
+                      "submit-key-1")
+    assert refused.value.field == "Idempotency-Key"
+
+
+def test_submission_needs_an_idempotency_key(intake, published):
+    case = intake.create(ALICE, application(published))
+    with pytest.raises(InvalidInput) as refused:
+        intake.submit(ALICE, case["case_id"], {}, None)
+    assert refused.value.field == "Idempotency-Key"
+
+
+def test_express_delivery_needs_an_address(intake, published):
+    case = intake.create(ALICE, application(published))
+    upload_all(intake, ALICE, case["case_id"], required(published))
+    with pytest.raises(InvalidInput) as refused:
+        intake.submit(ALICE, case["case_id"], {"delivery": {"method": "express"}}, "k-000001")
+    assert refused.value.field == "delivery.address"
+
+
+def test_an_applicant_sees_only_their_own_cases(intake, published):
+    mine = submitted(intake, published)
+    with pytest.raises(NotFound):
+        intake.read(BOB, mine["case_id"])
+    assert intake.mine(BOB) == {"cases": []}
+    assert [c["case_id"] for c in intake.mine(ALICE)["cases"]] == [mine["case_id"]]
+
+
+def walk_in(published, code=COMPANY_SETUP, staff="SCJG-001"):
+    return {**application(published, code), "staff_id": staff,
+            "applicant": {"name": "张三", "id_number": ALICE.id_number, "phone": "13800138000"}}
+
+
+def test_a_window_registers_a_walk_in_that_is_not_counted_as_online(intake, published):
+    staff = published.departments["SCJG"]["windows"][0]["staff"][0]["staff_id"]
+    case = intake.create(SCJG, walk_in(published, staff=staff), "walk-in-0001")
+    assert case["channel"] == "window"
+    assert case["registered_by"]["department"] == "SCJG"
+    upload_all(intake, SCJG, case["case_id"], required(published))
+    done = intake.submit(SCJG, case["case_id"], {}, "walk-in-submit-1")
+    assert done["status"] == "submitted"
+    # The applicant sees it in their own account but cannot act on the window's draft.
+    assert [c["case_id"] for c in intake.mine(ALICE)["cases"]] == [case["case_id"]]
+
+
+def test_walk_in_registration_is_idempotent(intake, published):
+    staff = published.departments["SCJG"]["windows"][0]["staff"][0]["staff_id"]
+    first = intake.create(SCJG, walk_in(published, staff=staff), "walk-in-0001")
+    again = intake.create(SCJG, walk_in(published, staff=staff), "walk-in-0001")
+    assert again["case_id"] == first["case_id"] and len(intake.cases.items) == 1
+
+
+def test_a_window_cannot_register_an_item_outside_its_power_list(intake, published):
+    outside = next(code for code in published.items
+                   if code not in published.departments["SCJG"]["power_list"])
+    with pytest.raises(Forbidden) as refused:
+        intake.create(SCJG, walk_in(published, code=outside), "walk-in-0002")
+    assert refused.value.field == "item"
+
+
+def test_a_window_names_its_own_staff(intake, published):
+    other = next(d for code, d in published.departments.items() if code != "SCJG")
+    stranger = other["windows"][0]["staff"][0]["staff_id"]
+    with pytest.raises(Forbidden) as refused:
+        intake.create(SCJG, walk_in(published, staff=stranger), "walk-in-0003")
+    assert refused.value.field == "staff_id"
+
+
+def test_another_department_cannot_act_on_a_walk_in(intake, published):
+    staff = published.departments["SCJG"]["windows"][0]["staff"][0]["staff_id"]
+    case = intake.create(SCJG, walk_in(published, staff=staff), "walk-in-0001")
+    outsider = next(code for code in published.departments
+                    if code not in published.deciding_departments(COMPANY_SETUP)
+                    and code != "SCJG")
+    with pytest.raises(NotFound):
+        intake.submit(Caller("department", outsider), case["case_id"], {}, "k-0000001")
+
+
+def test_an_agent_point_files_for_a_named_applicant_who_then_sees_it(intake, published):
+    body = {**application(published),
+            "applicant": {"name": "张三", "id_number": ALICE.id_number, "phone": "13800138000"}}
+    case = intake.create(AGENT, body, "agent-0001")
+    assert case["channel"] == "agent"
+    assert [c["case_id"] for c in intake.mine(ALICE)["cases"]] == [case["case_id"]]
+    with pytest.raises(Forbidden):
+        intake.request_upload(ALICE, case["case_id"], {})
+
+
+def test_registering_for_someone_checks_the_applicant(intake, published):
+    body = {**application(published), "applicant": {"name": "", "id_number": "123",
+                                                    "phone": "555"}}
+    with pytest.raises(InvalidInput) as refused:
+        intake.create(AGENT, body, "agent-0002")
+    assert {p.field for p in refused.value.problems} == {
+        "applicant.name", "applicant.id_number", "applicant.phone"}
+
+
+def test_s3_notification_marks_a_material_received_once(intake, published):
+    case = intake.create(ALICE, application(published))
+    spec = required(published)[0]
+    upload_all(intake, ALICE, case["case_id"], [spec])
+    key = intake.cases.get(case["case_id"]).materials[spec["id"]]["key"]
+    assert intake.material_arrived(key) == "received"
+    assert intake.material_arrived(key) == "already received"
+    actions = [r["action"] for r in intake.timeline(case["case_id"])]
+    assert actions.count("material_received") == 1
+
+
+def test_s3_notification_of_a_different_file_marks_it_rejected(intake, published):
+    case = intake.create(ALICE, application(published))
+    spec = required(published)[0]
+    upload_all(intake, ALICE, case["case_id"], [spec], tamper=lambda b: b[:-1])
+    key = intake.cases.get(case["case_id"]).materials[spec["id"]]["key"]
+    assert intake.material_arrived(key) == "rejected"
+    assert "announced as" in intake.read(ALICE, case["case_id"])["materials"][spec["id"]]["reason"]
