@@ -222,9 +222,10 @@ class Intake:
         return record
 
 
-def _retrying(change: Callable[[], dict | str], attempts: int = 3):
+def _retrying(change: Callable[[], dict | str], attempts: int = 8):
     """A change that lost the race for the case's trail head (S3's notification and the
-    applicant's own request can land together) is read again and reapplied."""
+    applicant's own request can land together) is read again and reapplied. Each material
+    brings at most one notification, so the races are few and end."""
     for attempt in range(attempts):
         try:
             return change()
