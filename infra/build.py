@@ -1,0 +1,47 @@
+"""`make package`: the one CloudFormation template of the cloud deployment.
+
+`chalice package --merge-template infra/resources.json` generates the API, the functions and
+their event sources and merges in our tables, bucket, queues, user pool and IAM groups. Two
+things a merge cannot express are then set here: every function (not only the API's) gets the
+environment and the least-privilege policy declared on APIHandler, and the citizens' Cognito
+authorizer points at the template's own user pool."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build(out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION",
+                                                                  "us-east-1")}
+        subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--merge-template",
+                        str(ROOT / "infra" / "resources.json"), work], cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        template = json.loads((Path(work) / "sam.json").read_text())
+        shutil.copy(Path(work) / "deployment.zip", out / "deployment.zip")
+    resources = template["Resources"]
+    shared = resources["APIHandler"]["Properties"]
+    for name, resource in resources.items():
+        if resource["Type"] == "AWS::Serverless::Function" and name != "APIHandler":
+            resource["Properties"]["Environment"] = copy.deepcopy(shared["Environment"])
+            resource["Properties"]["Policies"] = copy.deepcopy(shared["Policies"])
+    body = resources["RestAPI"]["Properties"]["DefinitionBody"]
+    body["securityDefinitions"]["Citizens"]["x-amazon-apigateway-authorizer"]["providerARNs"] = \
+        [{"Fn::GetAtt": ["CitizenUserPool", "Arn"]}]
+    path = out / "template.json"
+    path.write_text(json.dumps(template, indent=2, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "cloud")))

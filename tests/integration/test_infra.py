@@ -1,0 +1,76 @@
+"""One definition of the infrastructure: infra/resources.json is merged into the template
+`chalice package` generates (checked by cfn-lint), provisions the local stack, and agrees with
+the pynamodb models the code uses."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = json.loads((ROOT / "infra" / "resources.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cloud")
+    subprocess.run([sys.executable, "-m", "infra.build", str(out)], cwd=ROOT, check=True)
+    return out / "template.json"
+
+
+@pytest.fixture(scope="module")
+def template(packaged):
+    return json.loads(packaged.read_text())
+
+
+def test_generated_template_passes_cfn_lint(packaged):
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(packaged)],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_every_function_gets_the_tables_bucket_and_pool(template):
+    functions = {name: r for name, r in template["Resources"].items()
+                 if r["Type"] == "AWS::Serverless::Function"}
+    assert {"APIHandler", "MaterialUploaded"} <= set(functions)
+    for name, function in functions.items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert {"CASES_TABLE", "TRAIL_TABLE", "MATERIALS_BUCKET"} <= set(variables), name
+
+
+def test_citizen_routes_are_checked_against_the_template_user_pool(template):
+    body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = body["securityDefinitions"]["Citizens"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["CitizenUserPool", "Arn"]}]
+
+
+def test_uploads_queue_in_the_template_is_the_one_the_app_listens_to():
+    import app
+
+    queues = {r["Properties"]["QueueName"] for r in TEMPLATE["Resources"].values()
+              if r.get("Type") == "AWS::SQS::Queue"}
+    assert app.MATERIAL_UPLOADS_QUEUE in queues
+
+
+def test_pynamodb_models_match_the_tables_of_the_template():
+    from chalicelib.adapters.dynamodb import CaseModel, CounterModel, TrailModel
+
+    for model, logical_id in ((CaseModel, "CasesTable"), (TrailModel, "TrailTable"),
+                              (CounterModel, "CountersTable")):
+        table = TEMPLATE["Resources"][logical_id]["Properties"]
+        schema = model._get_schema()
+        assert sorted(schema["key_schema"], key=str) == sorted(table["KeySchema"], key=str)
+        assert sorted(schema["attribute_definitions"], key=str) == \
+            sorted(table["AttributeDefinitions"], key=str), logical_id
+        indexes = {i["IndexName"]: i["KeySchema"]
+                   for i in table.get("GlobalSecondaryIndexes", [])}
+        assert {i["index_name"]: i["key_schema"]
+                for i in schema["global_secondary_indexes"]} == indexes, logical_id
+
+
+def test_trail_table_is_append_only_for_the_functions():
+    statements = TEMPLATE["Resources"]["APIHandler"]["Properties"]["Policies"][0]["Statement"]
+    trail = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["TrailTable", "Arn"]}]
+    assert len(trail) == 1
+    assert not {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(trail[0]["Action"])
