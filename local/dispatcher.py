@@ -63,6 +63,7 @@ class Dispatcher:
         self.queues = [s for s in sources if isinstance(s, SQSEventConfig)]
         self.schedules = [s for s in sources if isinstance(s, ScheduledEventConfig)]
         self.invocations: dict[str, int] = {}
+        self._queue_urls: dict[str, str] = {}
 
     def handler(self, source):
         return getattr(self.app_module, source.handler_string.rsplit(".", 1)[-1])
@@ -92,9 +93,13 @@ class Dispatcher:
         from chalicelib.adapters import aws
 
         sqs = aws.client("sqs")
-        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        url = self._queue_urls.get(source.queue)
+        if url is None:
+            url = self._queue_urls[source.queue] = \
+                sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=source.batch_size,
-                                       AttributeNames=["All"]).get("Messages", [])
+                                       AttributeNames=["All"], WaitTimeSeconds=1
+                                       ).get("Messages", [])
         if not messages:
             return 0
         arn = f"arn:aws:sqs:{self.region}:123456789012:{source.queue}"

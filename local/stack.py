@@ -48,6 +48,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     os.environ.pop("AWS_PROFILE", None)
     stoppers = []
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
     from moto.server import ThreadedMotoServer
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
@@ -123,7 +124,6 @@ def main(argv=None) -> int:
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
     stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir)
     print(f"Approval system running.\n"
           f"  website and API  {stack.api_url}\n"
