@@ -30,6 +30,19 @@ def caller_of(request, role: str) -> Caller:
                     f"{arn or 'an unknown key'}", field="Authorization")
 
 
+def actor_of(request) -> str:
+    """Who called, as verified at the gateway, for the log line of every request."""
+    context = request.context or {}
+    claims = (context.get("authorizer") or {}).get("claims")
+    if claims:
+        return f"citizen:{claims.get('sub')}"
+    arn = (context.get("identity") or {}).get("userArn")
+    if arn:
+        parts = arn.split(":", 5)[-1].split("/")
+        return f"{parts[-2]}:{parts[-1]}" if len(parts) >= 3 else arn
+    return "public"
+
+
 def json_object(request) -> dict:
     raw = request.raw_body
     if not raw:

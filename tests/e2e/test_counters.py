@@ -169,3 +169,17 @@ def test_the_trail_is_verified_and_an_edit_is_found(stack, guide):
     assert broken.returncode == 1 and "BROKEN at record 2" in broken.stdout
     verdict = auditor.get(f"/audit/cases/{case['case_id']}/trail").json()["verdict"]
     assert (verdict["intact"], verdict["broken_seq"]) == (False, 2)
+
+
+def test_every_request_is_logged_with_its_caller_and_case_and_no_identity_in_clear(stack, guide):
+    window = Signed(stack, "department:SCJG")
+    case = window.post("/department/cases", walk_in(stack, guide),
+                       headers={"Idempotency-Key": key()}).json()
+    window.get(f"/department/cases/{case['case_id']}")
+    lines = [json.loads(line) for line in
+             (Path(stack["state_dir"]) / "stack.log").read_text().splitlines()
+             if line.startswith("{")]
+    mine = [line for line in lines if line.get("case_id") == case["case_id"]]
+    assert {"actor": "department:SCJG", "status": 200, "method": "GET"}.items() <= mine[-1].items()
+    log = (Path(stack["state_dir"]) / "stack.log").read_text()
+    assert APPLICANT_ID not in log and "13956781234" not in log
