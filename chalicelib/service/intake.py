@@ -139,10 +139,12 @@ class Intake:
         if not idempotency_key:
             raise InvalidInput("submitting needs an Idempotency-Key header",
                                field="Idempotency-Key")
-        return self.idempotency.run(f"submit:{caller.actor}:{case_id}", idempotency_key, body,
-                                    lambda: _retrying(lambda: self._submit(caller, case_id, body)))
+        numbers: dict[str, int] = {}   # drawn once, kept across retries: no gaps in 受理编号
+        return self.idempotency.run(
+            f"submit:{caller.actor}:{case_id}", idempotency_key, body,
+            lambda: _retrying(lambda: self._submit(caller, case_id, body, numbers)))
 
-    def _submit(self, caller: Caller, case_id: str, body: dict) -> dict:
+    def _submit(self, caller: Caller, case_id: str, body: dict, numbers: dict) -> dict:
         case = self._own_case(caller, case_id)
         rules.check_can_act(caller, case)
         rules.check_submittable(case)
@@ -165,8 +167,10 @@ class Intake:
             raise Unprocessable("the application cannot be submitted yet", field="materials",
                                 problems=problems)
         at = self.now()
-        case.case_no = rules.case_number(
-            case.hall, at, self.cases.next_in_sequence(rules.sequence_name(case.hall, at)))
+        sequence = rules.sequence_name(case.hall, at)
+        if sequence not in numbers:
+            numbers[sequence] = self.cases.next_in_sequence(sequence)
+        case.case_no = rules.case_number(case.hall, at, numbers[sequence])
         case.status = rules.SUBMITTED
         case.submitted_at = at.isoformat()
         case.delivery = delivery

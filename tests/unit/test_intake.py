@@ -271,3 +271,22 @@ def test_s3_notification_of_a_different_file_marks_it_rejected(intake, published
     key = intake.cases.get(case["case_id"]).materials[spec["id"]]["key"]
     assert intake.material_arrived(key) == "rejected"
     assert "announced as" in intake.read(ALICE, case["case_id"])["materials"][spec["id"]]["reason"]
+
+
+def test_a_submission_that_loses_a_race_keeps_its_case_number(intake, published):
+    from chalicelib.domain.errors import ConcurrentChange
+
+    case = intake.create(ALICE, application(published))
+    upload_all(intake, ALICE, case["case_id"], required(published))
+    real_update, raced = intake.cases.update, []
+
+    def update_losing_once(changed, record):
+        if record.action == "submitted" and not raced:
+            raced.append(1)
+            raise ConcurrentChange("case changed meanwhile")
+        return real_update(changed, record)
+
+    intake.cases.update = update_losing_once
+    done = intake.submit(ALICE, case["case_id"], {}, "submit-key-9")
+    assert raced and done["case_no"].endswith("-00001")
+    assert intake.cases.counters == {"case-no#BZ#20261121": 1}

@@ -68,7 +68,7 @@ def test_the_document_parses_and_is_the_one_served(document):
 
 
 def test_the_document_is_valid_openapi_3_1(document):
-    validator = pytest.importorskip("openapi_spec_validator")
+    import openapi_spec_validator as validator
     validator.validate(document)
 
 
