@@ -1,10 +1,11 @@
 """`make package`: the one CloudFormation template of the cloud deployment.
 
 `chalice package --merge-template infra/resources.json` generates the API, the functions and
-their event sources and merges in our tables, bucket, queues, user pool and IAM groups. Two
-things a merge cannot express are then set here: every function (not only the API's) gets the
-environment and the least-privilege policy declared on APIHandler, and the citizens' Cognito
-authorizer points at the template's own user pool."""
+their event sources and merges in our tables, buckets, queues, topic, user pool, IAM groups and
+the case workflow. What a merge cannot express is then set here: every function (not only the
+API's) gets the environment and the least-privilege policy declared on APIHandler, the
+citizens' Cognito authorizer points at the template's own user pool, and each state machine's
+ASL file (statemachines/) is carried inline with its definition substitutions."""
 from __future__ import annotations
 
 import copy
@@ -35,6 +36,13 @@ def build(out: Path) -> Path:
         if resource["Type"] == "AWS::Serverless::Function" and name != "APIHandler":
             resource["Properties"]["Environment"] = copy.deepcopy(shared["Environment"])
             resource["Properties"]["Policies"] = copy.deepcopy(shared["Policies"])
+    for resource in resources.values():
+        # State machines are kept as ASL files; the template carries them inline.
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::StepFunctions::StateMachine" and \
+                isinstance(props.get("DefinitionS3Location"), str):
+            path = ROOT / props.pop("DefinitionS3Location")
+            props["DefinitionString"] = path.read_text(encoding="utf-8")
     body = resources["RestAPI"]["Properties"]["DefinitionBody"]
     body["securityDefinitions"]["Citizens"]["x-amazon-apigateway-authorizer"]["providerARNs"] = \
         [{"Fn::GetAtt": ["CitizenUserPool", "Arn"]}]

@@ -24,6 +24,7 @@ class Provisioned:
     region: str
     endpoint: str
     names: dict[str, str] = field(default_factory=dict)      # logical id → physical name
+    refs: dict[str, str] = field(default_factory=dict)       # logical id → what Ref returns
     environment: dict[str, str] = field(default_factory=dict)
     user_pool_id: str = ""
     user_pool_client_id: str = ""
@@ -63,11 +64,13 @@ def provision(endpoint: str, region: str, department_codes: list[str]) -> Provis
         elif kind == "AWS::S3::Bucket":
             _bucket(client("s3"), name, props, region)
         elif kind == "AWS::SQS::Queue":
-            _queue(client("sqs"), name, props, out.names, region)
+            out.refs[logical_id] = _queue(client("sqs"), name, props, out.names, region)
         elif kind == "AWS::Cognito::UserPool":
             out.user_pool_id = _user_pool(client("cognito-idp"), props)
         elif kind == "AWS::IAM::Group":
             client("iam").create_group(GroupName=name, Path=props["Path"])
+        elif kind == "AWS::SNS::Topic":
+            out.refs[logical_id] = client("sns").create_topic(Name=props["TopicName"])["TopicArn"]
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::Cognito::UserPoolClient":
             props = resource["Properties"]
@@ -77,7 +80,11 @@ def provision(endpoint: str, region: str, department_codes: list[str]) -> Provis
                 ReadAttributes=props.get("ReadAttributes", []),
             )["UserPoolClient"]["ClientId"]
     pool_arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{out.user_pool_id}"
-    refs = {**out.names, "CitizenUserPool": out.user_pool_id}
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::StepFunctions::StateMachine":
+            out.refs[logical_id] = _state_machine(client("stepfunctions"), resource["Properties"],
+                                                  {**out.names, **out.refs}, region)
+    refs = {**out.names, **out.refs, "CitizenUserPool": out.user_pool_id}
     for name, value in resources["APIHandler"]["Properties"]["Environment"]["Variables"].items():
         if "Ref" in value:
             out.environment[name] = refs[value["Ref"]]
@@ -115,7 +122,7 @@ def _arn(kind: str, name: str, region: str) -> str:
     return {"AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT}:{name}"}[kind]
 
 
-def _queue(sqs, name: str, props: dict, names: dict, region: str) -> None:
+def _queue(sqs, name: str, props: dict, names: dict, region: str) -> str:
     attributes = {"VisibilityTimeout": str(props.get("VisibilityTimeout", 30))}
     redrive = props.get("RedrivePolicy")
     if redrive:
@@ -123,7 +130,7 @@ def _queue(sqs, name: str, props: dict, names: dict, region: str) -> None:
         attributes["RedrivePolicy"] = json.dumps({
             "deadLetterTargetArn": _arn("AWS::SQS::Queue", target, region),
             "maxReceiveCount": redrive["maxReceiveCount"]})
-    sqs.create_queue(QueueName=name, Attributes=attributes)
+    return sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
 
 
 def _bucket(s3, name: str, props: dict, region: str) -> None:
@@ -154,6 +161,18 @@ def _bucket(s3, name: str, props: dict, region: str) -> None:
                 "Events": [n["Event"]],
                 "Filter": {"Key": {"FilterRules": n["Filter"]["S3Key"]["Rules"]}}}
                 for n in notifications]})
+
+
+def _state_machine(sfn, props: dict, refs: dict, region: str) -> str:
+    """Created through the API from the same ASL file and substitutions as the cloud's (moto
+    executes only state machines created this way)."""
+    definition = (TEMPLATE.parent.parent / props["DefinitionS3Location"]).read_text(encoding="utf-8")
+    for name, value in props.get("DefinitionSubstitutions", {}).items():
+        definition = definition.replace("${" + name + "}", refs[value["Ref"]])
+    return sfn.create_state_machine(name=props["StateMachineName"], definition=definition,
+                                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-workflow",
+                                    type=props.get("StateMachineType", "STANDARD")
+                                    )["stateMachineArn"]
 
 
 def _queue_name(reference: dict) -> str:

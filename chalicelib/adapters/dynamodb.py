@@ -106,4 +106,45 @@ class DynamoCases:
         return int(counter.value)
 
 
-MODELS = (CaseModel, TrailModel, CounterModel)
+class OpenByDepartment(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "OpenByDepartment"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    open_deadline = UnicodeAttribute(range_key=True)
+
+
+class BranchModel(Model):
+    """A department's part in a case (and the case's own clock). `open_deadline` is set only
+    while the branch waits for its department, so the index lists exactly the open tasks."""
+    Meta = _meta("BRANCHES_TABLE", "BranchesTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    branch_id = UnicodeAttribute(range_key=True)
+    department = UnicodeAttribute()
+    open_deadline = UnicodeAttribute(null=True)
+    version = NumberAttribute()
+    data = JSONAttribute()
+    open_by_department = OpenByDepartment()
+
+
+class ByDepartment(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByDepartment"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class SupervisionModel(Model):
+    Meta = _meta("SUPERVISION_TABLE", "SupervisionTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    department = UnicodeAttribute()
+    at = UnicodeAttribute()
+    data = JSONAttribute()
+    by_department = ByDepartment()
+
+
+MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel)
