@@ -94,7 +94,7 @@ def my_cases():
 
 @route("/cases/{case_id}", methods=["GET"], authorizer=citizen)
 def read_case(case_id):
-    return bootstrap.intake().read(caller_of(app.current_request, "citizen"), case_id)
+    return _read("citizen", case_id)
 
 
 @route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen)
@@ -107,6 +107,20 @@ def submit_case(case_id):
     return _submit("citizen", case_id)
 
 
+@route("/cases/{case_id}/corrections", methods=["POST"], authorizer=citizen)
+def submit_corrections(case_id):
+    request = app.current_request
+    body = json_object(request) if request.raw_body else {}
+    return bootstrap.approval().correct(caller_of(request, "citizen"), case_id, body,
+                                        header(request, "Idempotency-Key"))
+
+
+# -- e-certificates (public verification) -----------------------------------------------------
+@route("/certificates/{code}", methods=["GET"])
+def verify_certificate(code):
+    return bootstrap.approval().certificate(code)
+
+
 # -- windows (walk-in registration) and village agent points (SigV4) --------------------------
 @route("/department/cases", methods=["POST"], authorizer=signed)
 def register_walk_in():
@@ -115,7 +129,20 @@ def register_walk_in():
 
 @route("/department/cases/{case_id}", methods=["GET"], authorizer=signed)
 def department_reads_case(case_id):
-    return bootstrap.intake().read(caller_of(app.current_request, "department"), case_id)
+    return _read("department", case_id)
+
+
+@route("/department/tasks", methods=["GET"], authorizer=signed)
+def department_tasks():
+    return bootstrap.approval().tasks(caller_of(app.current_request, "department"))
+
+
+@route("/department/cases/{case_id}/branches/{branch_id}/decision", methods=["POST"],
+       authorizer=signed)
+def decide(case_id, branch_id):
+    request = app.current_request
+    return bootstrap.approval().decide(caller_of(request, "department"), case_id, branch_id,
+                                       json_object(request), header(request, "Idempotency-Key"))
 
 
 @route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
@@ -135,7 +162,7 @@ def register_for_applicant():
 
 @route("/agent/cases/{case_id}", methods=["GET"], authorizer=signed)
 def agent_reads_case(case_id):
-    return bootstrap.intake().read(caller_of(app.current_request, "agent"), case_id)
+    return _read("agent", case_id)
 
 
 @route("/agent/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
@@ -157,6 +184,13 @@ def audit_trail(case_id):
             "records": intake.timeline(case_id)}
 
 
+@route("/audit/cases/{case_id}/supervision", methods=["GET"], authorizer=signed)
+def audit_supervision(case_id):
+    caller_of(app.current_request, "auditor")
+    return {"case_id": case_id,
+            "events": bootstrap.approval().supervision.of_case(case_id)}
+
+
 # -- events -----------------------------------------------------------------------------------
 MATERIAL_UPLOADS_QUEUE = "approval-material-uploads"
 
@@ -175,6 +209,23 @@ def material_uploaded(event):
             logger.info("material notification", extra={"key": key, "outcome": outcome})
 
 
+WORKFLOW_QUEUE = "approval-workflow"
+
+
+@app.on_sqs_message(queue=WORKFLOW_QUEUE, batch_size=10)
+def workflow_message(event):
+    """What the case workflow reports: a task waits, a limit ran out, a stage is decided."""
+    import json
+
+    approval = bootstrap.approval()
+    for message in event:
+        body = json.loads(message.body)
+        outcome = approval.on_workflow_message(body)
+        logger.info("workflow message", extra={"type": body.get("type"), "outcome": outcome,
+                                               "case_id": body.get("case_id"),
+                                               "branch_id": body.get("branch_id")})
+
+
 # -- the API's own description ----------------------------------------------------------------
 @route("/openapi.json", methods=["GET"])
 def openapi():
@@ -187,6 +238,12 @@ def _create(role):
     request = app.current_request
     return bootstrap.intake().create(caller_of(request, role), json_object(request),
                                      header(request, "Idempotency-Key"))
+
+
+def _read(role, case_id):
+    request = app.current_request
+    found = bootstrap.intake().read(caller_of(request, role), case_id)
+    return {**found, **bootstrap.approval().progress(case_id)}
 
 
 def _upload(role, case_id):

@@ -4,29 +4,56 @@ from __future__ import annotations
 import os
 
 _intake = None
+_approval = None
+
+
+def working_clock():
+    """The working-day calendar; WORKDAY_SECONDS compresses one working day for demos."""
+    from .domain.clock import clock_from_settings
+
+    compressed = os.environ.get("WORKDAY_SECONDS")
+    return clock_from_settings(float(compressed) if compressed else None)
 
 
 def intake():
     global _intake
     if _intake is None:
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-        from . import catalog
-        from .adapters import aws
-        from .adapters.dynamodb import DynamoCases
-        from .adapters.idempotency import PowertoolsIdempotency
-        from .adapters.s3 import S3Materials
-        from .service.intake import Intake
-
-        store = DynamoDBPersistenceLayer(
-            table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-            boto3_client=aws.client("dynamodb"))
-        _intake = Intake(catalog.published(), DynamoCases(), S3Materials(),
-                         PowertoolsIdempotency(store))
+        _wire()
     return _intake
 
 
-def use(intake_service) -> None:
+def approval():
+    global _approval
+    if _approval is None:
+        _wire()
+    return _approval
+
+
+def _wire():
+    global _intake, _approval
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from . import catalog
+    from .adapters import aws
+    from .adapters.dynamodb import DynamoCases, DynamoSupervision
+    from .adapters.idempotency import PowertoolsIdempotency
+    from .adapters.s3 import S3Materials
+    from .adapters.workflow import S3Certificates, SnsNotifier, StepFunctionsEngine
+    from .service.approval import Approval
+    from .service.intake import Intake, utc_now
+
+    store = DynamoDBPersistenceLayer(
+        table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+        boto3_client=aws.client("dynamodb"))
+    idempotency = PowertoolsIdempotency(store)
+    published, cases = catalog.published(), DynamoCases()
+    _approval = Approval(published, cases, DynamoSupervision(), StepFunctionsEngine(),
+                         SnsNotifier(), S3Certificates(), idempotency, working_clock(), utc_now)
+    _intake = Intake(published, cases, S3Materials(), idempotency,
+                     on_submitted=_approval.start)
+
+
+def use(intake_service, approval_service=None) -> None:
     """Replaces the wiring (tests with in-memory adapters)."""
-    global _intake
-    _intake = intake_service
+    global _intake, _approval
+    _intake, _approval = intake_service, approval_service

@@ -69,7 +69,18 @@ class Dispatcher:
         return getattr(self.app_module, source.handler_string.rsplit(".", 1)[-1])
 
     def start(self) -> None:
+        # One poller per queue, as each event source mapping polls on its own.
         threading.Thread(target=self._run, name="dispatcher", daemon=True).start()
+        for source in self.queues:
+            threading.Thread(target=self._poll_forever, args=(source,), name="dispatcher",
+                             daemon=True).start()
+
+    def _poll_forever(self, source) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll(source)
+            except Exception:  # noqa: BLE001 - the endpoint may be going away at shutdown
+                self._stop.wait(self.poll_seconds)
 
     def stop(self) -> None:
         self._stop.set()
@@ -83,8 +94,6 @@ class Dispatcher:
                     due[source.name] += schedule_seconds(source.schedule_expression) / self.speedup
                     self._invoke(source, scheduled_event(source.name, self.region,
                                                          datetime.now(timezone.utc)))
-            for source in self.queues:
-                self.poll(source)
             self._stop.wait(self.poll_seconds)
 
     def poll(self, source) -> int:

@@ -56,7 +56,12 @@ def provision(endpoint: str, region: str, department_codes: list[str]) -> Provis
     for logical_id, resource in resources.items():
         if resource.get("Type"):
             out.names[logical_id] = physical_name(logical_id, resource)
-    for logical_id, resource in resources.items():
+    # Dead-letter queues before the queues that point at them, queues before the buckets that
+    # notify them.
+    order = {"AWS::SQS::Queue": 0, "AWS::S3::Bucket": 1}
+    ranked = sorted(resources.items(), key=lambda r: (
+        order.get(r[1].get("Type"), 2), "RedrivePolicy" in r[1].get("Properties", {})))
+    for logical_id, resource in ranked:
         kind, props = resource.get("Type"), resource.get("Properties", {})
         name = out.names.get(logical_id)
         if kind == "AWS::DynamoDB::Table":

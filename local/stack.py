@@ -40,12 +40,14 @@ class Stack:
 
 
 def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: str = "127.0.0.1",
-          state_dir: Path = ROOT / ".local") -> Stack:
+          state_dir: Path = ROOT / ".local", workday_seconds: float | None = None) -> Stack:
     # Everything below talks to the local endpoint with the local function's credentials.
     os.environ.update({"AWS_ACCESS_KEY_ID": APP_KEY[0], "AWS_SECRET_ACCESS_KEY": APP_KEY[1],
                        "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
                        "MOTO_PORT": str(aws_port)})   # moto's executor calls back on this port
     os.environ.pop("AWS_PROFILE", None)
+    if workday_seconds:
+        os.environ["WORKDAY_SECONDS"] = str(workday_seconds)   # the compressed clock
     stoppers = []
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
@@ -97,6 +99,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "callers": made.callers,
         "resources": made.names,
         "demo_citizen": {k: DEMO_CITIZEN[k] for k in ("username", "password", "id_number")},
+        "workday_seconds": workday_seconds,
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     (state_dir / "stack.json").write_text(json.dumps(description, ensure_ascii=False, indent=2),
@@ -122,15 +125,20 @@ def main(argv=None) -> int:
     parser.add_argument("--aws-port", type=int, default=int(os.environ.get("AWS_PORT", 5000)))
     parser.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", 5001)))
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
+    parser.add_argument("--workday-seconds", type=float,
+                        default=float(os.environ.get("WORKDAY_SECONDS") or 0) or None,
+                        help="compressed clock: one working day lasts this many seconds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir)
+    stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir,
+                  args.workday_seconds)
     print(f"Approval system running.\n"
           f"  website and API  {stack.api_url}\n"
           f"  API description  {stack.api_url}/openapi.json\n"
           f"  AWS endpoint     {stack.aws_endpoint}  (S3 uploads via {stack.s3_endpoint})\n"
           f"  clients read     {args.state_dir / 'stack.json'}\n"
           f"  demo citizen     {DEMO_CITIZEN['username']} / {DEMO_CITIZEN['password']}\n"
+          f"  working day      {f'{args.workday_seconds:g} s (compressed clock)' if args.workday_seconds else 'China official calendar'}\n"
           f"Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -76,22 +76,32 @@ class DynamoCases:
             return None
 
     def create(self, case, record):
-        self._write(CaseModel.of(case), CaseModel.case_id.does_not_exist(), record)
+        self._write(case.case_id, [(CaseModel.of(case), CaseModel.case_id.does_not_exist()),
+                                   _trail(record)])
 
-    def update(self, case, record):
-        # Optimistic: the stored case must still be at the trail head this change follows.
-        self._write(CaseModel.of(case), CaseModel.trail_seq == record.seq - 1, record)
+    def update(self, case, record, branches=()):
+        # Optimistic: the stored case must still be at the trail head this change follows, and
+        # each branch at the version it was read at.
+        self._write(case.case_id, [(CaseModel.of(case), CaseModel.trail_seq == record.seq - 1),
+                                   _trail(record)] + [_branch(b) for b in branches])
 
-    def _write(self, model, condition, record):
+    def save_branches(self, branches):
+        if branches:
+            self._write(branches[0].case_id, [_branch(b) for b in branches])
+
+    def _write(self, case_id, writes):
         try:
             with TransactWrite(connection=self._connection()) as transaction:
-                transaction.save(model, condition=condition)
-                transaction.save(TrailModel.of(record), condition=TrailModel.seq.does_not_exist())
+                for model, condition in writes:
+                    transaction.save(model, condition=condition)
         except TransactWriteError as error:
             if error.cause_response_code == "TransactionCanceledException":
-                raise ConcurrentChange(f"case {record.case_id} changed meanwhile; read it again",
-                               field="case_id")
+                raise ConcurrentChange(f"case {case_id} changed meanwhile; read it again",
+                                       field="case_id")
             raise
+        for branch, _ in writes:
+            if isinstance(branch, BranchModel):
+                branch.written.version = int(branch.version)
 
     def by_applicant(self, id_number):
         return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
@@ -105,6 +115,66 @@ class DynamoCases:
         counter.update(actions=[CounterModel.value.add(1)])
         return int(counter.value)
 
+    def branch(self, case_id, branch_id):
+        try:
+            return _read_branch(BranchModel.get(case_id, branch_id, consistent_read=True))
+        except BranchModel.DoesNotExist:
+            return None
+
+    def branches(self, case_id):
+        return [_read_branch(m) for m in BranchModel.query(case_id, consistent_read=True)]
+
+    def open_branches(self, department):
+        return [_read_branch(m) for m in BranchModel.open_by_department.query(department)]
+
+
+def _trail(record):
+    return TrailModel.of(record), TrailModel.seq.does_not_exist()
+
+
+def _branch(branch):
+    """A branch write, conditional on the version it was read at."""
+    from ..domain.approval import OPEN
+
+    model = BranchModel(branch.case_id, branch.branch_id, department=branch.department,
+                        version=branch.version + 1, data=branch.to_dict())
+    if branch.status == OPEN and branch.kind != "case":
+        model.open_since = branch.clock["start"]
+    model.written = branch
+    condition = BranchModel.version.does_not_exist() if branch.version == 0 \
+        else BranchModel.version == branch.version
+    return model, condition
+
+
+def _read_branch(model):
+    from ..domain.approval import Branch
+
+    branch = Branch.from_dict(model.data)
+    branch.version = int(model.version)
+    return branch
+
+
+class DynamoSupervision:
+    """Supervision events, append-only: a redelivered event finds its record already there."""
+
+    def record(self, event):
+        from pynamodb.exceptions import PutError
+
+        try:
+            SupervisionModel(event["case_id"], event["event_id"], department=event["department"],
+                             at=event["at"], data=event).save(
+                condition=SupervisionModel.event_id.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def of_case(self, case_id):
+        return sorted((m.data for m in SupervisionModel.query(case_id, consistent_read=True)),
+                      key=lambda e: e["at"])
+
+    def of_department(self, department):
+        return [m.data for m in SupervisionModel.by_department.query(department)]
+
 
 class OpenByDepartment(GlobalSecondaryIndex):
     class Meta:
@@ -112,17 +182,17 @@ class OpenByDepartment(GlobalSecondaryIndex):
         projection = AllProjection()
 
     department = UnicodeAttribute(hash_key=True)
-    open_deadline = UnicodeAttribute(range_key=True)
+    open_since = UnicodeAttribute(range_key=True)
 
 
 class BranchModel(Model):
-    """A department's part in a case (and the case's own clock). `open_deadline` is set only
+    """A department's part in a case (and the case's own clock). `open_since` is set only
     while the branch waits for its department, so the index lists exactly the open tasks."""
     Meta = _meta("BRANCHES_TABLE", "BranchesTable")
     case_id = UnicodeAttribute(hash_key=True)
     branch_id = UnicodeAttribute(range_key=True)
     department = UnicodeAttribute()
-    open_deadline = UnicodeAttribute(null=True)
+    open_since = UnicodeAttribute(null=True)
     version = NumberAttribute()
     data = JSONAttribute()
     open_by_department = OpenByDepartment()

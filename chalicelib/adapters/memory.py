@@ -18,6 +18,7 @@ class InMemoryCases:
         self.items: dict[str, dict] = {}
         self.trails: dict[str, list[TrailRecord]] = {}
         self.counters: dict[str, int] = {}
+        self.branch_rows: dict[tuple, dict] = {}
         self._lock = threading.Lock()
 
     def get(self, case_id):
@@ -31,12 +32,44 @@ class InMemoryCases:
             self.items[case.case_id] = copy.deepcopy(case.to_dict())
             self.trails[case.case_id] = [record]
 
-    def update(self, case, record):
+    def update(self, case, record, branches=()):
         with self._lock:
             if self.items[case.case_id]["trail_seq"] != record.seq - 1:
                 raise ConcurrentChange(f"case {case.case_id} changed meanwhile; read it again")
+            self._check_versions(branches)
             self.items[case.case_id] = copy.deepcopy(case.to_dict())
             self.trails[case.case_id].append(record)
+            self._store(branches)
+
+    def save_branches(self, branches):
+        with self._lock:
+            self._check_versions(branches)
+            self._store(branches)
+
+    def _check_versions(self, branches):
+        for branch in branches:
+            stored = self.branch_rows.get((branch.case_id, branch.branch_id))
+            if (stored["version"] if stored else 0) != branch.version:
+                raise ConcurrentChange(f"branch {branch.branch_id} changed meanwhile")
+
+    def _store(self, branches):
+        for branch in branches:
+            branch.version += 1
+            self.branch_rows[(branch.case_id, branch.branch_id)] = copy.deepcopy(branch.to_dict())
+
+    def branch(self, case_id, branch_id):
+        from ..domain.approval import Branch
+
+        row = self.branch_rows.get((case_id, branch_id))
+        return Branch.from_dict(copy.deepcopy(row)) if row else None
+
+    def branches(self, case_id):
+        return [self.branch(c, b) for (c, b) in sorted(self.branch_rows) if c == case_id]
+
+    def open_branches(self, department):
+        return [self.branch(c, b) for (c, b), row in sorted(self.branch_rows.items())
+                if row["department"] == department and row["status"] == "open"
+                and row["kind"] != "case"]
 
     def by_applicant(self, id_number):
         return [Case.from_dict(copy.deepcopy(d)) for d in self.items.values()
@@ -70,6 +103,59 @@ class InMemoryMaterials:
 
     def inspect(self, key):
         return self.objects.get(key)
+
+
+class InMemorySupervision:
+    def __init__(self):
+        self.events: dict[tuple, dict] = {}
+
+    def record(self, event):
+        self.events.setdefault((event["case_id"], event["event_id"]), copy.deepcopy(event))
+
+    def of_case(self, case_id):
+        return sorted((e for (c, _), e in self.events.items() if c == case_id),
+                      key=lambda e: e["at"])
+
+    def of_department(self, department):
+        return [e for e in self.events.values() if e["department"] == department]
+
+
+class InMemoryEngine:
+    """Plays Step Functions for the service tests: records starts and deliveries; a token can be
+    made stale to play a decision racing a timeout."""
+
+    def __init__(self):
+        self.started: dict[str, dict] = {}
+        self.delivered: list[tuple[str, dict]] = []
+        self.stale: set[str] = set()
+
+    def start(self, name, payload):
+        self.started.setdefault(name, payload)
+
+    def deliver(self, token, output):
+        if token in self.stale:
+            return False
+        self.delivered.append((token, output))
+        return True
+
+
+class InMemoryNotifier:
+    def __init__(self):
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone, text):
+        self.sent.append((phone, text))
+
+
+class InMemoryCertificates:
+    def __init__(self):
+        self.documents: dict[str, dict] = {}
+
+    def put(self, code, document):
+        self.documents[code] = copy.deepcopy(document)
+
+    def get(self, code):
+        return copy.deepcopy(self.documents.get(code))
 
 
 class InMemoryIdempotencyStore(BasePersistenceLayer):

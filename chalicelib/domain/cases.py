@@ -15,6 +15,7 @@ CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 ONLINE, WINDOW, AGENT = "online", "window", "agent"   # how the application reached us
 DRAFT, SUBMITTED = "draft", "submitted"
+CORRECTION, ACCEPTED, REFUSED, COMPLETED = "correction_requested", "accepted", "refused", "completed"
 DELIVERY_METHODS = ("pickup", "express")
 
 ID_NUMBER = re.compile(r"^\d{17}[\dX]$")                                   # 居民身份证号码
@@ -53,6 +54,12 @@ class Case:
     case_no: str | None = None
     submitted_at: str | None = None
     delivery: dict | None = None
+    stage: int = 0                       # the workflow's current stage (0 = acceptance)
+    accepted_at: str | None = None
+    correction: dict | None = None       # the open correction notice (一次性告知), if any
+    result: dict | None = None           # the decision once completed (办结)
+    completed_at: str | None = None
+    stage_answers: dict = field(default_factory=dict)   # what the workflow was told per stage
     trail_seq: int = 0
     trail_hash: str = GENESIS
 
@@ -64,10 +71,10 @@ class Case:
         return cls(**data)
 
     def view(self) -> dict:
-        """What the applicant and the handling staff see (trail bookkeeping left out)."""
+        """What the applicant and the handling staff see (bookkeeping left out)."""
         out = self.to_dict()
-        out.pop("trail_hash")
-        out.pop("trail_seq")
+        for internal in ("trail_hash", "trail_seq", "stage_answers"):
+            out.pop(internal)
         return out
 
 
@@ -248,6 +255,21 @@ def parse_delivery(item: dict, data: object) -> dict:
                                field="delivery.address")
         return {"method": "express", "address": address.strip()}
     return {"method": "pickup"}
+
+
+def check_uploadable(case: Case, material_id: str) -> None:
+    """Materials are uploaded to a draft, or after submission only those a correction notice
+    asks for."""
+    if case.status == DRAFT:
+        return
+    if case.status == CORRECTION and material_id in case.correction["materials"]:
+        return
+    if case.status == CORRECTION:
+        raise Conflict(f"the correction notice of case {case.case_no} asks for "
+                       f"{', '.join(case.correction['materials'])}, not {material_id}",
+                       field="material")
+    raise Conflict(f"case {case.case_id} was already submitted as {case.case_no}",
+                   field="case_id")
 
 
 def check_submittable(case: Case) -> None:

@@ -24,7 +24,9 @@ def utc_now() -> datetime:
 class Intake:
     def __init__(self, catalog: Catalog, cases: CaseRepository, materials: MaterialStore,
                  idempotency: Idempotency, now: Callable[[], datetime] = utc_now,
-                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex):
+                 new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
+                 on_submitted: Callable[[Case], None] = lambda case: None):
+        self.on_submitted = on_submitted   # hands a submitted case to the approval workflow
         self.catalog = catalog
         self.cases = cases
         self.materials = materials
@@ -91,16 +93,19 @@ class Intake:
 
     # -- materials --------------------------------------------------------------------------
     def request_upload(self, caller: Caller, case_id: str, body: dict) -> dict:
-        return _retrying(lambda: self._request_upload(caller, case_id, body))
+        return retrying(lambda: self._request_upload(caller, case_id, body))
 
     def _request_upload(self, caller: Caller, case_id: str, body: dict) -> dict:
-        case = self._own_draft(caller, case_id)
+        case = self._own_case(caller, case_id)
+        rules.check_can_act(caller, case)
         item = self.catalog.item(case.item_code)
         upload = rules.check_upload(item, body)
+        rules.check_uploadable(case, upload["material"])
         key = f"cases/{case.case_id}/{upload['material']}/{upload['sha256']}"
         ticket = self.materials.upload_ticket(key, upload["content_type"], upload["size"],
                                               upload["sha256"], UPLOAD_TICKET_SECONDS)
-        case.materials[upload["material"]] = {**upload, "key": key, "status": "announced"}
+        case.materials[upload["material"]] = {**upload, "key": key, "status": "announced",
+                                              "announced_at": self.now().isoformat()}
         record = self._advance(case, "material_announced", caller,
                                {"material": upload["material"], "sha256": upload["sha256"],
                                 "size": upload["size"]})
@@ -110,7 +115,7 @@ class Intake:
     def material_arrived(self, key: str) -> str:
         """S3 reports a stored object (through the uploads queue). The applicant's case shows the
         material as received, or as rejected with the reason. Redelivery changes nothing."""
-        return _retrying(lambda: self._material_arrived(key))
+        return retrying(lambda: self._material_arrived(key))
 
     def _material_arrived(self, key: str) -> str:
         parts = key.split("/")
@@ -118,7 +123,8 @@ class Intake:
             return "ignored: not a material key"
         case = self.cases.get(parts[1])
         upload = case.materials.get(parts[2]) if case else None
-        if case is None or case.status != rules.DRAFT or not upload or upload["key"] != key:
+        if case is None or case.status not in (rules.DRAFT, rules.CORRECTION) or not upload \
+                or upload["key"] != key:
             return "ignored: no draft announced this file"
         if upload["status"] == "received":
             return "already received"
@@ -142,11 +148,13 @@ class Intake:
         numbers: dict[str, int] = {}   # drawn once, kept across retries: no gaps in 受理编号
         return self.idempotency.run(
             f"submit:{caller.actor}:{case_id}", idempotency_key, body,
-            lambda: _retrying(lambda: self._submit(caller, case_id, body, numbers)))
+            lambda: retrying(lambda: self._submit(caller, case_id, body, numbers)))
 
     def _submit(self, caller: Caller, case_id: str, body: dict, numbers: dict) -> dict:
         case = self._own_case(caller, case_id)
         rules.check_can_act(caller, case)
+        if case.status != rules.DRAFT:
+            self.on_submitted(case)    # a retry after a failed hand-over completes it
         rules.check_submittable(case)
         item = self.catalog.item(case.item_code)
         delivery = rules.parse_delivery(item, body.get("delivery"))
@@ -178,6 +186,7 @@ class Intake:
             "case_no": case.case_no, "delivery": delivery["method"],
             "materials": {m: u["sha256"] for m, u in sorted(case.materials.items())}})
         self.cases.update(case, record)
+        self.on_submitted(case)
         return self.view(case)
 
     # -- reading ----------------------------------------------------------------------------
@@ -212,21 +221,20 @@ class Intake:
             raise NotFound(f"no case {case_id} among the cases you may see", field="case_id")
         return case
 
-    def _own_draft(self, caller: Caller, case_id: str) -> Case:
-        case = self._own_case(caller, case_id)
-        rules.check_can_act(caller, case)
-        rules.check_submittable(case)
-        return case
-
     def _advance(self, case: Case, action: str, caller: Caller, data: dict) -> trail.TrailRecord:
-        """Every change of a case is one trail record; the case remembers the chain's head."""
-        record = trail.append(case.case_id, case.trail_seq, case.trail_hash, action, caller.actor,
-                              self.now().isoformat(), data)
-        case.trail_seq, case.trail_hash = record.seq, record.hash
-        return record
+        return record_change(case, action, caller, self.now(), data)
 
 
-def _retrying(change: Callable[[], dict | str], attempts: int = 8):
+def record_change(case: Case, action: str, caller: Caller, at: datetime,
+                  data: dict) -> trail.TrailRecord:
+    """Every change of a case is one trail record; the case remembers the chain's head."""
+    record = trail.append(case.case_id, case.trail_seq, case.trail_hash, action, caller.actor,
+                          at.isoformat(), data)
+    case.trail_seq, case.trail_hash = record.seq, record.hash
+    return record
+
+
+def retrying(change: Callable[[], dict | str], attempts: int = 8):
     """A change that lost the race for the case's trail head (S3's notification and the
     applicant's own request can land together) is read again and reapplied. Each material
     brings at most one notification, so the races are few and end."""

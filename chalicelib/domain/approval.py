@@ -1,0 +1,265 @@
+"""并联审批: after submission a case runs its stages in order, and inside a stage every deciding
+department's branch at once. The first stage is acceptance (受理) at the window. Each branch runs
+under its step clock, the whole case under its promised limit (承诺时限) from acceptance; the
+supervision lights of DOMAIN.md come from these clocks. Plain rules, no I/O."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from .clock import StepClock, WorkingClock
+from .errors import Conflict, Forbidden, InvalidInput, Unprocessable
+
+ACCEPTANCE, DECISION, CASE = "acceptance", "decision", "case"
+CASE_CLOCK = "case"                      # branch id of the whole case's clock
+OPEN, PAUSED, DECIDED = "open", "paused", "decided"
+GREEN, YELLOW, RED = "green", "yellow", "red"
+DEFAULT_YELLOW_SHARE = 0.8
+MAX_ESCALATIONS = 30                     # one per working day overdue, for six weeks
+WAIT_FOREVER = 99_999_999                # what a paused clock waits for: only its resumption
+EXTENSION_DAYS = 10                      # Licensing Law art. 42
+RED_AFTER = timedelta(seconds=1)         # red one second after the deadline (Nanjing)
+
+# What each kind of branch may decide, and what a decision does to it.
+ACCEPTANCE_DECISIONS = ("accept", "refuse", "correction")
+BRANCH_DECISIONS = ("approve", "deny", "correction", "special_start", "special_end",
+                    "extension_request", "extension_approve")
+FINAL = {"accept": "accepted", "refuse": "refused", "approve": "approved", "deny": "denied"}
+NEEDS_REASONS = ("refuse", "deny")       # violation 5: refusal or denial without reasons
+SENIOR_POSTS = ("负责人",)
+SPECIAL_PROCEDURES = ("听证", "专家评审", "检验", "检测", "检疫", "鉴定", "招标", "拍卖", "公示")
+
+
+@dataclass
+class Branch:
+    case_id: str
+    branch_id: str
+    kind: str
+    stage: int
+    stage_name: str
+    department: str
+    task: str
+    window: str | None
+    staff_id: str | None
+    chief_staff_id: str | None
+    clock: dict                                   # StepClock.to_dict()
+    status: str = OPEN
+    pause_reason: str | None = None
+    outcome: str | None = None
+    reasons: str | None = None
+    fee_yuan: float = 0.0
+    decided_by: str | None = None
+    decided_at: str | None = None
+    plan: int = 0
+    plan_timers: list = field(default_factory=list)   # [{"kind", "at"}] of the current plan
+    emitted: list = field(default_factory=list)       # supervision kinds already raised
+    token: str | None = None
+    token_since: str | None = None
+    pending: dict | None = None                       # workflow output not yet delivered
+    correction: dict | None = None
+    extension_request: dict | None = None
+    special: dict | None = None
+    history: list = field(default_factory=list)       # decisions in order
+    version: int = 0                                  # optimistic concurrency in storage
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Branch":
+        return cls(**data)
+
+    @property
+    def step_clock(self) -> StepClock:
+        return StepClock.from_dict(self.clock)
+
+    def with_clock(self, clock: StepClock) -> None:
+        self.clock = clock.to_dict()
+
+
+# -- lights and deadlines -----------------------------------------------------------------------
+def deadline(branch: Branch, clock: WorkingClock) -> datetime | None:
+    return branch.step_clock.deadline(clock)
+
+
+def light(branch: Branch, clock: WorkingClock, at: datetime, yellow_share: float) -> str:
+    """Green in time; yellow once the configured share has elapsed; red past the deadline."""
+    step = branch.step_clock
+    if step.is_overdue(clock, at):
+        return RED
+    return YELLOW if step.share(clock, at) >= yellow_share else GREEN
+
+
+def supervision_instants(step: StepClock, clock: WorkingClock,
+                         yellow_share: float) -> list[dict]:
+    """When the supervision office must hear of this step: yellow at the share, red one second
+    after the deadline, then an escalation for every further working day overdue."""
+    if step.paused:
+        return []
+    due = step.deadline(clock)
+    instants = [{"kind": "yellow", "at": step.instant_of_share(clock, yellow_share)},
+                {"kind": "red", "at": due + RED_AFTER}]
+    instants += [{"kind": f"escalation:{k}", "at": step.overdue_instant(clock, k) + RED_AFTER}
+                 for k in range(1, MAX_ESCALATIONS + 1)]
+    return instants
+
+
+def plan(branch: Branch, clock: WorkingClock, now: datetime, yellow_share: float):
+    """The next plan of timers for the workflow: the instants not yet raised, as waits in whole
+    seconds from now. Offsets are rounded up from a common origin, so rounding never adds up and
+    no event comes early; a wait never runs out before its instant."""
+    pending = [i for i in supervision_instants(branch.step_clock, clock, yellow_share)
+               if i["kind"] not in branch.emitted]
+    waits, timers, previous = [], [], 0
+    for instant in pending:
+        offset = max(previous + 1, math.ceil((instant["at"] - now).total_seconds()))
+        waits.append(offset - previous)
+        timers.append({"kind": instant["kind"], "at": instant["at"].isoformat()})
+        previous = offset
+    branch.plan += 1
+    branch.plan_timers = timers
+    return {"plan": branch.plan, "timers": waits + [WAIT_FOREVER]}
+
+
+def timer_kind(branch: Branch, plan_no: int, index: int) -> dict | None:
+    """Which supervision instant a workflow timeout stands for (None if the plan is stale)."""
+    if plan_no != branch.plan or not 0 <= index < len(branch.plan_timers):
+        return None
+    return branch.plan_timers[index]
+
+
+# -- decisions --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Decision:
+    decision: str
+    staff_id: str
+    reasons: str | None = None
+    fee_yuan: float = 0.0
+    materials: tuple = ()
+    procedure: str | None = None
+    note: str | None = None
+
+
+def parse_decision(branch: Branch, body: dict, material_ids: list[str]) -> Decision:
+    allowed = ACCEPTANCE_DECISIONS if branch.kind == ACCEPTANCE else BRANCH_DECISIONS
+    decision = body.get("decision")
+    if decision not in allowed:
+        raise InvalidInput(f"decision must be one of {', '.join(allowed)} for a "
+                           f"{branch.kind} step", field="decision")
+    staff_id = body.get("staff_id")
+    if not isinstance(staff_id, str) or not staff_id:
+        raise InvalidInput("staff_id names the staff member who decides", field="staff_id")
+    reasons = body.get("reasons")
+    if decision in NEEDS_REASONS and (not isinstance(reasons, str) or len(reasons.strip()) < 4):
+        raise Unprocessable(f"a decision to {decision} must give its reasons (at least four "
+                            "characters)", field="reasons")
+    fee = body.get("fee_yuan", 0)
+    if isinstance(fee, bool) or not isinstance(fee, (int, float)) or fee < 0 or fee > 1e7:
+        raise InvalidInput("fee_yuan must be a non-negative amount in yuan", field="fee_yuan")
+    materials: tuple = ()
+    if decision == "correction":
+        listed = body.get("materials")
+        if not isinstance(listed, list) or not listed:
+            raise Unprocessable("a correction notice lists every missing or faulty material at "
+                                "once (一次性告知)", field="materials")
+        unknown = [m for m in listed if m not in material_ids]
+        if unknown:
+            raise Unprocessable(f"the item asks for no material {', '.join(map(str, unknown))}",
+                                field="materials")
+        materials = tuple(dict.fromkeys(listed))
+    procedure = body.get("procedure")
+    if decision == "special_start" and procedure not in SPECIAL_PROCEDURES:
+        raise InvalidInput(f"procedure must be one of {', '.join(SPECIAL_PROCEDURES)}",
+                           field="procedure")
+    note = body.get("note") if isinstance(body.get("note"), str) else None
+    return Decision(decision, staff_id, reasons.strip() if isinstance(reasons, str) else None,
+                    float(fee), materials, procedure, note)
+
+
+def check_can_decide(branch: Branch, decision: Decision) -> None:
+    if branch.status == DECIDED:
+        raise Conflict(f"branch {branch.branch_id} was already decided: {branch.outcome}",
+                       field="branch_id")
+    paused_by = branch.pause_reason
+    if decision.decision == "special_end":
+        if paused_by != "special":
+            raise Conflict("no special procedure is running on this branch", field="decision")
+        return
+    if branch.status == PAUSED:
+        raise Conflict(f"the branch is paused for {paused_by}; it resumes when that ends",
+                       field="decision")
+    if decision.decision == "extension_approve":
+        request = branch.extension_request
+        if not request:
+            raise Conflict("no extension was requested on this branch", field="decision")
+        if request["staff_id"] == decision.staff_id:
+            raise Forbidden("an extension is approved by a second, senior actor, not by the one "
+                            "who asked for it", field="staff_id")
+    if decision.decision == "extension_request" and branch.extension_request:
+        raise Conflict("an extension is already awaiting approval", field="decision")
+
+
+def apply(branch: Branch, decision: Decision, at: datetime, actor: str) -> str:
+    """Applies a decision to the branch and says what the workflow must be told:
+    'decided' (the branch ends), 'replan' (new timers: paused, resumed or extended) or 'none'."""
+    step = branch.step_clock
+    branch.history.append({"decision": decision.decision, "staff_id": decision.staff_id,
+                           "at": at.isoformat(), "reasons": decision.reasons,
+                           "fee_yuan": decision.fee_yuan})
+    if decision.decision in FINAL:
+        branch.status, branch.outcome = DECIDED, FINAL[decision.decision]
+        branch.reasons, branch.fee_yuan = decision.reasons, decision.fee_yuan
+        branch.decided_by, branch.decided_at = actor, at.isoformat()
+        return "decided"
+    if decision.decision == "correction":
+        branch.with_clock(step.pause(at))
+        branch.status, branch.pause_reason = PAUSED, "correction"
+        branch.correction = {"materials": list(decision.materials), "note": decision.note,
+                             "requested_at": at.isoformat(), "staff_id": decision.staff_id}
+        return "replan"
+    if decision.decision == "special_start":
+        branch.with_clock(step.pause(at))
+        branch.status, branch.pause_reason = PAUSED, "special"
+        branch.special = {"procedure": decision.procedure, "started_at": at.isoformat()}
+        return "replan"
+    if decision.decision == "special_end":
+        branch.with_clock(step.resume(at))
+        branch.status, branch.pause_reason, branch.special = OPEN, None, None
+        return "replan"
+    if decision.decision == "extension_request":
+        branch.extension_request = {"staff_id": decision.staff_id, "at": at.isoformat(),
+                                    "note": decision.note}
+        return "none"
+    if decision.decision == "extension_approve":
+        branch.with_clock(step.extend(EXTENSION_DAYS))
+        branch.extension_request = None
+        # The lights already raised stay raised; a red step becomes green again only when the
+        # extension moved its deadline past now, which the new plan shows.
+        branch.emitted = []
+        return "replan"
+    raise InvalidInput(f"unknown decision {decision.decision}", field="decision")
+
+
+def end_correction(branch: Branch, at: datetime) -> None:
+    branch.with_clock(branch.step_clock.resume(at))
+    branch.status, branch.pause_reason = OPEN, None
+    branch.correction = None
+
+
+def stage_outcome(branches: list[Branch]) -> str:
+    """A stage passes when every department approved; one denial denies the case."""
+    outcomes = {b.outcome for b in branches}
+    if "refused" in outcomes:
+        return "refused"
+    if "denied" in outcomes:
+        return "denied"
+    return "passed"
+
+
+def is_final_stage(item: dict, stage: int) -> bool:
+    return stage >= len(item["stages"])
+
+
+def new_clock(start: datetime, days: int) -> dict:
+    return StepClock(start, days).to_dict()

@@ -1,0 +1,428 @@
+"""Parallel approval (并联审批) driven by the case workflow: starting it at submission, answering
+its messages (a task waits, a limit ran out, a stage is decided), taking the departments'
+decisions and the applicants' corrections, and completing the case with its e-certificate."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Callable
+
+from ..domain import approval as rules
+from ..domain import cases as case_rules
+from ..domain.approval import ACCEPTANCE, CASE, DECISION, Branch
+from ..domain.cases import Caller, Case
+from ..domain.catalog import Catalog
+from ..domain.clock import WorkingClock
+from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from ..domain.masking import mask_id_number
+from .intake import record_change, retrying
+
+SYSTEM = Caller("system", "workflow")
+
+
+class Approval:
+    def __init__(self, catalog: Catalog, cases, supervision, engine, notifier, certificates,
+                 idempotency, clock: WorkingClock, now: Callable[[], datetime]):
+        self.catalog = catalog
+        self.cases = cases
+        self.supervision = supervision
+        self.engine = engine
+        self.notifier = notifier
+        self.certificates = certificates
+        self.idempotency = idempotency
+        self.clock = clock
+        self.now = now
+
+    def yellow_share(self, case: Case) -> float:
+        return float(self.catalog.halls[case.hall].get("yellow_share",
+                                                        rules.DEFAULT_YELLOW_SHARE))
+
+    # -- starting ---------------------------------------------------------------------------
+    def start(self, case: Case) -> None:
+        """Submission hands the case to the workflow: first the accepting window (pre-review,
+        at most the statutory 5 days), the whole-case clock idle until acceptance. Safe to call
+        again: branches are created once and the execution is named after the case."""
+        item = self.catalog.items[case.item_code]
+        existing = {b.branch_id: b for b in self.cases.branches(case.case_id)}
+        now = self.now()
+        accept = existing.get("0:" + item["lead_department"]) or self._branch(
+            case, ACCEPTANCE, 0, "受理", item["lead_department"], "受理（预审）",
+            item["acceptance_limit_days"], datetime.fromisoformat(case.submitted_at))
+        whole = existing.get(rules.CASE_CLOCK) or self._branch(
+            case, CASE, -1, "承诺时限", item["lead_department"], item["name"],
+            item["promised_limit_days"], now, branch_id=rules.CASE_CLOCK)
+        if not existing:
+            accept_plan = rules.plan(accept, self.clock, now, self.yellow_share(case))
+            whole.plan = 0
+            self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
+                                                  {"branches": [accept.branch_id]}),
+                              branches=[accept, whole])
+        else:
+            accept_plan = {"plan": accept.plan, "timers": [rules.WAIT_FOREVER]}
+        self.engine.start(case.case_id, {
+            "case_id": case.case_id,
+            "stage": {"index": 0, "branches": [{"branch_id": accept.branch_id, **accept_plan}]},
+            "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
+                           "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
+
+    def _branch(self, case: Case, kind: str, stage: int, stage_name: str, department: str,
+                task: str, days: int, start: datetime, branch_id: str | None = None) -> Branch:
+        dept = self.catalog.departments[department]
+        window = self._window(case, dept, kind)
+        post = "受理" if kind == ACCEPTANCE else "审核"
+        staff = next((s for s in window["staff"] if s.get("post") == post), window["staff"][0])
+        return Branch(case_id=case.case_id, branch_id=branch_id or f"{stage}:{department}",
+                      kind=kind, stage=stage, stage_name=stage_name, department=department,
+                      task=task, window=window["code"], staff_id=staff["staff_id"],
+                      chief_staff_id=dept["chief_representative"]["staff_id"],
+                      clock=rules.new_clock(start, days))
+
+    def _window(self, case: Case, dept: dict, kind: str) -> dict:
+        """The window that handles the branch: the registering window for a walk-in's
+        acceptance, else the department's window in the case's hall, else its first."""
+        wanted = case.registered_by.get("window") if kind == ACCEPTANCE else None
+        return next((w for w in dept["windows"] if w["code"] == wanted), None) \
+            or next((w for w in dept["windows"] if w["hall"] == case.hall), dept["windows"][0])
+
+    # -- workflow messages ------------------------------------------------------------------
+    def on_workflow_message(self, message: dict) -> str:
+        kind = message.get("type")
+        handler = {"awaiting": self._awaiting, "timeout": self._timeout,
+                   "stage_decided": self._stage_decided}.get(kind)
+        if handler is None:
+            return f"ignored: unknown message type {kind!r}"
+        return retrying(lambda: handler(message))
+
+    def _awaiting(self, message: dict) -> str:
+        """The workflow waits on a branch with a new task token. The token is kept by the
+        system only; a decision that was waiting for it (it raced a timeout) is delivered now."""
+        branch = self.cases.branch(message["case_id"], message["branch_id"])
+        if branch is None:
+            return "ignored: no such branch"
+        if branch.token_since and message["since"] <= branch.token_since:
+            return "ignored: an older task"
+        branch.token, branch.token_since = message["token"], message["since"]
+        delivered = False
+        if branch.pending and self.engine.deliver(branch.token, branch.pending):
+            branch.pending, delivered = None, True
+        self.cases.save_branches([branch])
+        return "delivered pending decision" if delivered else "token kept"
+
+    def _timeout(self, message: dict) -> str:
+        """A limit ran out in the workflow: record the supervision event, append-only, and tell
+        the staff, the chief representative and the supervisors."""
+        branch = self.cases.branch(message["case_id"], message["branch_id"])
+        timer = rules.timer_kind(branch, message["plan"], message["timer"]) if branch else None
+        if timer is None or timer["kind"] in branch.emitted:
+            return "ignored: stale or repeated timer"
+        case = self.cases.get(branch.case_id)
+        at = datetime.fromisoformat(message["at"])
+        planned = datetime.fromisoformat(timer["at"])
+        level = "yellow" if timer["kind"] == "yellow" else "red"
+        staff = self.catalog.staff(branch.staff_id)
+        chief = self.catalog.staff(branch.chief_staff_id)
+        due = rules.deadline(branch, self.clock)
+        event = {"event_id": f"{branch.branch_id}#{message['plan']}#{message['timer']}",
+                 "case_id": case.case_id, "case_no": case.case_no, "kind": timer["kind"],
+                 "light": level, "scope": "case" if branch.kind == CASE else "step",
+                 "branch_id": branch.branch_id, "stage": branch.stage, "task": branch.task,
+                 "department": branch.department, "window": branch.window,
+                 "staff_id": branch.staff_id, "staff_name": staff.name if staff else None,
+                 "chief_staff_id": branch.chief_staff_id,
+                 "chief_name": chief.name if chief else None,
+                 "deadline": due.isoformat() if due else None,
+                 "planned_at": timer["at"], "at": message["at"],
+                 "delay_seconds": round((at - planned).total_seconds(), 3)}
+        self.supervision.record(event)
+        branch.emitted.append(timer["kind"])
+        self.cases.update(case, record_change(case, f"supervision_{timer['kind']}", SYSTEM,
+                                              self.now(), {"branch": branch.branch_id,
+                                                           "deadline": event["deadline"]}),
+                          branches=[branch])
+        text = (f"【电子监察】{'黄灯预警' if level == 'yellow' else '红牌'}：办件{case.case_no}"
+                f"「{branch.task}」{'即将到期' if level == 'yellow' else '已超时'}，"
+                f"期限{_china(due)}。")
+        for person in (staff, chief):
+            if person:
+                self.notifier.send(person.phone, text)
+        return timer["kind"]
+
+    def _stage_decided(self, message: dict) -> str:
+        case = self.cases.get(message["case_id"])
+        stage = int(message["stage"])
+        answer = case.stage_answers.get(str(stage))
+        if answer is None:
+            answer = self._next_after(case, stage)
+            case = self.cases.get(case.case_id)    # _next_after stored the answer
+        self.engine.deliver(message["token"], answer)
+        return "next stage" if not answer["done"] else "done"
+
+    def _next_after(self, case: Case, stage: int) -> dict:
+        item = self.catalog.items[case.item_code]
+        decided = [b for b in self.cases.branches(case.case_id) if b.stage == stage]
+        outcome = rules.stage_outcome(decided)
+        now = self.now()
+        changed: list[Branch] = []
+        if stage == 0 and outcome == "passed":
+            case.status, case.accepted_at = case_rules.ACCEPTED, now.isoformat()
+            whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
+            whole.clock = rules.new_clock(now, item["promised_limit_days"])
+            self._replan(case, whole, changed)
+        if outcome == "passed" and not rules.is_final_stage(item, stage):
+            spec = item["stages"][stage]
+            new = [self._branch(case, DECISION, stage + 1, spec["name"], b["department"],
+                                b["task"], b["limit_days"], now)
+                   for b in spec["departments"]]
+            plans = [{"branch_id": b.branch_id,
+                      **rules.plan(b, self.clock, now, self.yellow_share(case))} for b in new]
+            changed += new
+            case.stage = stage + 1
+            answer = {"done": False, "stage": {"index": stage + 1, "branches": plans}}
+            action, data = "stage_started", {"stage": stage + 1, "name": spec["name"],
+                                             "departments": [b.department for b in new]}
+        else:
+            answer = {"done": True}
+            action, data = self._complete(case, outcome, decided, now)
+            whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
+            if whole and whole.status != rules.DECIDED:
+                whole.status, whole.outcome = rules.DECIDED, case.status
+                whole.pending = {"outcome": "closed"}
+                changed.append(whole)
+        case.stage_answers[str(stage)] = answer
+        self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed)
+        for branch in changed:
+            if branch.pending and branch.token and self.engine.deliver(branch.token,
+                                                                        branch.pending):
+                branch.pending = None
+                self.cases.save_branches([branch])
+        self._tell_applicant(case, action)
+        return answer
+
+    def _complete(self, case: Case, outcome: str, decided: list[Branch], now: datetime):
+        """办结: granted with an e-certificate, or denied / refused with every reason given."""
+        reasons = [{"department": b.department,
+                    "department_name": self.catalog.departments[b.department]["name"],
+                    "reasons": b.reasons} for b in decided if b.outcome in ("denied", "refused")]
+        fees = sum(b.fee_yuan for b in self.cases.branches(case.case_id))
+        case.completed_at = now.isoformat()
+        if outcome == "refused":
+            case.status = case_rules.REFUSED
+            case.result = {"outcome": "refused", "reasons": reasons, "at": now.isoformat()}
+            return "refused", {"reasons": reasons}
+        case.status = case_rules.COMPLETED
+        if outcome == "denied":
+            case.result = {"outcome": "denied", "reasons": reasons, "at": now.isoformat(),
+                           "fees_yuan": fees}
+            return "completed", {"outcome": "denied", "reasons": reasons}
+        code = secrets.token_hex(8).upper()
+        item = self.catalog.items[case.item_code]
+        certificate = {"code": code, "case_no": case.case_no, "item_code": item["code"],
+                       "item_name": item["name"], "holder": case.applicant["name"],
+                       "holder_id_number": case.applicant["id_number"],
+                       "issued_at": now.isoformat(), "hall": case.hall,
+                       "departments": sorted({b.department for b in self.cases.branches(
+                           case.case_id) if b.kind == DECISION})}
+        self.certificates.put(code, certificate)
+        case.result = {"outcome": "granted", "certificate": code, "at": now.isoformat(),
+                       "fees_yuan": fees, "delivery": case.delivery}
+        return "completed", {"outcome": "granted", "certificate": code,
+                             "delivery": (case.delivery or {}).get("method")}
+
+    # -- decisions by departments -----------------------------------------------------------
+    def decide(self, caller: Caller, case_id: str, branch_id: str, body: dict,
+               idempotency_key: str | None) -> dict:
+        if not idempotency_key:
+            raise InvalidInput("a decision needs an Idempotency-Key header",
+                               field="Idempotency-Key")
+        return self.idempotency.run(
+            f"decide:{caller.actor}:{case_id}:{branch_id}", idempotency_key, body,
+            lambda: retrying(lambda: self._decide(caller, case_id, branch_id, body)))
+
+    def _decide(self, caller: Caller, case_id: str, branch_id: str, body: dict) -> dict:
+        branch = self.cases.branch(case_id, branch_id)
+        if branch is None or branch.kind == CASE:
+            raise NotFound(f"case {case_id} has no branch {branch_id}", field="branch_id")
+        if branch.department != caller.principal:
+            raise Forbidden(f"branch {branch_id} belongs to department {branch.department}, "
+                            f"not to {caller.principal}", field="branch_id")
+        case = self.cases.get(case_id)
+        item = self.catalog.items[case.item_code]
+        decision = rules.parse_decision(branch, body, [m["id"] for m in item["materials"]])
+        staff = self.catalog.staff(decision.staff_id)
+        if staff is None or staff.department != caller.principal:
+            raise Forbidden(f"staff {decision.staff_id} does not work for department "
+                            f"{caller.principal}", field="staff_id")
+        if decision.decision == "extension_approve" and not self._senior(staff):
+            raise Forbidden("an extension is approved by the department's head or chief "
+                            "representative", field="staff_id")
+        rules.check_can_decide(branch, decision)
+        now = self.now()
+        effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
+        changed = [branch]
+        if effect == "decided":
+            branch.pending = {"outcome": branch.outcome}
+        elif effect == "replan":
+            branch.pending = {"outcome": "resumed",
+                              **rules.plan(branch, self.clock, now, self.yellow_share(case))}
+        if decision.decision == "correction":
+            case.status = case_rules.CORRECTION
+            case.correction = {"branch_id": branch.branch_id, **branch.correction,
+                               "department": branch.department}
+        self._follow_case_clock(case, branch, decision.decision, now, changed)
+        data = {"branch": branch_id, "decision": decision.decision, "staff_id": staff.staff_id,
+                "fee_yuan": decision.fee_yuan}
+        if decision.reasons:
+            data["reasons"] = decision.reasons
+        if decision.materials:
+            data["materials"] = list(decision.materials)
+        self.cases.update(case, record_change(case, f"decision_{decision.decision}", caller,
+                                              now, data), branches=changed)
+        self._deliver(case, changed)
+        if decision.decision == "correction":
+            self._tell_applicant(case, "correction_requested")
+        return self.branch_view(case, self.cases.branch(case_id, branch_id), now)
+
+    def _senior(self, staff) -> bool:
+        dept = self.catalog.departments[staff.department]
+        if dept["chief_representative"]["staff_id"] == staff.staff_id:
+            return True
+        return any(p["staff_id"] == staff.staff_id and p.get("post") in rules.SENIOR_POSTS
+                   for w in dept["windows"] for p in w["staff"])
+
+    def _follow_case_clock(self, case: Case, branch: Branch, decision: str, now: datetime,
+                           changed: list) -> None:
+        """A pause of a step (correction, special procedure) pauses the whole case's clock too;
+        it runs again when no step is paused any more. An extension extends both."""
+        whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
+        if whole is None or case.accepted_at is None or whole.status == rules.DECIDED:
+            return
+        step = whole.step_clock
+        others_paused = any(b.status == rules.PAUSED for b in self.cases.branches(case.case_id)
+                            if b.branch_id not in (branch.branch_id, rules.CASE_CLOCK))
+        if branch.status == rules.PAUSED and not step.paused:
+            whole.with_clock(step.pause(now))
+        elif branch.status != rules.PAUSED and step.paused and not others_paused:
+            whole.with_clock(step.resume(now))
+        elif decision == "extension_approve":
+            whole.with_clock(step.extend(rules.EXTENSION_DAYS))
+            whole.emitted = []
+        else:
+            return
+        self._replan(case, whole, changed)
+
+    def _replan(self, case: Case, branch: Branch, changed: list) -> None:
+        branch.pending = {"outcome": "resumed",
+                          **rules.plan(branch, self.clock, self.now(), self.yellow_share(case))}
+        changed.append(branch)
+
+    def _deliver(self, case: Case, branches: list[Branch]) -> None:
+        """Hands each pending answer to the branch's current task. If the task just timed out,
+        the token is stale: the answer stays pending and goes with the next task's token."""
+        delivered = []
+        for branch in branches:
+            if branch.pending and branch.token and self.engine.deliver(branch.token,
+                                                                        branch.pending):
+                branch.pending = None
+                delivered.append(branch)
+        if delivered:
+            self.cases.save_branches(delivered)
+
+    # -- corrections by applicants ----------------------------------------------------------
+    def correct(self, caller: Caller, case_id: str, body: dict,
+                idempotency_key: str | None) -> dict:
+        if not idempotency_key:
+            raise InvalidInput("submitting corrections needs an Idempotency-Key header",
+                               field="Idempotency-Key")
+        return self.idempotency.run(
+            f"correct:{caller.actor}:{case_id}", idempotency_key, body,
+            lambda: retrying(lambda: self._correct(caller, case_id)))
+
+    def _correct(self, caller: Caller, case_id: str) -> dict:
+        case = self.cases.get(case_id)
+        if case is None or case.applicant.get("id_number") != caller.id_number:
+            raise NotFound(f"no case {case_id} in your account", field="case_id")
+        if case.status != case_rules.CORRECTION:
+            raise Conflict(f"case {case.case_no} has no open correction notice", field="case_id")
+        notice = case.correction
+        missing = [m for m in notice["materials"]
+                   if case.materials.get(m, {}).get("status") != "received"
+                   or case.materials[m].get("announced_at", "") < notice["requested_at"]]
+        if missing:
+            raise Unprocessable("the correction notice asks for new uploads of "
+                                + ", ".join(missing), field="materials")
+        now = self.now()
+        branch = self.cases.branch(case_id, notice["branch_id"])
+        rules.end_correction(branch, now)
+        branch.pending = {"outcome": "resumed",
+                          **rules.plan(branch, self.clock, now, self.yellow_share(case))}
+        changed = [branch]
+        case.status = case_rules.ACCEPTED if case.accepted_at else case_rules.SUBMITTED
+        case.correction = None
+        self._follow_case_clock(case, branch, "corrected", now, changed)
+        self.cases.update(case, record_change(case, "corrected", caller, now,
+                                              {"branch": branch.branch_id,
+                                               "materials": notice["materials"]}),
+                          branches=changed)
+        self._deliver(case, changed)
+        return self.case_view(self.cases.get(case_id), now)
+
+    # -- reading ----------------------------------------------------------------------------
+    def branch_view(self, case: Case, branch: Branch, at: datetime) -> dict:
+        due = rules.deadline(branch, self.clock)
+        step = branch.step_clock
+        return {"branch_id": branch.branch_id, "kind": branch.kind, "stage": branch.stage,
+                "stage_name": branch.stage_name, "department": branch.department,
+                "department_name": self.catalog.departments[branch.department]["name"],
+                "task": branch.task, "window": branch.window, "staff_id": branch.staff_id,
+                "status": branch.status, "pause_reason": branch.pause_reason,
+                "outcome": branch.outcome, "reasons": branch.reasons,
+                "fee_yuan": branch.fee_yuan, "started_at": step.start.isoformat(),
+                "limit_days": step.limit, "deadline": due.isoformat() if due else None,
+                "light": None if branch.status == rules.DECIDED else
+                rules.light(branch, self.clock, at, self.yellow_share(case)),
+                "extension_requested": bool(branch.extension_request),
+                "correction": branch.correction, "special": branch.special,
+                "decided_at": branch.decided_at}
+
+    def case_view(self, case: Case, at: datetime | None = None) -> dict:
+        at = at or self.now()
+        branches = sorted(self.cases.branches(case.case_id), key=lambda b: (b.stage, b.branch_id))
+        return {"stages": [self.branch_view(case, b, at) for b in branches if b.kind != CASE],
+                "case_clock": next((self.branch_view(case, b, at) for b in branches
+                                    if b.kind == CASE and case.accepted_at), None),
+                "supervision": self.supervision.of_case(case.case_id)}
+
+    def progress(self, case_id: str) -> dict:
+        return self.case_view(self.cases.get(case_id))
+
+    def tasks(self, caller: Caller) -> dict:
+        now = self.now()
+        found = []
+        for branch in self.cases.open_branches(caller.principal):
+            case = self.cases.get(branch.case_id)
+            found.append({**self.branch_view(case, branch, now), "case_id": case.case_id,
+                          "case_no": case.case_no, "item_code": case.item_code,
+                          "item_name": self.catalog.items[case.item_code]["name"],
+                          "applicant": case.applicant["name"], "case_status": case.status})
+        return {"tasks": found}
+
+    def certificate(self, code: str) -> dict:
+        found = self.certificates.get(code) if isinstance(code, str) and code.isalnum() else None
+        if found is None:
+            raise NotFound(f"no e-certificate with verification code {code!r}", field="code")
+        holder = found["holder"]
+        return {"valid": True, **{k: v for k, v in found.items() if k != "holder_id_number"},
+                "holder": holder[0] + "*" * (len(holder) - 1),
+                "holder_id_number": mask_id_number(found["holder_id_number"])}
+
+    def _tell_applicant(self, case: Case, action: str) -> None:
+        phone = case.applicant.get("phone")
+        words = {"stage_started": "已进入审批环节", "completed": "已办结", "refused": "不予受理",
+                 "correction_requested": "需补正材料"}
+        if phone and action in words:
+            self.notifier.send(phone, f"【政务服务】您的办件{case.case_no}{words[action]}，"
+                                      "详情请登录网上办事大厅查看。")
+
+
+def _china(at: datetime | None) -> str:
+    return at.astimezone(case_rules.CHINA_TIME).strftime("%Y-%m-%d %H:%M") if at else "—"
