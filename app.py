@@ -140,8 +140,11 @@ def department_tasks():
 @route("/department/cases/{case_id}/branches/{branch_id}/decision", methods=["POST"],
        authorizer=signed)
 def decide(case_id, branch_id):
+    from urllib.parse import unquote
+
     request = app.current_request
-    return bootstrap.approval().decide(caller_of(request, "department"), case_id, branch_id,
+    return bootstrap.approval().decide(caller_of(request, "department"), case_id,
+                                       unquote(branch_id),
                                        json_object(request), header(request, "Idempotency-Key"))
 
 

@@ -42,9 +42,9 @@ class CallCounter:
             thread = threading.current_thread().name
             service = client.meta.service_model.service_name
             if counter.recording and thread != "bench-client" \
-                    and not (counter.waiting and thread != "dispatcher"):
+                    and not (counter.waiting and not thread.startswith("dispatcher")):
                 who = "api"
-                if thread == "dispatcher":
+                if thread.startswith("dispatcher"):
                     # Receiving and deleting is the event source mapping's work in the cloud.
                     who = "event source polling" if service == "sqs" else "notification"
                 counter.calls[(who, service, operation)] += 1

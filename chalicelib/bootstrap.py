@@ -46,11 +46,11 @@ def _wire():
         table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
         boto3_client=aws.client("dynamodb"))
     idempotency = PowertoolsIdempotency(store)
-    published, cases = catalog.published(), DynamoCases()
+    published, cases, materials = catalog.published(), DynamoCases(), S3Materials()
     _approval = Approval(published, cases, DynamoSupervision(), StepFunctionsEngine(),
-                         SnsNotifier(), S3Certificates(), idempotency, working_clock(), utc_now)
-    _intake = Intake(published, cases, S3Materials(), idempotency,
-                     on_submitted=_approval.start)
+                         SnsNotifier(), S3Certificates(), idempotency, working_clock(), utc_now,
+                         materials)
+    _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start)
 
 
 def use(intake_service, approval_service=None) -> None:

@@ -64,6 +64,8 @@ class Dispatcher:
         self.schedules = [s for s in sources if isinstance(s, ScheduledEventConfig)]
         self.invocations: dict[str, int] = {}
         self._queue_urls: dict[str, str] = {}
+        from concurrent.futures import ThreadPoolExecutor
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dispatcher")
 
     def handler(self, source):
         return getattr(self.app_module, source.handler_string.rsplit(".", 1)[-1])
@@ -84,6 +86,7 @@ class Dispatcher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._pool.shutdown(wait=False)
 
     def _run(self) -> None:
         due = {s.name: time.monotonic() + schedule_seconds(s.schedule_expression) / self.speedup
@@ -97,8 +100,9 @@ class Dispatcher:
             self._stop.wait(self.poll_seconds)
 
     def poll(self, source) -> int:
-        """Delivers one batch from the queue; messages are deleted only when the handler
-        succeeded, so a failure is redelivered after the visibility timeout, as in AWS."""
+        """Delivers what the queue holds, as Lambda's event source mapping does: several
+        invocations at once, each with its own batch. A message is deleted only when its
+        handler succeeded, so a failure is redelivered after the visibility timeout."""
         from chalicelib.adapters import aws
 
         sqs = aws.client("sqs")
@@ -106,16 +110,21 @@ class Dispatcher:
         if url is None:
             url = self._queue_urls[source.queue] = \
                 sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=source.batch_size,
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
                                        AttributeNames=["All"], WaitTimeSeconds=1
                                        ).get("Messages", [])
         if not messages:
             return 0
         arn = f"arn:aws:sqs:{self.region}:123456789012:{source.queue}"
-        if self._invoke(source, sqs_event(messages, arn, self.region)):
+        batches = [[m] for m in messages]      # handlers take any batch; concurrency matters more
+        done = list(self._pool.map(
+            lambda batch: self._invoke(source, sqs_event(batch, arn, self.region)) and batch,
+            batches))
+        handled = [m for batch in done if batch for m in batch]
+        if handled:
             sqs.delete_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                for i, m in enumerate(messages)])
+                for i, m in enumerate(handled)])
         return len(messages)
 
     def _invoke(self, source, event: dict) -> bool:

@@ -102,8 +102,10 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "workday_seconds": workday_seconds,
     }
     state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "stack.json").write_text(json.dumps(description, ensure_ascii=False, indent=2),
-                                          encoding="utf-8")
+    # Written whole, then renamed: a client never reads half a description.
+    partial = state_dir / "stack.json.partial"
+    partial.write_text(json.dumps(description, ensure_ascii=False, indent=2), encoding="utf-8")
+    partial.replace(state_dir / "stack.json")
     return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers)
 
 

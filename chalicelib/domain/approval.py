@@ -56,7 +56,6 @@ class Branch:
     emitted: list = field(default_factory=list)       # supervision kinds already raised
     token: str | None = None
     token_since: str | None = None
-    pending: dict | None = None                       # workflow output not yet delivered
     correction: dict | None = None
     extension_request: dict | None = None
     special: dict | None = None
@@ -105,21 +104,34 @@ def supervision_instants(step: StepClock, clock: WorkingClock,
     return instants
 
 
-def plan(branch: Branch, clock: WorkingClock, now: datetime, yellow_share: float):
-    """The next plan of timers for the workflow: the instants not yet raised, as waits in whole
-    seconds from now. Offsets are rounded up from a common origin, so rounding never adds up and
-    no event comes early; a wait never runs out before its instant."""
-    pending = [i for i in supervision_instants(branch.step_clock, clock, yellow_share)
-               if i["kind"] not in branch.emitted]
-    waits, timers, previous = [], [], 0
-    for instant in pending:
-        offset = max(previous + 1, math.ceil((instant["at"] - now).total_seconds()))
-        waits.append(offset - previous)
-        timers.append({"kind": instant["kind"], "at": instant["at"].isoformat()})
-        previous = offset
+def replan(branch: Branch, clock: WorkingClock, yellow_share: float) -> None:
+    """A new plan of timers: the supervision instants not yet raised (after a pause, its end, an
+    extension or the start of the step)."""
     branch.plan += 1
-    branch.plan_timers = timers
-    return {"plan": branch.plan, "timers": waits + [WAIT_FOREVER]}
+    branch.plan_timers = [{"kind": i["kind"], "at": i["at"].isoformat()}
+                          for i in supervision_instants(branch.step_clock, clock, yellow_share)
+                          if i["kind"] not in branch.emitted]
+
+
+def waits(timers: list[dict], now: datetime) -> list[int]:
+    """The plan's instants as the workflow's waits in whole seconds, each counted from the end
+    of the one before. Offsets are rounded from one origin, so rounding never adds up: every
+    timeout lands within half a second of its instant (plus the engine's own latency)."""
+    out, previous = [], 0
+    for timer in timers:
+        offset = max(previous + 1, round((datetime.fromisoformat(timer["at"]) - now)
+                                         .total_seconds()))
+        out.append(offset - previous)
+        previous = offset
+    return out + [WAIT_FOREVER]
+
+
+def answer(branch: Branch, now: datetime) -> dict:
+    """What the workflow waiting on this branch must be told now: its outcome once decided,
+    else the current plan (a paused branch's plan has no timers: it waits for its resumption)."""
+    if branch.status == DECIDED:
+        return {"outcome": branch.outcome}
+    return {"outcome": "resumed", "plan": branch.plan, "timers": waits(branch.plan_timers, now)}
 
 
 def timer_kind(branch: Branch, plan_no: int, index: int) -> dict | None:
@@ -145,7 +157,7 @@ def parse_decision(branch: Branch, body: dict, material_ids: list[str]) -> Decis
     allowed = ACCEPTANCE_DECISIONS if branch.kind == ACCEPTANCE else BRANCH_DECISIONS
     decision = body.get("decision")
     if decision not in allowed:
-        raise InvalidInput(f"decision must be one of {', '.join(allowed)} for a "
+        raise InvalidInput(f"decision must be one of {', '.join(allowed)} for this "
                            f"{branch.kind} step", field="decision")
     staff_id = body.get("staff_id")
     if not isinstance(staff_id, str) or not staff_id:

@@ -15,14 +15,15 @@ from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.masking import mask_id_number
-from .intake import record_change, retrying
+from .intake import confirm_uploads, record_change, retrying
 
 SYSTEM = Caller("system", "workflow")
 
 
 class Approval:
     def __init__(self, catalog: Catalog, cases, supervision, engine, notifier, certificates,
-                 idempotency, clock: WorkingClock, now: Callable[[], datetime]):
+                 idempotency, clock: WorkingClock, now: Callable[[], datetime], materials):
+        self.materials = materials
         self.catalog = catalog
         self.cases = cases
         self.supervision = supervision
@@ -52,16 +53,13 @@ class Approval:
             case, CASE, -1, "承诺时限", item["lead_department"], item["name"],
             item["promised_limit_days"], now, branch_id=rules.CASE_CLOCK)
         if not existing:
-            accept_plan = rules.plan(accept, self.clock, now, self.yellow_share(case))
-            whole.plan = 0
+            rules.replan(accept, self.clock, self.yellow_share(case))
             self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
                                                   {"branches": [accept.branch_id]}),
                               branches=[accept, whole])
-        else:
-            accept_plan = {"plan": accept.plan, "timers": [rules.WAIT_FOREVER]}
         self.engine.start(case.case_id, {
             "case_id": case.case_id,
-            "stage": {"index": 0, "branches": [{"branch_id": accept.branch_id, **accept_plan}]},
+            "stage": {"index": 0, "branches": [_plan_of(accept, now)]},
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
                            "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
 
@@ -94,19 +92,20 @@ class Approval:
         return retrying(lambda: handler(message))
 
     def _awaiting(self, message: dict) -> str:
-        """The workflow waits on a branch with a new task token. The token is kept by the
-        system only; a decision that was waiting for it (it raced a timeout) is delivered now."""
+        """The workflow waits on a branch with a new task token, kept by the system only. If
+        the branch was decided or replanned meanwhile, the answer went to a task that had just
+        timed out (a decision racing a timeout): it goes to this task now."""
         branch = self.cases.branch(message["case_id"], message["branch_id"])
         if branch is None:
             return "ignored: no such branch"
         if branch.token_since and message["since"] <= branch.token_since:
             return "ignored: an older task"
         branch.token, branch.token_since = message["token"], message["since"]
-        delivered = False
-        if branch.pending and self.engine.deliver(branch.token, branch.pending):
-            branch.pending, delivered = None, True
         self.cases.save_branches([branch])
-        return "delivered pending decision" if delivered else "token kept"
+        if branch.status == rules.DECIDED or message["plan"] != branch.plan:
+            self.engine.deliver(branch.token, rules.answer(branch, self.now()))
+            return "answer delivered again"
+        return "token kept"
 
     def _timeout(self, message: dict) -> str:
         """A limit ran out in the workflow: record the supervision event, append-only, and tell
@@ -173,8 +172,9 @@ class Approval:
             new = [self._branch(case, DECISION, stage + 1, spec["name"], b["department"],
                                 b["task"], b["limit_days"], now)
                    for b in spec["departments"]]
-            plans = [{"branch_id": b.branch_id,
-                      **rules.plan(b, self.clock, now, self.yellow_share(case))} for b in new]
+            for branch in new:
+                rules.replan(branch, self.clock, self.yellow_share(case))
+            plans = [_plan_of(b, now) for b in new]
             changed += new
             case.stage = stage + 1
             answer = {"done": False, "stage": {"index": stage + 1, "branches": plans}}
@@ -186,15 +186,10 @@ class Approval:
             whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
             if whole and whole.status != rules.DECIDED:
                 whole.status, whole.outcome = rules.DECIDED, case.status
-                whole.pending = {"outcome": "closed"}
                 changed.append(whole)
         case.stage_answers[str(stage)] = answer
         self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed)
-        for branch in changed:
-            if branch.pending and branch.token and self.engine.deliver(branch.token,
-                                                                        branch.pending):
-                branch.pending = None
-                self.cases.save_branches([branch])
+        self._deliver([b for b in changed if b.kind == CASE])
         self._tell_applicant(case, action)
         return answer
 
@@ -252,18 +247,15 @@ class Approval:
         if staff is None or staff.department != caller.principal:
             raise Forbidden(f"staff {decision.staff_id} does not work for department "
                             f"{caller.principal}", field="staff_id")
+        rules.check_can_decide(branch, decision)
         if decision.decision == "extension_approve" and not self._senior(staff):
             raise Forbidden("an extension is approved by the department's head or chief "
                             "representative", field="staff_id")
-        rules.check_can_decide(branch, decision)
         now = self.now()
         effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
         changed = [branch]
-        if effect == "decided":
-            branch.pending = {"outcome": branch.outcome}
-        elif effect == "replan":
-            branch.pending = {"outcome": "resumed",
-                              **rules.plan(branch, self.clock, now, self.yellow_share(case))}
+        if effect == "replan":
+            rules.replan(branch, self.clock, self.yellow_share(case))
         if decision.decision == "correction":
             case.status = case_rules.CORRECTION
             case.correction = {"branch_id": branch.branch_id, **branch.correction,
@@ -277,7 +269,8 @@ class Approval:
             data["materials"] = list(decision.materials)
         self.cases.update(case, record_change(case, f"decision_{decision.decision}", caller,
                                               now, data), branches=changed)
-        self._deliver(case, changed)
+        if effect != "none":
+            self._deliver(changed)
         if decision.decision == "correction":
             self._tell_applicant(case, "correction_requested")
         return self.branch_view(case, self.cases.branch(case_id, branch_id), now)
@@ -311,21 +304,16 @@ class Approval:
         self._replan(case, whole, changed)
 
     def _replan(self, case: Case, branch: Branch, changed: list) -> None:
-        branch.pending = {"outcome": "resumed",
-                          **rules.plan(branch, self.clock, self.now(), self.yellow_share(case))}
+        rules.replan(branch, self.clock, self.yellow_share(case))
         changed.append(branch)
 
-    def _deliver(self, case: Case, branches: list[Branch]) -> None:
-        """Hands each pending answer to the branch's current task. If the task just timed out,
-        the token is stale: the answer stays pending and goes with the next task's token."""
-        delivered = []
+    def _deliver(self, branches: list[Branch]) -> None:
+        """Tells each branch's current task its answer. If that task timed out a moment ago the
+        answer is lost with its token, and the next task's `awaiting` message delivers it."""
+        now = self.now()
         for branch in branches:
-            if branch.pending and branch.token and self.engine.deliver(branch.token,
-                                                                        branch.pending):
-                branch.pending = None
-                delivered.append(branch)
-        if delivered:
-            self.cases.save_branches(delivered)
+            if branch.token:
+                self.engine.deliver(branch.token, rules.answer(branch, now))
 
     # -- corrections by applicants ----------------------------------------------------------
     def correct(self, caller: Caller, case_id: str, body: dict,
@@ -344,6 +332,10 @@ class Approval:
         if case.status != case_rules.CORRECTION:
             raise Conflict(f"case {case.case_no} has no open correction notice", field="case_id")
         notice = case.correction
+        problems = confirm_uploads(self.materials, case)
+        if problems:
+            raise Unprocessable("corrected materials do not match their announcements",
+                                field="materials", problems=problems)
         missing = [m for m in notice["materials"]
                    if case.materials.get(m, {}).get("status") != "received"
                    or case.materials[m].get("announced_at", "") < notice["requested_at"]]
@@ -353,8 +345,7 @@ class Approval:
         now = self.now()
         branch = self.cases.branch(case_id, notice["branch_id"])
         rules.end_correction(branch, now)
-        branch.pending = {"outcome": "resumed",
-                          **rules.plan(branch, self.clock, now, self.yellow_share(case))}
+        rules.replan(branch, self.clock, self.yellow_share(case))
         changed = [branch]
         case.status = case_rules.ACCEPTED if case.accepted_at else case_rules.SUBMITTED
         case.correction = None
@@ -363,7 +354,7 @@ class Approval:
                                               {"branch": branch.branch_id,
                                                "materials": notice["materials"]}),
                           branches=changed)
-        self._deliver(case, changed)
+        self._deliver(changed)
         return self.case_view(self.cases.get(case_id), now)
 
     # -- reading ----------------------------------------------------------------------------
@@ -422,6 +413,12 @@ class Approval:
         if phone and action in words:
             self.notifier.send(phone, f"【政务服务】您的办件{case.case_no}{words[action]}，"
                                       "详情请登录网上办事大厅查看。")
+
+
+def _plan_of(branch: Branch, now: datetime) -> dict:
+    """A branch as the workflow's Map item: its id and the waits of its current plan."""
+    return {"branch_id": branch.branch_id, "plan": branch.plan,
+            "timers": rules.waits(branch.plan_timers, now)}
 
 
 def _china(at: datetime | None) -> str:

@@ -158,18 +158,7 @@ class Intake:
         rules.check_submittable(case)
         item = self.catalog.item(case.item_code)
         delivery = rules.parse_delivery(item, body.get("delivery"))
-        problems = []
-        for material_id, upload in case.materials.items():
-            if upload["status"] == "received":
-                continue
-            # Not yet confirmed by S3's notification: look at the stored object now.
-            reason = rules.upload_mismatch(upload, self.materials.inspect(upload["key"]))
-            if reason:
-                problems.append(FieldProblem(f"materials.{material_id}",
-                                             f"{upload['filename']} {reason}", upload["name"]))
-            else:
-                upload["status"] = "received"
-                upload.pop("reason", None)
+        problems = confirm_uploads(self.materials, case)
         problems += rules.missing_materials(item, case)
         if problems:
             raise Unprocessable("the application cannot be submitted yet", field="materials",
@@ -223,6 +212,23 @@ class Intake:
 
     def _advance(self, case: Case, action: str, caller: Caller, data: dict) -> trail.TrailRecord:
         return record_change(case, action, caller, self.now(), data)
+
+
+def confirm_uploads(materials: MaterialStore, case: Case) -> list[FieldProblem]:
+    """Materials S3's notification has not confirmed yet are looked at now; those that are what
+    was announced become received, the others are named with the reason."""
+    problems = []
+    for material_id, upload in case.materials.items():
+        if upload["status"] == "received":
+            continue
+        reason = rules.upload_mismatch(upload, materials.inspect(upload["key"]))
+        if reason:
+            problems.append(FieldProblem(f"materials.{material_id}",
+                                         f"{upload['filename']} {reason}", upload["name"]))
+        else:
+            upload["status"] = "received"
+            upload.pop("reason", None)
+    return problems
 
 
 def record_change(case: Case, action: str, caller: Caller, at: datetime,

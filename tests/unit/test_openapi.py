@@ -136,7 +136,8 @@ def idempotency_key(document, operation):
 def test_idempotency_key_is_required_where_the_service_requires_it(document):
     for (path, method), operation in operations(document).items():
         key = idempotency_key(document, operation)
-        if path.endswith("/submit") or path in ("/department/cases", "/agent/cases"):
+        if path.endswith(("/submit", "/decision", "/corrections")) \
+                or path in ("/department/cases", "/agent/cases"):
             assert key and key["required"] is True, f"{method} {path}"
         elif (path, method) == ("/cases", "POST"):
             assert key and key["required"] is False

@@ -1,5 +1,6 @@
-"""Starts the whole local stack once, exactly as `make run` does, on free ports, and gives the
-tests its stack.json."""
+"""Starts the whole local stack, exactly as `make run` does, on free ports, and gives the tests
+its stack.json: once on the official calendar (`stack`) and once with a compressed clock
+(`fast_stack`, one working day = WORKDAY seconds) for the workflow's timeouts."""
 import json
 import os
 import socket
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
+WORKDAY = 8.0
 
 
 def free_port() -> int:
@@ -19,13 +21,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def running_stack(tmp_path_factory, *options):
     state = tmp_path_factory.mktemp("stack")
     log = open(state / "stack.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "local.stack", "--api-port", str(free_port()),
-         "--aws-port", str(free_port()), "--s3-port", str(free_port()), "--state-dir", str(state)],
+         "--aws-port", str(free_port()), "--s3-port", str(free_port()), "--state-dir", str(state),
+         *options],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
     described = state / "stack.json"
@@ -36,6 +38,7 @@ def stack(tmp_path_factory):
             raise RuntimeError("the local stack did not start:\n" +
                                (state / "stack.log").read_text())
         time.sleep(0.2)
+    time.sleep(0.2)   # the file is complete once its writer closed it
     description = json.loads(described.read_text())
     description["state_dir"] = str(state)
     yield description
@@ -45,6 +48,16 @@ def stack(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    yield from running_stack(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def fast_stack(tmp_path_factory):
+    yield from running_stack(tmp_path_factory, "--workday-seconds", str(WORKDAY))
 
 
 @pytest.fixture(scope="session")

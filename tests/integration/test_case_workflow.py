@@ -1,0 +1,277 @@
+"""The case workflow running in moto's Step Functions executor, on the whole local stack with a
+compressed clock (one working day = WORKDAY seconds): every path a case can take, and the
+supervision events that the workflow's own timeouts raise."""
+import threading
+import time
+import uuid
+from datetime import datetime
+
+import pytest
+import requests
+
+from chalicelib import catalog
+from tests.conftest import WORKDAY
+from tests.e2e.client import Citizen, Signed, announce, material_bytes, upload
+
+COMPANY_SETUP = "SCJG-001"
+PUBLISHED = catalog.published()
+
+
+def key():
+    return str(uuid.uuid4())
+
+
+def staff(department, post=None):
+    """A window staff member of the department (with the given post, if any)."""
+    for window in PUBLISHED.departments[department]["windows"]:
+        for person in window["staff"]:
+            if post is None or person.get("post") == post:
+                return person["staff_id"]
+    raise LookupError(department)
+
+
+def wait_for(predicate, timeout=20.0, every=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError("condition not reached in time")
+
+
+class Flow:
+    """One applicant's case of an item, driven over HTTP."""
+
+    def __init__(self, stack, code=COMPANY_SETUP, id_number="341602198506061234"):
+        self.stack = stack
+        self.citizen = Citizen(stack, id_number, name="周敏")
+        self.guide = requests.get(f"{stack['api_url']}/guide/items/{code}", timeout=10).json()
+        created = self.citizen.post("/cases", {"item": code, "hall": self.guide["halls"][0],
+                                               "form": self.guide["form"]["examples"][0]})
+        assert created.status_code == 201, created.text
+        self.case_id = created.json()["case_id"]
+        for spec in [m for m in self.guide["materials"] if m["required"]]:
+            self.upload(spec["id"])
+        submitted = self.citizen.post(f"/cases/{self.case_id}/submit", {},
+                                      headers={"Idempotency-Key": key()})
+        assert submitted.status_code == 200, submitted.text
+        self.case_no = submitted.json()["case_no"]
+
+    def upload(self, material):
+        spec = next(m for m in self.guide["materials"] if m["id"] == material)
+        body = material_bytes(material + str(time.time()))
+        ticket = self.citizen.post(f"/cases/{self.case_id}/uploads",
+                                   announce(body, material, spec["content_types"][0]))
+        assert ticket.status_code == 201, ticket.text
+        assert upload(ticket.json(), body).status_code == 200
+
+    def view(self):
+        return self.citizen.get(f"/cases/{self.case_id}").json()
+
+    def branch(self, branch_id):
+        return next(b for b in self.view()["stages"] if b["branch_id"] == branch_id)
+
+    def decide(self, department, branch_id, decision, idempotency_key=None, **body):
+        body = {"decision": decision, "staff_id": body.pop("staff_id", staff(department)), **body}
+        return Signed(self.stack, f"department:{department}").post(
+            f"/department/cases/{self.case_id}/branches/{branch_id}/decision", body,
+            headers={"Idempotency-Key": idempotency_key or key()})
+
+    def accept(self):
+        lead = self.guide["lead_department"]
+        answer = self.decide(lead, f"0:{lead}", "accept")
+        assert answer.status_code == 200, answer.text
+        wait_for(lambda: len(self.view()["stages"]) > 1)
+
+    def finish(self):
+        """Decides whatever is still open, so that no workflow keeps raising events for the
+        tests after this one."""
+        for _ in range(4):
+            view = self.view()
+            if view["status"] in ("completed", "refused"):
+                return
+            if view["status"] == "correction_requested":
+                return
+            for branch in view["stages"]:
+                if branch["status"] == "open":
+                    decision = "accept" if branch["kind"] == "acceptance" else "approve"
+                    self.decide(branch["department"], branch["branch_id"], decision)
+                elif branch["status"] == "paused" and branch["pause_reason"] == "special":
+                    self.decide(branch["department"], branch["branch_id"], "special_end")
+            time.sleep(1)
+
+    def deciders(self, stage=1):
+        return [b for b in self.view()["stages"] if b["stage"] == stage]
+
+    def events(self):
+        return self.view()["supervision"]
+
+
+@pytest.fixture
+def flow(fast_stack):
+    case = Flow(fast_stack)
+    yield case
+    case.finish()
+
+
+def test_on_time_path_completes_granted_with_a_verifiable_certificate(fast_stack, flow):
+    flow.accept()
+    branches = flow.deciders()
+    assert {b["department"] for b in branches} == {"SCJG", "GA", "SW", "RSJ", "GJJ"}
+    for branch in branches:
+        assert flow.decide(branch["department"], branch["branch_id"], "approve").status_code == 200
+    view = wait_for(lambda: (v := flow.view())["status"] == "completed" and v)
+    assert view["result"]["outcome"] == "granted" and view["events" if False else "supervision"] == []
+    certificate = requests.get(f"{fast_stack['api_url']}/certificates/"
+                               f"{view['result']['certificate']}", timeout=10).json()
+    assert certificate["valid"] and certificate["case_no"] == flow.case_no
+    assert "*" in certificate["holder_id_number"]
+
+
+def test_yellow_then_approval(flow):
+    yellow = wait_for(lambda: [e for e in flow.events() if e["kind"] == "yellow"],
+                      timeout=WORKDAY * 2)
+    assert yellow[0]["branch_id"] == "0:SCJG" and abs(yellow[0]["delay_seconds"]) < 1.0
+    assert {"staff_id", "window", "chief_staff_id", "department"} <= set(yellow[0])
+    assert flow.branch("0:SCJG")["light"] == "yellow"
+    flow.accept()
+    assert [e["kind"] for e in flow.events()] == ["yellow"]
+
+
+def test_red_and_escalations_come_from_the_workflow(flow):
+    kinds = wait_for(lambda: [e["kind"] for e in flow.events()
+                              if e["kind"] == "escalation:1"] and flow.events(),
+                     timeout=WORKDAY * 3 + 5)
+    assert [e["kind"] for e in kinds][:3] == ["yellow", "red", "escalation:1"]
+    red = next(e for e in kinds if e["kind"] == "red")
+    # Red one second after the deadline, and the event within a second of that instant.
+    planned = datetime.fromisoformat(red["planned_at"])
+    assert (planned - datetime.fromisoformat(red["deadline"])).total_seconds() == 1
+    assert abs(red["delay_seconds"]) < 1.0
+    assert flow.branch("0:SCJG")["light"] == "red"
+
+
+def test_correction_pauses_the_clock_and_moves_the_deadline(flow):
+    before = datetime.fromisoformat(flow.branch("0:SCJG")["deadline"])
+    material = flow.guide["materials"][0]["id"]
+    asked = flow.decide("SCJG", "0:SCJG", "correction", materials=[material],
+                        note="营业执照申请书签字不全")
+    assert asked.status_code == 200 and asked.json()["status"] == "paused"
+    view = flow.view()
+    assert view["status"] == "correction_requested"
+    assert view["correction"]["materials"] == [material]
+    early = flow.citizen.post(f"/cases/{flow.case_id}/corrections", {},
+                              headers={"Idempotency-Key": key()})
+    assert early.status_code == 422 and early.json()["field"] == "materials"
+    time.sleep(3)
+    flow.upload(material)
+    resumed = flow.citizen.post(f"/cases/{flow.case_id}/corrections", {},
+                                headers={"Idempotency-Key": key()})
+    assert resumed.status_code == 200, resumed.text
+    after = datetime.fromisoformat(flow.branch("0:SCJG")["deadline"])
+    assert (after - before).total_seconds() >= 3
+    assert flow.view()["status"] == "submitted"
+    flow.accept()
+
+
+def test_special_procedure_pauses_a_branch(flow):
+    flow.accept()
+    branch = flow.deciders()[0]
+    before = datetime.fromisoformat(branch["deadline"])
+    started = flow.decide(branch["department"], branch["branch_id"], "special_start",
+                          procedure="专家评审")
+    assert started.status_code == 200 and started.json()["pause_reason"] == "special"
+    blocked = flow.decide(branch["department"], branch["branch_id"], "approve")
+    assert blocked.status_code == 409
+    time.sleep(2)
+    ended = flow.decide(branch["department"], branch["branch_id"], "special_end")
+    assert ended.status_code == 200 and ended.json()["status"] == "open"
+    assert (datetime.fromisoformat(ended.json()["deadline"]) - before).total_seconds() >= 2
+
+
+def test_extension_needs_a_second_senior_actor(flow):
+    flow.accept()
+    branch = flow.deciders()[0]
+    department = branch["department"]
+    clerk = staff(department)
+    asked = flow.decide(department, branch["branch_id"], "extension_request", staff_id=clerk,
+                        note="需现场核查")
+    assert asked.status_code == 200 and asked.json()["extension_requested"]
+    same = flow.decide(department, branch["branch_id"], "extension_approve", staff_id=clerk)
+    assert same.status_code == 403
+    chief = PUBLISHED.departments[department]["chief_representative"]["staff_id"]
+    approved = flow.decide(department, branch["branch_id"], "extension_approve", staff_id=chief)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["limit_days"] == branch["limit_days"] + 10
+
+
+def test_denial_without_reasons_is_refused_and_with_reasons_denies_the_case(flow):
+    flow.accept()
+    branch = flow.deciders()[0]
+    bare = flow.decide(branch["department"], branch["branch_id"], "deny")
+    assert bare.status_code == 422 and bare.json()["field"] == "reasons"
+    for other in flow.deciders():
+        if other["branch_id"] != branch["branch_id"]:
+            flow.decide(other["department"], other["branch_id"], "approve")
+    denied = flow.decide(branch["department"], branch["branch_id"], "deny",
+                         reasons="经营范围涉及前置许可，未提交许可文件")
+    assert denied.status_code == 200
+    view = wait_for(lambda: (v := flow.view())["status"] == "completed" and v)
+    assert view["result"]["outcome"] == "denied"
+    assert view["result"]["reasons"][0]["reasons"].startswith("经营范围")
+
+
+def test_a_department_cannot_decide_another_departments_branch(flow):
+    flow.accept()
+    branch = next(b for b in flow.deciders() if b["department"] != "GA")
+    answer = Signed(flow.stack, "department:GA").post(
+        f"/department/cases/{flow.case_id}/branches/{branch['branch_id']}/decision",
+        {"decision": "approve", "staff_id": staff("GA")}, headers={"Idempotency-Key": key()})
+    assert answer.status_code == 403 and branch["department"] in answer.json()["message"]
+
+
+def test_a_replayed_decision_is_applied_once(flow):
+    retry = key()
+    first = flow.decide("SCJG", "0:SCJG", "accept", idempotency_key=retry)
+    again = flow.decide("SCJG", "0:SCJG", "accept", idempotency_key=retry)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    actions = [s["action"] for s in flow.view()["timeline"]]
+    assert actions.count("decision_accept") == 1
+    assert flow.decide("SCJG", "0:SCJG", "accept").status_code == 409
+
+
+def test_a_decision_racing_a_timeout_lands_on_the_current_task(flow):
+    yellow_at = datetime.fromisoformat(flow.branch("0:SCJG")["started_at"]).timestamp() \
+        + 0.8 * WORKDAY
+    time.sleep(max(0.0, yellow_at - time.time()))
+    assert flow.decide("SCJG", "0:SCJG", "accept").status_code == 200
+    view = wait_for(lambda: (v := flow.view())["status"] == "accepted" and len(v["stages"]) > 1
+                    and v)
+    assert view["stages"][0]["outcome"] == "accepted"
+
+
+def test_all_five_departments_deciding_at_once(flow):
+    flow.accept()
+    answers = {}
+
+    def approve(branch):
+        answers[branch["branch_id"]] = flow.decide(branch["department"], branch["branch_id"],
+                                                   "approve").status_code
+
+    threads = [threading.Thread(target=approve, args=(b,)) for b in flow.deciders()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert list(answers.values()) == [200] * 5
+    view = wait_for(lambda: (v := flow.view())["status"] == "completed" and v)
+    assert view["result"]["outcome"] == "granted"
+
+
+def test_department_task_list_shows_deadline_and_light(flow):
+    tasks = Signed(flow.stack, "department:SCJG").get("/department/tasks").json()["tasks"]
+    mine = [t for t in tasks if t["case_id"] == flow.case_id]
+    assert mine and mine[0]["light"] in ("green", "yellow") and mine[0]["deadline"]
+    assert "token" not in str(mine)
