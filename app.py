@@ -99,6 +99,8 @@ def read_case(case_id):
 
 @route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen)
 def request_upload(case_id):
+    """An upload ticket for a material, or {"material", "certificate"} to attach an
+    e-certificate issued earlier to the same applicant instead of uploading."""
     return created(_upload("citizen", case_id))
 
 

@@ -47,10 +47,12 @@ def _wire():
         boto3_client=aws.client("dynamodb"))
     idempotency = PowertoolsIdempotency(store)
     published, cases, materials = catalog.published(), DynamoCases(), S3Materials()
+    certificates = S3Certificates()
     _approval = Approval(published, cases, DynamoSupervision(), StepFunctionsEngine(),
-                         SnsNotifier(), S3Certificates(), idempotency, working_clock(), utc_now,
+                         SnsNotifier(), certificates, idempotency, working_clock(), utc_now,
                          materials)
-    _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start)
+    _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start,
+                     certificates=certificates)
 
 
 def use(intake_service, approval_service=None) -> None:
