@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    from . import calls, cold_start, search
+    from . import calls, cold_start, search, workflow
 
     figures = {"measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "python": platform.python_version(), "machine": f"{platform.machine()}"}
@@ -26,6 +26,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as state:
         figures["calls_per_submission"] = calls.run(Path(state))
     print(json.dumps(figures["calls_per_submission"], ensure_ascii=False))
+    print("case workflow (latency, transitions, calls, cost) ...", flush=True)
+    with tempfile.TemporaryDirectory() as state:
+        figures["workflow"] = workflow.run(Path(state))
+    print(json.dumps(figures["workflow"], ensure_ascii=False))
     (HERE / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(report(figures), encoding="utf-8")
     print(f"written {HERE / 'results.json'} and {HERE / 'RESULTS.md'}")
@@ -59,7 +63,43 @@ def report(f: dict) -> str:
             for operation, n in operations.items():
                 lines.append(f"| {who} | {service} | {operation} | {n} |")
     lines += ["", "Totals: " + ", ".join(f"{who} {n}" for who, n in calls["totals"].items()), ""]
+    lines += workflow_report(f["workflow"])
     return "\n".join(lines)
+
+
+def workflow_report(w: dict) -> list[str]:
+    lat = w["latency"]
+    lines = ["## Supervision latency", "",
+             f"{lat['branches']} acceptance steps with staggered deadlines (one working day = "
+             f"{lat['workday_seconds']:g} s), left undecided past red: {lat['events']} yellow and "
+             "red instants computed from the calendar, each compared with the instant the "
+             "workflow's own timeout recorded its event.", "",
+             f"Median delay {lat['median_delay_s']} s, largest {lat['max_abs_delay_s']} s; "
+             f"every one within 1 s: **{'yes' if lat['all_within_1s'] else 'no'}**.", "",
+             "## State transitions, calls and cost per case", "",
+             f"Company setup (SCJG-001, acceptance + five departments in parallel) on the local "
+             f"stack, one working day = {w['per_case_workday_seconds']:g} s. Transitions are "
+             "counted from the execution history (states entered); calls are botocore calls "
+             "counted in process and attributed by caller.", "",
+             "| | on time | one red card |", "|---|---|---|"]
+    a, b = w["on_time"], w["one_red"]
+    for label, key in (("state transitions", "state_transitions"), ("API requests", "api_requests"),
+                       ("event handler invocations", "handler_invocations"),
+                       ("AWS calls by the functions", "aws_calls_by_functions")):
+        lines.append(f"| {label} | {a[key]} | {b[key]} |")
+    for part in ("step_functions", "lambda", "dynamodb", "s3", "sns", "sqs", "total"):
+        lines.append(f"| cost: {part} (USD) | {a['cost_usd'][part]} | {b['cost_usd'][part]} |")
+    lines += ["", f"Goal under US$0.001 per case: on time **{'met' if a['cost_usd']['met'] else 'not met'}**, "
+              f"with a red card **{'met' if b['cost_usd']['met'] else 'not met'}**. "
+              "List prices (us-east-1): Step Functions standard $0.025 per 1,000 transitions; "
+              "Lambda $0.20 per million requests and 512 MB x 100 ms each; DynamoDB on demand "
+              "$1.25 / $0.25 per million write / read units (a transactional write counts "
+              "double); S3 PUT $0.005 and GET $0.0004 per 1,000; SNS $0.50 per million publishes "
+              "(text-message delivery fees are the carrier's and are not included); SQS $0.40 per "
+              "million requests.", "",
+              "Calls by caller (on time):", "", "```", json.dumps(a["aws_calls"], indent=1), "```",
+              ""]
+    return lines
 
 
 if __name__ == "__main__":

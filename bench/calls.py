@@ -24,6 +24,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _caller(thread: str, service: str) -> str:
+    """Whose call it is: the functions' (the API's or an event handler's), the workflow's own
+    service integrations, or the event source mapping's polling (AWS's, in the cloud)."""
+    import sys
+
+    frame, ours = sys._getframe(2), False
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if "/chalicelib/" in name:
+            ours = True
+            break
+        if "/moto/stepfunctions/" in name:
+            return "workflow"
+        frame = frame.f_back
+    if not ours:
+        return "event source polling" if service == "sqs" else "other"
+    return "handler" if thread.startswith("dispatcher") else "api"
+
+
 class CallCounter:
     """Counts botocore API calls made by the app's threads (API requests, dispatcher)."""
 
@@ -43,11 +62,7 @@ class CallCounter:
             service = client.meta.service_model.service_name
             if counter.recording and thread != "bench-client" \
                     and not (counter.waiting and not thread.startswith("dispatcher")):
-                who = "api"
-                if thread.startswith("dispatcher"):
-                    # Receiving and deleting is the event source mapping's work in the cloud.
-                    who = "event source polling" if service == "sqs" else "notification"
-                counter.calls[(who, service, operation)] += 1
+                counter.calls[(_caller(thread, service), service, operation)] += 1
             return original(client, operation, params)
 
         BaseClient._make_api_call = counted

@@ -30,6 +30,7 @@ class Stack:
     s3_endpoint: str
     description: dict
     _stoppers: list
+    dispatcher: object = None
 
     def stop(self) -> None:
         for stop in reversed(self._stoppers):
@@ -106,7 +107,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     partial = state_dir / "stack.json.partial"
     partial.write_text(json.dumps(description, ensure_ascii=False, indent=2), encoding="utf-8")
     partial.replace(state_dir / "stack.json")
-    return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers)
+    return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers, dispatcher)
 
 
 def _demo_citizen(endpoint: str, pool_id: str, client_id: str) -> None:

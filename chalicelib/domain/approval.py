@@ -167,7 +167,8 @@ def parse_decision(branch: Branch, body: dict, material_ids: list[str]) -> Decis
         raise Unprocessable(f"a decision to {decision} must give its reasons (at least four "
                             "characters)", field="reasons")
     fee = body.get("fee_yuan", 0)
-    if isinstance(fee, bool) or not isinstance(fee, (int, float)) or fee < 0 or fee > 1e7:
+    if isinstance(fee, bool) or not isinstance(fee, (int, float)) or not math.isfinite(fee) \
+            or fee < 0 or fee > 1e7:
         raise InvalidInput("fee_yuan must be a non-negative amount in yuan", field="fee_yuan")
     materials: tuple = ()
     if decision == "correction":
@@ -246,8 +247,8 @@ def apply(branch: Branch, decision: Decision, at: datetime, actor: str) -> str:
     if decision.decision == "extension_approve":
         branch.with_clock(step.extend(EXTENSION_DAYS))
         branch.extension_request = None
-        # The lights already raised stay raised; a red step becomes green again only when the
-        # extension moved its deadline past now, which the new plan shows.
+        # A new deadline: its yellow and red are supervised afresh (the cards already raised stay
+        # recorded; the light shows green again if the new deadline is ahead).
         branch.emitted = []
         return "replan"
     raise InvalidInput(f"unknown decision {decision.decision}", field="decision")

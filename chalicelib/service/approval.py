@@ -114,6 +114,8 @@ class Approval:
         timer = rules.timer_kind(branch, message["plan"], message["timer"]) if branch else None
         if timer is None or timer["kind"] in branch.emitted:
             return "ignored: stale or repeated timer"
+        if branch.decided_at and branch.decided_at < timer["at"]:
+            return "ignored: decided before this instant"
         case = self.cases.get(branch.case_id)
         at = datetime.fromisoformat(message["at"])
         planned = datetime.fromisoformat(timer["at"])
@@ -257,9 +259,16 @@ class Approval:
         if effect == "replan":
             rules.replan(branch, self.clock, self.yellow_share(case))
         if decision.decision == "correction":
-            case.status = case_rules.CORRECTION
-            case.correction = {"branch_id": branch.branch_id, **branch.correction,
-                               "department": branch.department}
+            # One notice for the applicant (一次性告知), even when several departments ask.
+            notice = case.correction or {"branches": [], "departments": [], "materials": [],
+                                         "notes": [], "requested_at": now.isoformat()}
+            notice["branches"].append(branch.branch_id)
+            notice["departments"].append(branch.department)
+            notice["materials"] = list(dict.fromkeys(notice["materials"]
+                                                     + list(decision.materials)))
+            if decision.note:
+                notice["notes"].append(decision.note)
+            case.status, case.correction = case_rules.CORRECTION, notice
         self._follow_case_clock(case, branch, decision.decision, now, changed)
         data = {"branch": branch_id, "decision": decision.decision, "staff_id": staff.staff_id,
                 "fee_yuan": decision.fee_yuan}
@@ -343,15 +352,17 @@ class Approval:
             raise Unprocessable("the correction notice asks for new uploads of "
                                 + ", ".join(missing), field="materials")
         now = self.now()
-        branch = self.cases.branch(case_id, notice["branch_id"])
-        rules.end_correction(branch, now)
-        rules.replan(branch, self.clock, self.yellow_share(case))
-        changed = [branch]
+        changed = []
+        for branch_id in notice["branches"]:
+            branch = self.cases.branch(case_id, branch_id)
+            rules.end_correction(branch, now)
+            rules.replan(branch, self.clock, self.yellow_share(case))
+            changed.append(branch)
         case.status = case_rules.ACCEPTED if case.accepted_at else case_rules.SUBMITTED
         case.correction = None
-        self._follow_case_clock(case, branch, "corrected", now, changed)
+        self._follow_case_clock(case, changed[-1], "corrected", now, changed)
         self.cases.update(case, record_change(case, "corrected", caller, now,
-                                              {"branch": branch.branch_id,
+                                              {"branches": notice["branches"],
                                                "materials": notice["materials"]}),
                           branches=changed)
         self._deliver(changed)

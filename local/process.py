@@ -1,0 +1,48 @@
+"""The local stack as a child process, exactly as `make run` starts it, on free ports: for the
+end-to-end tests and the benchmarks."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_stack(state: Path, *options: str, timeout: float = 90):
+    """Yields the stack's description (stack.json) with `state_dir` added."""
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / "stack.log", "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "local.stack", "--api-port", str(free_port()),
+             "--aws-port", str(free_port()), "--s3-port", str(free_port()),
+             "--state-dir", str(state), *options],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
+        try:
+            described = state / "stack.json"
+            deadline = time.monotonic() + timeout
+            while not described.exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the local stack did not start:\n"
+                                       + (state / "stack.log").read_text())
+                time.sleep(0.2)
+            yield {**json.loads(described.read_text()), "state_dir": str(state)}
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -1,0 +1,450 @@
+"""Parallel approval through the service layer with in-memory adapters. The case workflow is
+played by hand: each test sends the messages statemachines/case.asl.json sends (awaiting,
+timeout, stage_decided) and reads what the engine was told back."""
+import hashlib
+import itertools
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from chalicelib import catalog
+from chalicelib.adapters.idempotency import PowertoolsIdempotency
+from chalicelib.adapters.memory import (InMemoryCases, InMemoryCertificates, InMemoryEngine,
+                                        InMemoryIdempotencyStore, InMemoryMaterials,
+                                        InMemoryNotifier, InMemorySupervision)
+from chalicelib.domain.approval import CASE_CLOCK, WAIT_FOREVER
+from chalicelib.domain.cases import Caller
+from chalicelib.domain.clock import CompressedClock
+from chalicelib.domain.errors import Conflict, Forbidden, Unprocessable
+from chalicelib.service.approval import Approval
+from chalicelib.service.intake import Intake
+
+ALICE = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三",
+               phone="13800138000")
+COMPANY_SETUP = "SCJG-001"
+DEPARTMENTS = ["SCJG", "GA", "SW", "RSJ", "GJJ"]        # SCJG-001's stage, in catalog order
+ACCEPTING = "0:SCJG"
+REVIEWERS = {"SCJG": "SCJG-002", "GA": "GA-002", "SW": "SW-002", "RSJ": "RSJ-002",
+             "GJJ": "GJJ-002"}
+T0 = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)   # a Wednesday, 10:00 in China
+WORKDAY = 10                                              # seconds in a compressed working day
+
+
+def dept(code: str) -> Caller:
+    return Caller("department", code)
+
+
+@pytest.fixture
+def w():
+    published = catalog.published()
+    now = [T0]
+    cases, materials = InMemoryCases(), InMemoryMaterials()
+    engine, notifier = InMemoryEngine(), InMemoryNotifier()
+    supervision, certificates = InMemorySupervision(), InMemoryCertificates()
+    approval = Approval(published, cases, supervision, engine, notifier, certificates,
+                        PowertoolsIdempotency(InMemoryIdempotencyStore()),
+                        CompressedClock(WORKDAY), now=lambda: now[0], materials=materials)
+    ids = (f"case{n:04d}" for n in itertools.count(1))
+    intake = Intake(published, cases, materials,
+                    PowertoolsIdempotency(InMemoryIdempotencyStore()), now=lambda: now[0],
+                    new_id=lambda: next(ids), on_submitted=approval.start)
+    return SimpleNamespace(catalog=published, now=now, cases=cases, materials=materials,
+                           engine=engine, notifier=notifier, supervision=supervision,
+                           certificates=certificates, approval=approval, intake=intake,
+                           tokens=itertools.count(1), keys=itertools.count(1))
+
+
+# -- playing the applicant, the departments and the workflow ----------------------------------
+def tick(w, seconds: float) -> None:
+    w.now[0] += timedelta(seconds=seconds)
+
+
+def upload(w, case_id: str, material: str, content: bytes) -> None:
+    spec = next(m for m in w.catalog.item(COMPANY_SETUP)["materials"] if m["id"] == material)
+    ticket = w.intake.request_upload(ALICE, case_id, {
+        "material": material, "filename": f"{material}.pdf",
+        "content_type": spec["content_types"][0], "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest()})
+    w.materials.put(ticket["key"], spec["content_types"][0], content)
+
+
+def submit(w) -> str:
+    item = w.catalog.item(COMPANY_SETUP)
+    case = w.intake.create(ALICE, {"item": COMPANY_SETUP, "hall": "BZ",
+                                   "form": item["form"]["examples"][0]})
+    for spec in item["materials"]:
+        if spec["required"]:
+            upload(w, case["case_id"], spec["id"], f"%PDF-1.7 {spec['id']}".encode())
+    w.intake.submit(ALICE, case["case_id"], {}, "submit-key-1")
+    return case["case_id"]
+
+
+def awaiting(w, case_id: str, branch_id: str, plan: int, timer: int = 0,
+             since: datetime | None = None) -> tuple[str, str]:
+    """The workflow enters a task on the branch: returns (token, what the service said)."""
+    token = f"{branch_id}@{next(w.tokens)}"
+    since = since or w.now[0] + timedelta(microseconds=next(w.tokens))
+    said = w.approval.on_workflow_message({
+        "type": "awaiting", "case_id": case_id, "branch_id": branch_id, "plan": plan,
+        "timer": timer, "since": since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "token": token})
+    return token, said
+
+
+def timeout(w, case_id: str, branch_id: str, plan: int, timer: int) -> str:
+    return w.approval.on_workflow_message({
+        "type": "timeout", "case_id": case_id, "branch_id": branch_id, "plan": plan,
+        "timer": timer, "at": w.now[0].isoformat()})
+
+
+def stage_decided(w, case_id: str, stage: int) -> tuple[str, dict]:
+    token = f"stage-{stage}@{next(w.tokens)}"
+    results = [{"branch_id": b.branch_id, "outcome": b.outcome}
+               for b in w.cases.branches(case_id) if b.stage == stage]
+    said = w.approval.on_workflow_message({"type": "stage_decided", "case_id": case_id,
+                                           "stage": stage, "results": results, "token": token})
+    return said, told(w, token)[-1]
+
+
+def decide(w, case_id: str, branch_id: str, body: dict, key: str | None = None) -> dict:
+    department = branch_id.split(":")[1]
+    return w.approval.decide(dept(department), case_id, branch_id, body,
+                             key or f"decide-key-{next(w.keys):04d}")
+
+
+def told(w, token: str) -> list[dict]:
+    return [answer for t, answer in w.engine.delivered if t == token]
+
+
+def branch(w, case_id: str, branch_id: str):
+    return w.cases.branch(case_id, branch_id)
+
+
+def actions(w, case_id: str) -> list[str]:
+    return [r["action"] for r in w.intake.timeline(case_id)]
+
+
+def accepted(w) -> tuple[str, dict]:
+    """A submitted case the window accepts; the workflow now waits on the five departments.
+    Returns the case and the case clock's current token under 'case'."""
+    case_id = submit(w)
+    tokens = {CASE_CLOCK: awaiting(w, case_id, CASE_CLOCK, 0)[0],
+              ACCEPTING: awaiting(w, case_id, ACCEPTING, 1)[0]}
+    tick(w, 2)
+    decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
+    stage_decided(w, case_id, 0)
+    tokens[CASE_CLOCK] = awaiting(w, case_id, CASE_CLOCK, branch(w, case_id, CASE_CLOCK).plan)[0]
+    for code in DEPARTMENTS:
+        tokens[f"1:{code}"] = awaiting(w, case_id, f"1:{code}", 1)[0]
+    return case_id, tokens
+
+
+# -- starting ---------------------------------------------------------------------------------
+def test_submission_starts_one_execution_named_after_the_case(w):
+    case_id = submit(w)
+    assert list(w.engine.started) == [case_id]
+    payload = w.engine.started[case_id]
+    assert payload["case_id"] == case_id
+    assert payload["stage"]["index"] == 0
+    [first] = payload["stage"]["branches"]
+    assert first["branch_id"] == ACCEPTING and first["plan"] == 1
+    assert first["timers"][:2] == [8, 3]                     # yellow at 80 %, red 1 s late
+    assert payload["case_clock"] == {"branch_id": CASE_CLOCK, "plan": 0, "i": 0,
+                                     "timers": [WAIT_FOREVER], "wait": WAIT_FOREVER}
+    assert {b.branch_id for b in w.cases.branches(case_id)} == {ACCEPTING, CASE_CLOCK}
+    assert "workflow_started" in actions(w, case_id)
+
+
+def test_starting_twice_creates_nothing_new(w):
+    case_id = submit(w)
+    before = ({b.branch_id: b for b in w.cases.branches(case_id)}, len(actions(w, case_id)),
+              dict(w.engine.started))
+    w.approval.start(w.cases.get(case_id))
+    assert ({b.branch_id: b for b in w.cases.branches(case_id)}, len(actions(w, case_id)),
+            dict(w.engine.started)) == before
+
+
+# -- the workflow's messages ------------------------------------------------------------------
+def test_awaiting_keeps_the_token_and_ignores_an_older_task(w):
+    case_id = submit(w)
+    later = T0 + timedelta(seconds=5)
+    token, said = awaiting(w, case_id, ACCEPTING, 1, since=later)
+    assert said == "token kept" and branch(w, case_id, ACCEPTING).token == token
+    _, said = awaiting(w, case_id, ACCEPTING, 1, since=later - timedelta(seconds=1))
+    assert said == "ignored: an older task"
+    assert branch(w, case_id, ACCEPTING).token == token
+    assert w.engine.delivered == []
+
+
+def test_a_timeout_records_one_supervision_event_and_warns_staff_and_chief(w):
+    case_id = submit(w)
+    awaiting(w, case_id, ACCEPTING, 1)
+    tick(w, 8)
+    assert timeout(w, case_id, ACCEPTING, 1, 0) == "yellow"
+    [event] = w.supervision.of_case(case_id)
+    case = w.cases.get(case_id)
+    assert {k: event[k] for k in ("case_id", "case_no", "kind", "light", "stage", "task",
+                                  "department", "window", "staff_id", "staff_name",
+                                  "chief_staff_id", "chief_name")} == {
+        "case_id": case_id, "case_no": case.case_no, "kind": "yellow", "light": "yellow",
+        "stage": 0, "task": "受理（预审）", "department": "SCJG", "window": "BZ-A01",
+        "staff_id": "SCJG-001", "staff_name": "李俊杰", "chief_staff_id": "SCJG-000",
+        "chief_name": "王丽娟"}
+    assert event["deadline"] == (T0 + timedelta(seconds=WORKDAY)).isoformat()
+    warned = {phone: text for phone, text in w.notifier.sent if case.case_no in text}
+    assert set(warned) == {"15968121879", "18753188355"}          # staff and chief
+    assert all("黄灯预警" in text for text in warned.values())
+    assert actions(w, case_id)[-1] == "supervision_yellow"
+    sent, trail = len(w.notifier.sent), len(actions(w, case_id))
+    assert timeout(w, case_id, ACCEPTING, 1, 0).startswith("ignored")    # redelivered
+    assert len(w.supervision.of_case(case_id)) == 1
+    assert (len(w.notifier.sent), len(actions(w, case_id))) == (sent, trail)
+
+
+def test_a_red_card_comes_from_the_red_timer(w):
+    case_id = submit(w)
+    tick(w, 11)
+    assert timeout(w, case_id, ACCEPTING, 1, 1) == "red"
+    [event] = w.supervision.of_case(case_id)
+    assert event["light"] == "red" and event["kind"] == "red"
+    assert any("红牌" in text and "已超时" in text for _, text in w.notifier.sent)
+
+
+def test_a_timeout_of_a_stale_plan_records_nothing(w):
+    case_id = submit(w)
+    assert timeout(w, case_id, ACCEPTING, 0, 0).startswith("ignored")
+    assert timeout(w, case_id, ACCEPTING, 1, 99).startswith("ignored")
+    assert w.supervision.of_case(case_id) == []
+
+
+# -- stages -----------------------------------------------------------------------------------
+def test_acceptance_opens_every_department_of_the_stage_at_once_and_starts_the_case_clock(w):
+    case_id = submit(w)
+    case_token, _ = awaiting(w, case_id, CASE_CLOCK, 0)
+    accept_token, _ = awaiting(w, case_id, ACCEPTING, 1)
+    tick(w, 2)
+    decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
+    assert told(w, accept_token) == [{"outcome": "accepted"}]
+    said, answer = stage_decided(w, case_id, 0)
+    assert said == "next stage" and answer["done"] is False
+    assert answer["stage"]["index"] == 1
+    plans = answer["stage"]["branches"]
+    assert [p["branch_id"] for p in plans] == [f"1:{d}" for d in DEPARTMENTS]
+    assert all(p["plan"] == 1 and p["timers"][:2] == [8, 3] for p in plans)
+    case = w.cases.get(case_id)
+    assert case.status == "accepted" and case.accepted_at == w.now[0].isoformat()
+    [resumed] = told(w, case_token)
+    assert resumed["outcome"] == "resumed" and resumed["plan"] == 1
+    assert resumed["timers"][:2] == [16, 5]                  # 2 working days promised
+    assert branch(w, case_id, CASE_CLOCK).step_clock.start == w.now[0]
+
+
+def test_a_stage_decided_message_redelivered_gets_the_same_answer(w):
+    case_id, _ = accepted(w)
+    _, again = stage_decided(w, case_id, 0)
+    assert again == w.cases.get(case_id).stage_answers["0"]
+    assert len([b for b in w.cases.branches(case_id) if b.stage == 1]) == 5
+
+
+def test_a_department_cannot_decide_another_departments_branch(w):
+    case_id, _ = accepted(w)
+    with pytest.raises(Forbidden) as refused:
+        w.approval.decide(dept("GA"), case_id, "1:SCJG",
+                          {"decision": "approve", "staff_id": "GA-002"}, "decide-key-x1")
+    assert refused.value.field == "branch_id"
+    assert branch(w, case_id, "1:SCJG").status == "open"
+
+
+def test_staff_of_another_department_cannot_decide(w):
+    case_id, _ = accepted(w)
+    with pytest.raises(Forbidden) as refused:
+        decide(w, case_id, "1:SCJG", {"decision": "approve", "staff_id": "GA-002"})
+    assert refused.value.field == "staff_id"
+    assert branch(w, case_id, "1:SCJG").status == "open"
+
+
+def test_approval_by_all_five_grants_the_case_with_a_verifiable_certificate(w):
+    case_id, tokens = accepted(w)
+    tick(w, 3)
+    for code in DEPARTMENTS:
+        decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code]})
+        assert told(w, tokens[f"1:{code}"]) == [{"outcome": "approved"}]
+    said, answer = stage_decided(w, case_id, 1)
+    assert said == "done" and answer == {"done": True}
+    case = w.cases.get(case_id)
+    assert case.status == "completed" and case.result["outcome"] == "granted"
+    shown = w.approval.certificate(case.result["certificate"])
+    assert shown["valid"] and shown["case_no"] == case.case_no
+    assert shown["holder"] == "张*"
+    assert shown["holder_id_number"] == "341602***********4"
+    assert shown["departments"] == sorted(DEPARTMENTS)
+    assert told(w, tokens[CASE_CLOCK]) == [{"outcome": "completed"}]
+
+
+def test_one_denial_completes_the_case_denied_with_its_reasons(w):
+    case_id, tokens = accepted(w)
+    for code in DEPARTMENTS:
+        body = {"decision": "approve", "staff_id": REVIEWERS[code]}
+        if code == "SW":
+            body = {"decision": "deny", "staff_id": "SW-002", "reasons": "法定代表人为失信被执行人"}
+        decide(w, case_id, f"1:{code}", body)
+    assert told(w, tokens["1:SW"]) == [{"outcome": "denied"}]
+    assert stage_decided(w, case_id, 1) == ("done", {"done": True})
+    case = w.cases.get(case_id)
+    assert case.status == "completed" and case.result["outcome"] == "denied"
+    assert [(r["department"], r["reasons"]) for r in case.result["reasons"]] == \
+        [("SW", "法定代表人为失信被执行人")]
+    assert "certificate" not in case.result and w.certificates.documents == {}
+    assert told(w, tokens[CASE_CLOCK]) == [{"outcome": "completed"}]
+
+
+def test_a_refusal_at_acceptance_ends_the_case_refused(w):
+    case_id = submit(w)
+    case_token, _ = awaiting(w, case_id, CASE_CLOCK, 0)
+    decide(w, case_id, ACCEPTING, {"decision": "refuse", "staff_id": "SCJG-001",
+                                   "reasons": "经营范围含须前置审批的项目"})
+    assert stage_decided(w, case_id, 0) == ("done", {"done": True})
+    case = w.cases.get(case_id)
+    assert case.status == "refused" and case.accepted_at is None
+    assert case.result["reasons"][0]["reasons"] == "经营范围含须前置审批的项目"
+    assert told(w, case_token) == [{"outcome": "refused"}]
+    assert [b.branch_id for b in w.cases.branches(case_id) if b.stage == 1] == []
+
+
+# -- corrections ------------------------------------------------------------------------------
+def test_a_correction_at_acceptance_pauses_until_the_listed_material_is_uploaded_again(w):
+    case_id = submit(w)
+    token, _ = awaiting(w, case_id, ACCEPTING, 1)
+    due = branch(w, case_id, ACCEPTING).step_clock.deadline(w.approval.clock)
+    tick(w, 2)
+    decide(w, case_id, ACCEPTING, {"decision": "correction", "staff_id": "SCJG-001",
+                                   "materials": ["premises_proof"], "note": "租赁合同缺页"})
+    case = w.cases.get(case_id)
+    assert case.status == "correction_requested"
+    assert case.correction["materials"] == ["premises_proof"]
+    assert told(w, token) == [{"outcome": "resumed", "plan": 2, "timers": [WAIT_FOREVER]}]
+    token, said = awaiting(w, case_id, ACCEPTING, 2)
+    assert said == "token kept"
+    tick(w, 30)                              # paused: no working time is lost meanwhile
+    with pytest.raises(Unprocessable, match="premises_proof"):
+        w.approval.correct(ALICE, case_id, {}, "correct-key-1")
+    with pytest.raises(Conflict):            # only what the notice lists may be uploaded
+        upload(w, case_id, "articles_of_association", b"%PDF-1.7 new articles")
+    upload(w, case_id, "premises_proof", b"%PDF-1.7 complete lease")
+    tick(w, 1)
+    w.approval.correct(ALICE, case_id, {}, "correct-key-2")
+    resumed = branch(w, case_id, ACCEPTING)
+    assert resumed.status == "open" and w.cases.get(case_id).status == "submitted"
+    assert resumed.step_clock.deadline(w.approval.clock) == due + timedelta(seconds=31)
+    [answer] = told(w, token)
+    assert answer["outcome"] == "resumed" and answer["plan"] == 3
+    assert answer["timers"][:2] == [6, 3]    # 2 of the 10 s were used before the pause
+
+
+def test_two_departments_asking_for_corrections_at_once_both_get_them(w):
+    case_id, _ = accepted(w)
+    decide(w, case_id, "1:GA", {"decision": "correction", "staff_id": "GA-002",
+                                "materials": ["premises_proof"]})
+    try:
+        decide(w, case_id, "1:SW", {"decision": "correction", "staff_id": "SW-002",
+                                    "materials": ["application_form"]})
+    except Conflict:
+        pass                                 # refusing a second notice meanwhile is fine too
+    notice = w.cases.get(case_id).correction
+    for material in notice["materials"]:
+        upload(w, case_id, material, f"%PDF-1.7 corrected {material}".encode())
+    w.approval.correct(ALICE, case_id, {}, "correct-key-1")
+    stuck = [b.branch_id for b in w.cases.branches(case_id)
+             if b.pause_reason == "correction"]
+    case = w.cases.get(case_id)
+    # Bug: chalicelib/service/approval.py `_decide` overwrites case.correction with the second
+    # department's notice, so answering it resumes only 1:SW; 1:GA stays paused while the case
+    # is back to `accepted` and the applicant has no notice left to answer.
+    assert stuck == [] or case.status == "correction_requested", \
+        f"{stuck} still paused for a correction, yet the case is {case.status}"
+
+
+# -- races and retries ------------------------------------------------------------------------
+def test_a_decision_lost_on_a_stale_token_is_delivered_to_the_next_task(w):
+    case_id = submit(w)
+    stale, _ = awaiting(w, case_id, ACCEPTING, 1)
+    tick(w, 8.5)
+    w.engine.stale.add(stale)                # the yellow timer fired a moment before
+    decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
+    assert told(w, stale) == []
+    assert timeout(w, case_id, ACCEPTING, 1, 0) == "yellow"   # 8 s had passed: rightly yellow
+    token, said = awaiting(w, case_id, ACCEPTING, 1, timer=1)
+    assert said == "answer delivered again"
+    assert told(w, token) == [{"outcome": "accepted"}]
+
+
+def test_a_timeout_racing_a_decision_made_before_its_instant_raises_no_card(w):
+    case_id = submit(w)
+    awaiting(w, case_id, ACCEPTING, 1)
+    tick(w, 8)
+    timeout(w, case_id, ACCEPTING, 1, 0)                     # a rightful yellow
+    stale, _ = awaiting(w, case_id, ACCEPTING, 1, timer=1)
+    tick(w, 2)                                                # at the deadline: in time
+    w.engine.stale.add(stale)                                 # the red timer wins the race
+    decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
+    tick(w, 1)
+    timeout(w, case_id, ACCEPTING, 1, 1)
+    # Bug: chalicelib/service/approval.py `_timeout` does not look at the branch's decision,
+    # so a step decided in time gets a red card (超时办理) when the red timer beats the answer.
+    assert [e["kind"] for e in w.supervision.of_case(case_id)] == ["yellow"], \
+        "a branch decided before its red instant was given a red card"
+    token, _ = awaiting(w, case_id, ACCEPTING, 1, timer=2)
+    assert told(w, token) == [{"outcome": "accepted"}]
+
+
+def test_a_replayed_decision_returns_the_same_answer_and_applies_once(w):
+    case_id = submit(w)
+    token, _ = awaiting(w, case_id, ACCEPTING, 1)
+    body = {"decision": "accept", "staff_id": "SCJG-001"}
+    first = decide(w, case_id, ACCEPTING, body, key="accept-key-1")
+    tick(w, 1)
+    again = decide(w, case_id, ACCEPTING, body, key="accept-key-1")
+    assert again == first and first["outcome"] == "accepted"
+    assert actions(w, case_id).count("decision_accept") == 1
+    assert told(w, token) == [{"outcome": "accepted"}]
+    with pytest.raises(Conflict, match="already decided"):
+        decide(w, case_id, ACCEPTING, body, key="accept-key-2")
+
+
+# -- reading ----------------------------------------------------------------------------------
+def test_tasks_list_the_open_branches_of_a_department_with_light_and_deadline(w):
+    case_id, _ = accepted(w)
+    started = w.now[0]
+    [task] = w.approval.tasks(dept("GA"))["tasks"]
+    assert (task["case_id"], task["branch_id"], task["light"]) == (case_id, "1:GA", "green")
+    assert task["deadline"] == (started + timedelta(seconds=WORKDAY)).isoformat()
+    assert task["applicant"] == "张三" and task["item_code"] == COMPANY_SETUP
+    tick(w, 8)
+    assert w.approval.tasks(dept("GA"))["tasks"][0]["light"] == "yellow"
+    tick(w, 3)
+    assert w.approval.tasks(dept("GA"))["tasks"][0]["light"] == "red"
+    [own] = w.approval.tasks(dept("SCJG"))["tasks"]           # acceptance is decided
+    assert own["branch_id"] == "1:SCJG"
+    decide(w, case_id, "1:GA", {"decision": "approve", "staff_id": "GA-002"})
+    assert w.approval.tasks(dept("GA"))["tasks"] == []
+
+
+def test_the_trail_stays_verifiable_after_a_full_run(w):
+    case_id, tokens = accepted(w)
+    tick(w, 8)
+    timeout(w, case_id, "1:GA", 1, 0)
+    decide(w, case_id, "1:GA", {"decision": "special_start", "staff_id": "GA-002",
+                                "procedure": "检验"})
+    tokens["1:GA"], _ = awaiting(w, case_id, "1:GA", 2)
+    tick(w, 5)
+    decide(w, case_id, "1:GA", {"decision": "special_end", "staff_id": "GA-002"})
+    for code in DEPARTMENTS:
+        decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code],
+                                         "fee_yuan": 0})
+    assert stage_decided(w, case_id, 1)[0] == "done"
+    assert w.cases.get(case_id).result["outcome"] == "granted"
+    verdict = w.intake.verify_trail(case_id)
+    assert verdict.intact
+    assert {"submitted", "workflow_started", "decision_accept", "stage_started",
+            "supervision_yellow", "decision_special_start", "decision_special_end",
+            "decision_approve", "completed"} <= set(actions(w, case_id))
