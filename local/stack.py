@@ -58,6 +58,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     stoppers.append(moto.stop)
     aws_endpoint = f"http://{host}:{aws_port}"
     import requests
+    # A fresh account even when another stack ran in this process before (benchmarks).
+    requests.post(f"{aws_endpoint}/moto-api/reset", timeout=10)
     requests.post(f"{aws_endpoint}/moto-api/config",
                   json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
 
