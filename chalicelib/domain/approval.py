@@ -20,6 +20,7 @@ MAX_ESCALATIONS = 30                     # one per working day overdue, for six 
 WAIT_FOREVER = 99_999_999                # what a paused clock waits for: only its resumption
 EXTENSION_DAYS = 10                      # Licensing Law art. 42
 RED_AFTER = timedelta(seconds=1)         # red one second after the deadline (Nanjing)
+LATE_START = 0.6                         # seconds a plan's first light may miss before realigning
 
 # What each kind of branch may decide, and what a decision does to it.
 ACCEPTANCE_DECISIONS = ("accept", "refuse", "correction")
@@ -60,6 +61,7 @@ class Branch:
     extension_request: dict | None = None
     special: dict | None = None
     history: list = field(default_factory=list)       # decisions in order
+    calibrated: int = 0                               # the plan already realigned once
     version: int = 0                                  # optimistic concurrency in storage
 
     def to_dict(self) -> dict:
@@ -124,6 +126,20 @@ def waits(timers: list[dict], now: datetime) -> list[int]:
         out.append(offset - previous)
         previous = offset
     return out + [WAIT_FOREVER]
+
+
+def late_start(branch: Branch, awaiting: dict) -> bool:
+    """Whether the workflow began a plan's first wait so long after the plan was made that its
+    first light would miss its instant by more than the half second rounding allows. Each plan
+    is realigned at most once, so a slow engine cannot set off a chain of replans."""
+    if awaiting.get("timer") != 0 or awaiting.get("plan") != branch.plan \
+            or branch.calibrated == branch.plan or "wait" not in awaiting:
+        return False
+    timer = timer_kind(branch, branch.plan, 0)
+    if timer is None:
+        return False
+    ends = datetime.fromisoformat(awaiting["since"]).timestamp() + float(awaiting["wait"])
+    return abs(ends - datetime.fromisoformat(timer["at"]).timestamp()) > LATE_START
 
 
 def answer(branch: Branch, now: datetime) -> dict:

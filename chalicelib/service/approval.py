@@ -101,6 +101,10 @@ class Approval:
         if branch.token_since and message["since"] <= branch.token_since:
             return "ignored: an older task"
         branch.token, branch.token_since = message["token"], message["since"]
+        if branch.status != rules.DECIDED and rules.late_start(branch, message):
+            # The engine began waiting later than planned: the same instants, waits from now.
+            rules.replan(branch, self.clock, self.yellow_share(self.cases.get(branch.case_id)))
+            branch.calibrated = branch.plan
         self.cases.save_branches([branch])
         if branch.status == rules.DECIDED or message["plan"] != branch.plan:
             self.engine.deliver(branch.token, rules.answer(branch, self.now()))

@@ -335,3 +335,25 @@ def test_a_friday_deadline_stays_red_over_the_weekend():
     assert rules.light(b, CALENDAR, cn(2026, 11, 20, 12), 0.8) == GREEN
     assert rules.light(b, CALENDAR, cn(2026, 11, 20, 23), 0.8) == YELLOW
     assert rules.light(b, CALENDAR, cn(2026, 11, 22, 12), 0.8) == RED
+
+
+def test_a_plan_started_late_is_realigned_once():
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.domain import approval as rules
+    from chalicelib.domain.clock import CompressedClock
+
+    clock = CompressedClock(10)
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    branch = rules.Branch("c", "0:SCJG", rules.ACCEPTANCE, 0, "受理", "SCJG", "受理", "W", "S",
+                          "C", rules.new_clock(start, 1))
+    rules.replan(branch, clock, 0.8)
+    first_wait = rules.answer(branch, start)["timers"][0]          # yellow at 8 s
+    on_time = {"plan": branch.plan, "timer": 0, "wait": first_wait,
+               "since": start.isoformat()}
+    assert not rules.late_start(branch, on_time)
+    late = {**on_time, "since": (start + timedelta(seconds=0.9)).isoformat()}
+    assert rules.late_start(branch, late)
+    branch.calibrated = branch.plan
+    assert not rules.late_start(branch, late)                      # once per plan
+    assert not rules.late_start(branch, {**late, "timer": 1})      # only a plan's first wait
