@@ -14,9 +14,19 @@ class CaseRepository(Protocol):
     def create(self, case: Case, record: TrailRecord) -> None:
         """Stores a new case together with its first trail record, both or neither."""
 
-    def update(self, case: Case, record: TrailRecord) -> None:
-        """Stores the changed case and the trail record of the change, both or neither; fails
-        with Conflict when someone else appended to the trail in between."""
+    def update(self, case: Case, record: TrailRecord, branches=()) -> None:
+        """Stores the changed case, the trail record of the change and any changed branches,
+        all or nothing; fails with ConcurrentChange when someone else wrote in between."""
+
+    def save_branches(self, branches) -> None:
+        """Stores branches alone (a new task token), each at the version it was read at."""
+
+    def branch(self, case_id: str, branch_id: str): ...
+
+    def branches(self, case_id: str) -> list: ...
+
+    def open_branches(self, department: str) -> list:
+        """The department's branches waiting for its decision (its task list)."""
 
     def by_applicant(self, id_number: str) -> list[Case]: ...
 
@@ -32,6 +42,31 @@ class MaterialStore(Protocol):
 
     def inspect(self, key: str) -> dict | None:
         """{size, content_type, sha256} of a stored object, or None when there is none."""
+
+
+class SupervisionLog(Protocol):
+    def record(self, event: dict) -> None:
+        """Appends a supervision event; recording the same event again changes nothing."""
+
+    def of_case(self, case_id: str) -> list[dict]: ...
+
+
+class WorkflowEngine(Protocol):
+    def start(self, name: str, payload: dict) -> None:
+        """Starts the case workflow; a second start under the same name starts nothing."""
+
+    def deliver(self, token: str, output: dict) -> bool:
+        """Answers a waiting task; False when its token is no longer current."""
+
+
+class Notifier(Protocol):
+    def send(self, phone: str, text: str) -> None: ...
+
+
+class CertificateStore(Protocol):
+    def put(self, code: str, document: dict) -> None: ...
+
+    def get(self, code: str) -> dict | None: ...
 
 
 class Idempotency(Protocol):
