@@ -34,13 +34,17 @@ def test_on_time_path_completes_granted_with_a_verifiable_certificate(fast_stack
 
 
 def test_yellow_then_approval(flow):
+    branch = flow.branch("0:SCJG")
+    yellow_at = datetime.fromisoformat(branch["started_at"]).timestamp() + 0.8 * WORKDAY
+    time.sleep(max(0.0, yellow_at - time.time()) + 0.5)
+    assert flow.branch("0:SCJG")["light"] == "yellow"
+    flow.accept()                                   # after yellow, well before red
     yellow = wait_for(lambda: [e for e in flow.events() if e["kind"] == "yellow"],
                       timeout=WORKDAY * 2)
     assert yellow[0]["branch_id"] == "0:SCJG" and abs(yellow[0]["delay_seconds"]) < 1.0
     assert {"staff_id", "window", "chief_staff_id", "department"} <= set(yellow[0])
-    assert flow.branch("0:SCJG")["light"] == "yellow"
-    flow.accept()
-    assert [e["kind"] for e in flow.events()] == ["yellow"]
+    time.sleep(WORKDAY * 0.4)                       # past the red instant of the decided step
+    assert [e["kind"] for e in flow.events() if e["branch_id"] == "0:SCJG"] == ["yellow"]
 
 
 def test_red_and_escalations_come_from_the_workflow(flow):
