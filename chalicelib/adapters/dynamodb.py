@@ -2,7 +2,9 @@
 are defined once in infra/resources.json; tests check these models agree with it."""
 from __future__ import annotations
 
+import json
 import os
+from datetime import datetime, timezone
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -134,12 +136,14 @@ def _trail(record):
 
 def _branch(branch):
     """A branch write, conditional on the version it was read at."""
-    from ..domain.approval import OPEN
+    from ..domain.approval import DECIDED, OPEN, answer
 
     model = BranchModel(branch.case_id, branch.branch_id, department=branch.department,
                         version=branch.version + 1, data=branch.to_dict())
     if branch.status == OPEN and branch.kind != "case":
         model.open_since = branch.clock["start"]
+    if branch.status != DECIDED:
+        model.answer = json.dumps(answer(branch, datetime.now(timezone.utc)))
     model.written = branch
     condition = BranchModel.version.does_not_exist() if branch.version == 0 \
         else BranchModel.version == branch.version
@@ -193,6 +197,7 @@ class BranchModel(Model):
     branch_id = UnicodeAttribute(range_key=True)
     department = UnicodeAttribute()
     open_since = UnicodeAttribute(null=True)
+    answer = UnicodeAttribute(null=True)      # the plan the workflow reads when resumed
     version = NumberAttribute()
     data = JSONAttribute()
     open_by_department = OpenByDepartment()

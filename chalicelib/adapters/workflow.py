@@ -26,12 +26,18 @@ class StepFunctionsEngine:
                 raise
 
     def deliver(self, token: str, output: dict) -> bool:
-        """False when the task behind the token has ended (it timed out a moment ago)."""
+        """A decision ends the waiting task; a new plan fails it with `Resumed`, and the workflow
+        reads the plan from the branch's item (one state per decided branch, not three).
+        False when the task behind the token has ended (it timed out a moment ago)."""
         from botocore.exceptions import ClientError
 
+        client = aws.client("stepfunctions")
         try:
-            aws.client("stepfunctions").send_task_success(taskToken=token,
-                                                          output=json.dumps(output))
+            if output.get("outcome") == "resumed":
+                client.send_task_failure(taskToken=token, error="Resumed",
+                                         cause="a new plan is in the branch's item")
+            else:
+                client.send_task_success(taskToken=token, output=json.dumps(output))
             return True
         except ClientError as error:
             if error.response["Error"]["Code"] in STALE_TOKEN_ERRORS:

@@ -59,7 +59,7 @@ class Approval:
                               branches=[accept, whole])
         self.engine.start(case.case_id, {
             "case_id": case.case_id,
-            "stage": {"index": 0, "branches": [_plan_of(accept, now)]},
+            "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
                            "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
 
@@ -183,7 +183,7 @@ class Approval:
             plans = [_plan_of(b, now) for b in new]
             changed += new
             case.stage = stage + 1
-            answer = {"done": False, "stage": {"index": stage + 1, "branches": plans}}
+            answer = {"done": False, "index": stage + 1, "branches": plans}
             action, data = "stage_started", {"stage": stage + 1, "name": spec["name"],
                                              "departments": [b.department for b in new]}
         else:

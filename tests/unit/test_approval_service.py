@@ -227,8 +227,8 @@ def test_acceptance_opens_every_department_of_the_stage_at_once_and_starts_the_c
     assert told(w, accept_token) == [{"outcome": "accepted"}]
     said, answer = stage_decided(w, case_id, 0)
     assert said == "next stage" and answer["done"] is False
-    assert answer["stage"]["index"] == 1
-    plans = answer["stage"]["branches"]
+    assert answer["index"] == 1 and answer["done"] is False
+    plans = answer["branches"]
     assert [p["branch_id"] for p in plans] == [f"1:{d}" for d in DEPARTMENTS]
     assert all(p["plan"] == 1 and p["timers"][:2] == [8, 3] for p in plans)
     case = w.cases.get(case_id)
