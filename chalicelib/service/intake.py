@@ -267,16 +267,20 @@ def record_change(case: Case, action: str, caller: Caller, at: datetime,
     return record
 
 
-def retrying(change: Callable[[], dict | str], attempts: int = 8):
+def retrying(change: Callable[[], dict | str], attempts: int = 12):
     """A change that lost the race for the case's trail head (S3's notification and the
-    applicant's own request can land together) is read again and reapplied. Each material
-    brings at most one notification, so the races are few and end."""
+    applicant's own request, five departments deciding at once) is read again and reapplied,
+    after a short random pause so that the racers do not collide again in step."""
+    import random
+    import time
+
     for attempt in range(attempts):
         try:
             return change()
         except ConcurrentChange:
             if attempt == attempts - 1:
                 raise
+            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))
 
 
 def _text(body: dict, name: str) -> str:
