@@ -50,7 +50,9 @@ def report(f: dict) -> str:
     cold, search, calls = f["cold_start"], f["guide_search"], f["calls_per_submission"]
     lines = [
         "# Benchmark results", "",
-        f"Measured {f['measured_at']} with Python {f['python']} on {f['machine']} by `make bench`.",
+        f"Measured {f['measured_at']} with Python {f['python']} on {f['machine']} by `make bench`"
+        + (f"; the workflow sections {f['workflow_measured_at']}." if f.get("workflow_measured_at")
+           else "."),
         "Times drift on shared machines; ratios, medians and counts are what to compare.", "",
         "## Cold start", "",
         f"Importing `app` in a fresh interpreter: median {cold['app_import_median_ms']} ms; "
