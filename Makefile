@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Node tools for the tests only (asl-validator), pinned by package-lock.json; `make run` needs none.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test unit e2e bench verify-trail package lint clean
+.PHONY: run test unit e2e bench verify-trail package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
