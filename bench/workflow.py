@@ -11,7 +11,6 @@ import sys
 from datetime import datetime
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
