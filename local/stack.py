@@ -53,6 +53,9 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
     from moto.server import ThreadedMotoServer
+
+    from .emulator import serialise_dynamodb
+    serialise_dynamodb()
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
     stoppers.append(moto.stop)
