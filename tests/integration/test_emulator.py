@@ -88,3 +88,46 @@ def test_parallel_transactions_neither_lose_nor_half_write(dynamodb):
     assert sum(acknowledged) == WRITERS * CHANGES
     assert int(case["seq"]["N"]) == WRITERS * CHANGES      # no acknowledged change undone
     assert sorted(int(r["seq"]["N"]) for r in records) == list(range(1, WRITERS * CHANGES + 1))
+
+
+def test_a_failed_condition_cancels_every_write_and_names_the_failing_one(dynamodb):
+    dynamodb.put_item(TableName="cases", Item={"case_id": {"S": "c2"}, "seq": {"N": "3"}})
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as cancelled:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "trail", "Item": {"case_id": {"S": "c2"}, "seq": {"N": "4"}}}},
+            {"Update": {"TableName": "cases", "Key": {"case_id": {"S": "c2"}},
+                        "UpdateExpression": "SET seq = :next",
+                        "ConditionExpression": "seq = :seen",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        "ExpressionAttributeValues": {":seen": {"N": "2"}, ":next": {"N": "4"}}}}])
+    reasons = cancelled.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ConditionalCheckFailed"]
+    assert reasons[1]["Item"]["seq"] == {"N": "3"}
+    assert "Item" not in dynamodb.get_item(TableName="trail",
+                                          Key={"case_id": {"S": "c2"}, "seq": {"N": "4"}})
+
+
+def test_updates_deletes_and_condition_checks_apply_together(dynamodb):
+    dynamodb.put_item(TableName="cases", Item={"case_id": {"S": "c3"}, "seq": {"N": "1"}})
+    dynamodb.put_item(TableName="cases", Item={"case_id": {"S": "c4"}, "seq": {"N": "1"}})
+    dynamodb.transact_write_items(TransactItems=[
+        {"ConditionCheck": {"TableName": "cases", "Key": {"case_id": {"S": "c4"}},
+                            "ConditionExpression": "attribute_exists(case_id)"}},
+        {"Update": {"TableName": "cases", "Key": {"case_id": {"S": "c3"}},
+                    "UpdateExpression": "ADD seq :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}}}},
+        {"Delete": {"TableName": "trail", "Key": {"case_id": {"S": "old1"}, "seq": {"N": "1"}}}}])
+    assert dynamodb.get_item(TableName="cases", Key={"case_id": {"S": "c3"}})["Item"]["seq"] \
+        == {"N": "2"}
+    assert "Item" not in dynamodb.get_item(TableName="trail",
+                                          Key={"case_id": {"S": "old1"}, "seq": {"N": "1"}})
+
+
+def test_a_write_that_fails_midway_leaves_nothing_behind(dynamodb):
+    with pytest.raises(dynamodb.exceptions.ClientError):
+        dynamodb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "cases", "Item": {"case_id": {"S": "c5"}, "seq": {"N": "1"}}}},
+            {"Update": {"TableName": "cases", "Key": {"case_id": {"S": "c6"}},
+                        "UpdateExpression": "SET seq = seq + :one",   # c6 has no seq to add to
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    assert "Item" not in dynamodb.get_item(TableName="cases", Key={"case_id": {"S": "c5"}})
