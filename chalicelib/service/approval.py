@@ -92,9 +92,17 @@ class Approval:
         return retrying(lambda: handler(message))
 
     def _awaiting(self, message: dict) -> str:
-        """The workflow waits on a branch with a new task token, kept by the system only. If
-        the branch was decided or replanned meanwhile, the answer went to a task that had just
-        timed out (a decision racing a timeout): it goes to this task now."""
+        """The workflow waits on a branch with a new task token, kept by the system only. The
+        wait after timer i > 0 begins the moment timer i - 1 ran out, so its message raises
+        that light. If the branch was decided or replanned meanwhile, the answer went to a task
+        that had just timed out (a decision racing a timeout): it goes to this task now."""
+        fired = ""
+        if message.get("timer", 0) > 0:
+            fired = self._timeout({**message, "timer": message["timer"] - 1,
+                                   "at": message["since"]}) + "; "
+        return fired + self._keep_token(message)
+
+    def _keep_token(self, message: dict) -> str:
         branch = self.cases.branch(message["case_id"], message["branch_id"])
         if branch is None:
             return "ignored: no such branch"
@@ -113,7 +121,8 @@ class Approval:
 
     def _timeout(self, message: dict) -> str:
         """A limit ran out in the workflow: record the supervision event, append-only, and tell
-        the staff, the chief representative and the supervisors."""
+        the staff, the chief representative and the supervisors. (Executions started before
+        timeouts were folded into the next wait still send `timeout` messages of their own.)"""
         branch = self.cases.branch(message["case_id"], message["branch_id"])
         timer = rules.timer_kind(branch, message["plan"], message["timer"]) if branch else None
         if timer is None or timer["kind"] in branch.emitted:

@@ -92,9 +92,10 @@ def awaiting(w, case_id: str, branch_id: str, plan: int, timer: int = 0,
 
 
 def timeout(w, case_id: str, branch_id: str, plan: int, timer: int) -> str:
-    return w.approval.on_workflow_message({
-        "type": "timeout", "case_id": case_id, "branch_id": branch_id, "plan": plan,
-        "timer": timer, "at": w.now[0].isoformat()})
+    """The timer runs out: the workflow at once waits on the next one, and that task's message
+    says which ran out. Returns what the service said of the timer that ran out."""
+    _, said = awaiting(w, case_id, branch_id, plan, timer=timer + 1, since=w.now[0])
+    return said.split("; ")[0]
 
 
 def stage_decided(w, case_id: str, stage: int) -> tuple[str, dict]:
@@ -208,6 +209,17 @@ def test_a_red_card_comes_from_the_red_timer(w):
     [event] = w.supervision.of_case(case_id)
     assert event["light"] == "red" and event["kind"] == "red"
     assert any("红牌" in text and "已超时" in text for _, text in w.notifier.sent)
+
+
+def test_a_timeout_message_of_an_execution_started_before_the_fold_still_raises_its_light(w):
+    case_id = submit(w)
+    awaiting(w, case_id, ACCEPTING, 1)
+    tick(w, 8)
+    assert w.approval.on_workflow_message({
+        "type": "timeout", "case_id": case_id, "branch_id": ACCEPTING, "plan": 1, "timer": 0,
+        "at": w.now[0].isoformat()}) == "yellow"
+    assert timeout(w, case_id, ACCEPTING, 1, 0).startswith("ignored")   # and only once
+    assert [e["kind"] for e in w.supervision.of_case(case_id)] == ["yellow"]
 
 
 def test_a_timeout_of_a_stale_plan_records_nothing(w):
@@ -372,9 +384,10 @@ def test_a_decision_lost_on_a_stale_token_is_delivered_to_the_next_task(w):
     w.engine.stale.add(stale)                # the yellow timer fired a moment before
     decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
     assert told(w, stale) == []
-    assert timeout(w, case_id, ACCEPTING, 1, 0) == "yellow"   # 8 s had passed: rightly yellow
+    # The yellow timer's wait ran out (8 s had passed: rightly yellow); the next wait's task
+    # gets the answer the stale token lost.
     token, said = awaiting(w, case_id, ACCEPTING, 1, timer=1)
-    assert said == "answer delivered again"
+    assert said == "yellow; answer delivered again"
     assert told(w, token) == [{"outcome": "accepted"}]
 
 
@@ -382,18 +395,18 @@ def test_a_timeout_racing_a_decision_made_before_its_instant_raises_no_card(w):
     case_id = submit(w)
     awaiting(w, case_id, ACCEPTING, 1)
     tick(w, 8)
-    timeout(w, case_id, ACCEPTING, 1, 0)                     # a rightful yellow
-    stale, _ = awaiting(w, case_id, ACCEPTING, 1, timer=1)
+    stale, said = awaiting(w, case_id, ACCEPTING, 1, timer=1)    # a rightful yellow
+    assert said == "yellow; token kept"
     tick(w, 2)                                                # at the deadline: in time
     w.engine.stale.add(stale)                                 # the red timer wins the race
     decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
     tick(w, 1)
-    timeout(w, case_id, ACCEPTING, 1, 1)
+    token, said = awaiting(w, case_id, ACCEPTING, 1, timer=2)    # the red timer ran out
     # Bug: chalicelib/service/approval.py `_timeout` does not look at the branch's decision,
     # so a step decided in time gets a red card (超时办理) when the red timer beats the answer.
     assert [e["kind"] for e in w.supervision.of_case(case_id)] == ["yellow"], \
         "a branch decided before its red instant was given a red card"
-    token, _ = awaiting(w, case_id, ACCEPTING, 1, timer=2)
+    assert said == "ignored: decided before this instant; answer delivered again"
     assert told(w, token) == [{"outcome": "accepted"}]
 
 
