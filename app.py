@@ -61,7 +61,13 @@ def search_items():
 
 @route("/guide/items/{code}", methods=["GET"])
 def read_guide(code):
-    return bootstrap.intake().catalog.guide(code)
+    guide = bootstrap.intake().catalog.guide(code)
+    published = bootstrap.supervision().faqs.of_item(code)
+    if published:
+        guide = {**guide, "faqs": guide.get("faqs", []) + [
+            {"question": f["q"], "answer": f["a"], "published_at": f["published_at"]}
+            for f in published]}
+    return guide
 
 
 @route("/guide/halls", methods=["GET"])
@@ -117,6 +123,48 @@ def submit_corrections(case_id):
                                         header(request, "Idempotency-Key"))
 
 
+@route("/cases/{case_id}/rating", methods=["POST"], authorizer=citizen)
+def rate_case(case_id):
+    request = app.current_request
+    return created(bootstrap.supervision().rate(caller_of(request, "citizen"), case_id,
+                                                json_object(request)))
+
+
+@route("/complaints", methods=["POST"], authorizer=citizen)
+def file_complaint():
+    request = app.current_request
+    return created(bootstrap.supervision().file_complaint(caller_of(request, "citizen"),
+                                                          json_object(request)))
+
+
+@route("/consultations", methods=["POST"], authorizer=citizen)
+def ask_question():
+    request = app.current_request
+    return created(bootstrap.supervision().ask(caller_of(request, "citizen"),
+                                               json_object(request)))
+
+
+@route("/consultations/{task_id}", methods=["GET"], authorizer=citizen)
+def read_my_question(task_id):
+    return bootstrap.supervision().my_questions(caller_of(app.current_request, "citizen"),
+                                                task_id)
+
+
+# -- anyone who visited a window (public) -----------------------------------------------------
+@route("/visits/complaints", methods=["POST"])
+def file_visit_complaint():
+    """A visitor without an account complains about a window visit; a contact is required so
+    the investigation can reach them."""
+    from chalicelib.domain.cases import Caller
+
+    body = json_object(app.current_request)
+    if not isinstance(body.get("contact"), str) or not body["contact"].strip():
+        from chalicelib.domain.errors import InvalidInput
+        raise InvalidInput("contact (a phone number) is required for a complaint without an "
+                           "account", field="contact")
+    return created(bootstrap.supervision().file_complaint(Caller("public", "visitor"), body))
+
+
 # -- e-certificates (public verification) -----------------------------------------------------
 @route("/certificates/{code}", methods=["GET"])
 def verify_certificate(code):
@@ -160,6 +208,34 @@ def department_submit(case_id):
     return _submit("department", case_id)
 
 
+@route("/department/supervised-tasks", methods=["GET"], authorizer=signed)
+def department_supervised_tasks():
+    """Orders, investigations, rectifications, 12345 requests and consultations to answer."""
+    return bootstrap.supervision().tasks_of(caller_of(app.current_request, "department"))
+
+
+@route("/department/supervised-tasks/{task_id}/answer", methods=["POST"], authorizer=signed)
+def answer_supervised_task(task_id):
+    request = app.current_request
+    return bootstrap.supervision().answer(caller_of(request, "department"), task_id,
+                                          json_object(request))
+
+
+@route("/department/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed)
+def appeal_rating(case_id):
+    request = app.current_request
+    return bootstrap.supervision().appeal(caller_of(request, "department"), case_id,
+                                          json_object(request))
+
+
+# -- the 12345 hotline's system (SigV4) -------------------------------------------------------
+@route("/hotline/requests", methods=["POST"], authorizer=signed)
+def hotline_request():
+    request = app.current_request
+    return created(bootstrap.supervision().hotline(caller_of(request, "hotline"),
+                                                   json_object(request)))
+
+
 @route("/agent/cases", methods=["POST"], authorizer=signed)
 def register_for_applicant():
     return created(_create("agent"))
@@ -183,7 +259,7 @@ def agent_submit(case_id):
 # -- auditors (SigV4, read-only) --------------------------------------------------------------
 @route("/audit/cases/{case_id}/trail", methods=["GET"], authorizer=signed)
 def audit_trail(case_id):
-    caller_of(app.current_request, "auditor")
+    bootstrap.supervision().check_case_scope(caller_of(app.current_request, "auditor"), case_id)
     intake = bootstrap.intake()
     return {"case_id": case_id, "verdict": intake.verify_trail(case_id).to_dict(),
             "records": intake.timeline(case_id)}
@@ -191,9 +267,64 @@ def audit_trail(case_id):
 
 @route("/audit/cases/{case_id}/supervision", methods=["GET"], authorizer=signed)
 def audit_supervision(case_id):
-    caller_of(app.current_request, "auditor")
+    bootstrap.supervision().check_case_scope(caller_of(app.current_request, "auditor"), case_id)
     return {"case_id": case_id,
             "events": bootstrap.approval().supervision.of_case(case_id)}
+
+
+@route("/audit/cards", methods=["GET"], authorizer=signed)
+def audit_cards():
+    """Lights, cards and violations of the halls the office supervises; filters: hall,
+    department, light, kind, since (ISO instant)."""
+    request = app.current_request
+    return bootstrap.supervision().cards(caller_of(request, "auditor"),
+                                         request.query_params or {})
+
+
+@route("/audit/tasks", methods=["GET"], authorizer=signed)
+def audit_tasks():
+    request = app.current_request
+    return bootstrap.supervision().task_list(caller_of(request, "auditor"),
+                                             request.query_params or {})
+
+
+@route("/audit/tasks/{task_id}", methods=["GET"], authorizer=signed)
+def audit_task(task_id):
+    return bootstrap.supervision().task_for_supervisor(
+        caller_of(app.current_request, "auditor"), task_id)
+
+
+# -- supervisors act (SigV4) ------------------------------------------------------------------
+@route("/supervision/orders", methods=["POST"], authorizer=signed)
+def issue_order():
+    request = app.current_request
+    return created(bootstrap.supervision().issue_order(caller_of(request, "auditor"),
+                                                       json_object(request)))
+
+
+@route("/supervision/clips", methods=["POST"], authorizer=signed)
+def pull_clip():
+    request = app.current_request
+    return created(bootstrap.supervision().pull_clip(caller_of(request, "auditor"),
+                                                     json_object(request)))
+
+
+@route("/supervision/tasks/{task_id}/evidence/{index}", methods=["GET"], authorizer=signed)
+def view_evidence(task_id, index):
+    """A short-lived link to a clip; the viewing is recorded in the task's trail."""
+    from chalicelib.domain.errors import InvalidInput
+
+    if not index.isdigit():
+        raise InvalidInput("index is the clip's number, from 0", field="index")
+    return bootstrap.supervision().view_evidence(caller_of(app.current_request, "auditor"),
+                                                 task_id, int(index))
+
+
+@route("/supervision/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed)
+def decide_appeal(case_id):
+    request = app.current_request
+    return bootstrap.supervision().decide_appeal(caller_of(request, "auditor"), case_id,
+                                                 json_object(request))
 
 
 # -- events -----------------------------------------------------------------------------------
@@ -225,6 +356,11 @@ def workflow_message(event):
     approval = bootstrap.approval()
     for message in event:
         body = json.loads(message.body)
+        if body.get("type") == "task_awaiting":
+            outcome = bootstrap.supervision().on_task_message(body)
+            logger.info("workflow message", extra={"type": body["type"], "outcome": outcome,
+                                                   "task_id": body.get("task_id")})
+            continue
         outcome = approval.on_workflow_message(body)
         logger.info("workflow message", extra={"type": body.get("type"), "outcome": outcome,
                                                "case_id": body.get("case_id"),

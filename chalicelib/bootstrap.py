@@ -5,6 +5,7 @@ import os
 
 _intake = None
 _approval = None
+_supervision = None
 
 
 def working_clock():
@@ -29,18 +30,28 @@ def approval():
     return _approval
 
 
+def supervision():
+    global _supervision
+    if _supervision is None:
+        _wire()
+    return _supervision
+
+
 def _wire():
-    global _intake, _approval
+    global _intake, _approval, _supervision
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from . import catalog
     from .adapters import aws
-    from .adapters.dynamodb import DynamoCases, DynamoSupervision
+    from .adapters.cameras import KinesisVideoCameras
+    from .adapters.dynamodb import DynamoCases, DynamoFaqs, DynamoSupervision, DynamoTasks
+    from .adapters.evidence import S3Evidence
     from .adapters.idempotency import PowertoolsIdempotency
     from .adapters.s3 import S3Materials
     from .adapters.workflow import S3Certificates, SnsNotifier, StepFunctionsEngine
     from .service.approval import Approval
     from .service.intake import Intake, utc_now
+    from .service.supervision import Supervision
 
     store = DynamoDBPersistenceLayer(
         table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
@@ -53,9 +64,13 @@ def _wire():
                          materials)
     _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start,
                      certificates=certificates)
+    _supervision = Supervision(
+        published, cases, DynamoTasks(), _approval.supervision,
+        StepFunctionsEngine(os.environ.get("TASK_WORKFLOW_ARN", "")), _approval.notifier,
+        KinesisVideoCameras(), S3Evidence(), DynamoFaqs(), _approval.clock, utc_now)
 
 
-def use(intake_service, approval_service=None) -> None:
+def use(intake_service, approval_service=None, supervision_service=None) -> None:
     """Replaces the wiring (tests with in-memory adapters)."""
-    global _intake, _approval
-    _intake, _approval = intake_service, approval_service
+    global _intake, _approval, _supervision
+    _intake, _approval, _supervision = intake_service, approval_service, supervision_service

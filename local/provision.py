@@ -14,9 +14,10 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 STACK = "approval"
 ACCOUNT = "123456789012"
 APP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{STACK}-api-handler"
-# Demo callers besides the departments of the catalog: a village agent point and an auditor.
+# Demo callers besides the departments of the catalog: a village agent point and the 12345
+# hotline's system. The supervision offices of the halls (auditors) come from the catalog.
 AGENT_POINTS = {"BZQC-WLC": "谯城区魏岗镇王楼村代办点"}
-AUDITORS = {"BZ-JJJC": "亳州市纪委监委驻政务服务中心纪检监察组"}
+HOTLINES = {"BZ-12345": "亳州市12345政务服务便民热线"}
 
 
 @dataclass
@@ -45,7 +46,8 @@ def physical_name(logical_id: str, resource: dict) -> str:
     return f"{STACK}-{logical_id}"
 
 
-def provision(endpoint: str, region: str, department_codes: list[str]) -> Provisioned:
+def provision(endpoint: str, region: str, department_codes: list[str],
+              auditors: dict[str, str]) -> Provisioned:
     session = boto3.Session(region_name=region)
 
     def client(service):
@@ -98,11 +100,12 @@ def provision(endpoint: str, region: str, department_codes: list[str]) -> Provis
     iam = client("iam")
     callers = [("department", code, code) for code in department_codes]
     callers += [("agent", code, label) for code, label in AGENT_POINTS.items()]
-    callers += [("auditor", code, label) for code, label in AUDITORS.items()]
+    callers += [("hotline", code, label) for code, label in HOTLINES.items()]
+    callers += [("auditor", code, label) for code, label in auditors.items()]
     for role, code, _label in callers:
         user = iam.create_user(UserName=code, Path=f"/{STACK}/{role}/")["User"]
         group = {"department": "DepartmentCallers", "agent": "AgentPointCallers",
-                 "auditor": "AuditorCallers"}[role]
+                 "auditor": "AuditorCallers", "hotline": "HotlineCallers"}[role]
         iam.add_user_to_group(GroupName=out.names[group], UserName=code)
         pair = iam.create_access_key(UserName=code)["AccessKey"]
         key = Key(pair["AccessKeyId"], pair["SecretAccessKey"], user["Arn"])
@@ -151,6 +154,9 @@ def _bucket(s3, name: str, props: dict, region: str) -> None:
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [
             {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
             for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]})
+    if "ObjectLockConfiguration" in props:
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=props[
+            "ObjectLockConfiguration"])
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props[
             "VersioningConfiguration"])

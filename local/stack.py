@@ -71,7 +71,14 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     from .gateway import Identity, create_server
     from .sigv4 import Key
 
-    made = provision.provision(aws_endpoint, REGION, sorted(catalog.published().departments))
+    published = catalog.published()
+    offices = {h["supervision_office"]["code"]: h["supervision_office"]["name"]
+               for h in published.halls.values() if h.get("supervision_office")}
+    made = provision.provision(aws_endpoint, REGION, sorted(published.departments), offices)
+    from .cameras import provision_cameras
+    provision_cameras(aws_endpoint, REGION, sorted({w["camera_stream"]
+                                                    for d in published.departments.values()
+                                                    for w in d["windows"]}))
     app_key = Key(APP_KEY[0], APP_KEY[1], provision.APP_ROLE_ARN)
     gate = s3gate.start(aws_endpoint, {app_key.access_key_id: app_key}.get, REGION, host, s3_port)
     stoppers.append(gate.shutdown)
@@ -106,6 +113,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "resources": made.names,
         "demo_citizen": {k: DEMO_CITIZEN[k] for k in ("username", "password", "id_number")},
         "workday_seconds": workday_seconds,
+        "camera_footage_url": f"{aws_endpoint}/_local/cameras/footage",
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a client never reads half a description.

@@ -162,15 +162,24 @@ class DynamoSupervision:
     """Supervision events, append-only: a redelivered event finds its record already there."""
 
     def record(self, event):
+        """True when the event is new (so it is notified once)."""
         from pynamodb.exceptions import PutError
 
         try:
             SupervisionModel(event["case_id"], event["event_id"], department=event["department"],
-                             at=event["at"], data=event).save(
+                             at=event["at"], hall=event.get("hall"), data=event).save(
                 condition=SupervisionModel.event_id.does_not_exist())
+            return True
         except PutError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
+            return False
+
+    def of_halls(self, halls, since=None):
+        condition = SupervisionModel.at >= since if since else None
+        found = [m.data for hall in sorted(halls)
+                 for m in SupervisionModel.by_hall.query(hall, range_key_condition=condition)]
+        return sorted(found, key=lambda e: e["at"])
 
     def of_case(self, case_id):
         return sorted((m.data for m in SupervisionModel.query(case_id, consistent_read=True)),
@@ -212,14 +221,126 @@ class ByDepartment(GlobalSecondaryIndex):
     at = UnicodeAttribute(range_key=True)
 
 
+class ByHall(GlobalSecondaryIndex):
+    """Cards and events of one hall in time order: a supervisor reads their hall and those
+    below it, one query per hall."""
+    class Meta:
+        index_name = "ByHall"
+        projection = AllProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
 class SupervisionModel(Model):
     Meta = _meta("SUPERVISION_TABLE", "SupervisionTable")
     case_id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True)
     department = UnicodeAttribute()
     at = UnicodeAttribute()
+    hall = UnicodeAttribute(null=True)
     data = JSONAttribute()
     by_department = ByDepartment()
+    by_hall = ByHall()
 
 
-MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel)
+class TaskOpenByDepartment(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "OpenByDepartment"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    open_since = UnicodeAttribute(range_key=True)
+
+
+class TaskByHall(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByHall"
+        projection = AllProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
+class TaskModel(Model):
+    """Supervised work that is not a case (orders, investigations, rectifications, 12345,
+    consultations). `open_since` is set only while it waits for its department."""
+    Meta = _meta("TASKS_TABLE", "TasksTable")
+    task_id = UnicodeAttribute(hash_key=True)
+    department = UnicodeAttribute()
+    hall = UnicodeAttribute()
+    opened_at = UnicodeAttribute()
+    open_since = UnicodeAttribute(null=True)
+    version = NumberAttribute()
+    data = JSONAttribute()
+    open_by_department = TaskOpenByDepartment()
+    by_hall = TaskByHall()
+
+
+class DynamoTasks:
+    def get(self, task_id):
+        try:
+            return _read_task(TaskModel.get(task_id, consistent_read=True))
+        except TaskModel.DoesNotExist:
+            return None
+
+    def save(self, task, record=None):
+        """The task at the version it was read at, with its trail record: both or neither."""
+        model = TaskModel(task.task_id, department=task.department, hall=task.hall,
+                          opened_at=task.opened_at, version=task.version + 1,
+                          data={**task.to_dict(), "version": task.version + 1})
+        if task.status == "open":
+            model.open_since = task.opened_at
+        condition = TaskModel.version.does_not_exist() if task.version == 0 \
+            else TaskModel.version == task.version
+        writes = [(model, condition)] + ([_trail(record)] if record is not None else [])
+        try:
+            with TransactWrite(connection=Connection(region=TaskModel.Meta.region,
+                                                     host=TaskModel.Meta.host)) as transaction:
+                for item, item_condition in writes:
+                    transaction.save(item, condition=item_condition)
+        except TransactWriteError as error:
+            if error.cause_response_code == "TransactionCanceledException":
+                raise ConcurrentChange(f"task {task.task_id} changed meanwhile; read it again",
+                                       field="task_id")
+            raise
+        task.version += 1
+
+    def open_of_department(self, department):
+        return [_read_task(m) for m in TaskModel.open_by_department.query(department)]
+
+    def of_halls(self, halls):
+        found = [_read_task(m) for hall in sorted(halls) for m in TaskModel.by_hall.query(hall)]
+        return sorted(found, key=lambda task: task.opened_at)
+
+    def trail(self, task_id):
+        return [TrailRecord(**m.record)
+                for m in TrailModel.query(task_id, consistent_read=True)]
+
+
+def _read_task(model):
+    from ..domain.supervised import SupervisedTask
+
+    task = SupervisedTask.from_dict(model.data)
+    task.version = int(model.version)
+    return task
+
+
+class FaqModel(Model):
+    """Answers to online consultations that a department published to an item's guide."""
+    Meta = _meta("FAQS_TABLE", "FaqsTable")
+    item = UnicodeAttribute(hash_key=True)
+    source = UnicodeAttribute(range_key=True)
+    data = JSONAttribute()
+
+
+class DynamoFaqs:
+    def publish(self, item, entry):
+        FaqModel(item, entry["source"], data=entry).save()
+
+    def of_item(self, item):
+        return sorted((m.data for m in FaqModel.query(item)), key=lambda e: e["published_at"])
+
+
+MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel, TaskModel,
+          FaqModel)

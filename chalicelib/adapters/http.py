@@ -8,7 +8,7 @@ from ..domain.errors import Forbidden, InvalidInput
 
 # Signed callers are IAM users whose path says what they are, e.g.
 # arn:aws:iam::123456789012:user/approval/department/SCJG
-IAM_ROLES = ("department", "agent", "auditor")
+IAM_ROLES = ("department", "agent", "auditor", "hotline")
 
 
 def caller_of(request, role: str) -> Caller:

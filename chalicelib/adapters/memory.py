@@ -110,7 +110,15 @@ class InMemorySupervision:
         self.events: dict[tuple, dict] = {}
 
     def record(self, event):
-        self.events.setdefault((event["case_id"], event["event_id"]), copy.deepcopy(event))
+        key = (event["case_id"], event["event_id"])
+        if key in self.events:
+            return False
+        self.events[key] = copy.deepcopy(event)
+        return True
+
+    def of_halls(self, halls, since=None):
+        return sorted((e for e in self.events.values() if e.get("hall") in halls
+                       and (since is None or e["at"] >= since)), key=lambda e: e["at"])
 
     def of_case(self, case_id):
         return sorted((e for (c, _), e in self.events.items() if c == case_id),
@@ -183,3 +191,51 @@ class InMemoryIdempotencyStore(BasePersistenceLayer):
 
     def _delete_record(self, data_record):
         self.records.pop(data_record.idempotency_key, None)
+
+
+class InMemoryTasks:
+    """Supervised tasks with their own trails, optimistic like the cases."""
+
+    def __init__(self):
+        self.rows: dict[str, dict] = {}
+        self.trails: dict[str, list[TrailRecord]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, task_id):
+        from ..domain.supervised import SupervisedTask
+
+        row = self.rows.get(task_id)
+        return SupervisedTask.from_dict(copy.deepcopy(row)) if row else None
+
+    def save(self, task, record=None):
+        with self._lock:
+            stored = self.rows.get(task.task_id)
+            if (stored["version"] if stored else 0) != task.version:
+                raise ConcurrentChange(f"task {task.task_id} changed meanwhile; read it again")
+            task.version += 1
+            self.rows[task.task_id] = copy.deepcopy(task.to_dict())
+            if record is not None:
+                self.trails.setdefault(task.task_id, []).append(record)
+
+    def open_of_department(self, department):
+        return [self.get(t) for t, row in sorted(self.rows.items())
+                if row["department"] == department and row["status"] == "open"]
+
+    def of_halls(self, halls):
+        return sorted((self.get(t) for t, row in self.rows.items() if row["hall"] in halls),
+                      key=lambda task: task.opened_at)
+
+    def trail(self, task_id):
+        return list(self.trails.get(task_id, []))
+
+
+class InMemoryFaqs:
+    def __init__(self):
+        self.entries: dict[tuple, dict] = {}
+
+    def publish(self, item, entry):
+        self.entries[(item, entry["source"])] = dict(entry)
+
+    def of_item(self, item):
+        return sorted((e for (i, _), e in self.entries.items() if i == item),
+                      key=lambda e: e["published_at"])

@@ -59,6 +59,7 @@ class Case:
     correction: dict | None = None       # the open correction notice (一次性告知), if any
     result: dict | None = None           # the decision once completed (办结)
     completed_at: str | None = None
+    rating: dict | None = None           # 好差评, once; again only after a rectification
     stage_answers: dict = field(default_factory=dict)   # what the workflow was told per stage
     trail_seq: int = 0
     trail_hash: str = GENESIS

@@ -67,6 +67,11 @@ class Catalog:
     def in_power_list(self, department: str, item_code: str) -> bool:
         return item_code in self.departments[department]["power_list"]
 
+    def office_hall(self, office: str) -> str | None:
+        """The hall whose supervision office (驻厅纪检监察) this is."""
+        return next((code for code, hall in self.halls.items()
+                     if (hall.get("supervision_office") or {}).get("code") == office), None)
+
     def halls_under(self, code: str) -> set[str]:
         """A hall and every hall below it (city → district → street → community)."""
         found, frontier = {code}, [code]

@@ -54,18 +54,23 @@ def test_uploads_queue_in_the_template_is_the_one_the_app_listens_to():
 
 
 def test_pynamodb_models_match_the_tables_of_the_template():
-    from chalicelib.adapters.dynamodb import CaseModel, CounterModel, TrailModel
+    from chalicelib.adapters.dynamodb import MODELS
 
-    for model, logical_id in ((CaseModel, "CasesTable"), (TrailModel, "TrailTable"),
-                              (CounterModel, "CountersTable")):
+    def same(entries):
+        return sorted(tuple(sorted(e.items())) for e in entries)
+
+    assert {m.Meta.table_name for m in MODELS} >= {"CasesTable", "TrailTable", "BranchesTable",
+                                                   "SupervisionTable", "TasksTable"}
+    for model in MODELS:
+        logical_id = model.Meta.table_name
         table = TEMPLATE["Resources"][logical_id]["Properties"]
         schema = model._get_schema()
-        assert sorted(schema["key_schema"], key=str) == sorted(table["KeySchema"], key=str)
-        assert sorted(schema["attribute_definitions"], key=str) == \
-            sorted(table["AttributeDefinitions"], key=str), logical_id
-        indexes = {i["IndexName"]: i["KeySchema"]
+        assert same(schema["key_schema"]) == same(table["KeySchema"]), logical_id
+        assert same(schema["attribute_definitions"]) == same(table["AttributeDefinitions"]), \
+            logical_id
+        indexes = {i["IndexName"]: same(i["KeySchema"])
                    for i in table.get("GlobalSecondaryIndexes", [])}
-        assert {i["index_name"]: i["key_schema"]
+        assert {i["index_name"]: same(i["key_schema"])
                 for i in schema["global_secondary_indexes"]} == indexes, logical_id
 
 

@@ -1,0 +1,37 @@
+"""Evidence (camera clips) in S3, written once: the bucket's Object Lock keeps every version
+in compliance mode, so no role, not even the account's root, can change or delete a clip
+before its retention ends. The SHA-256 recorded in the trail is also S3's own checksum."""
+from __future__ import annotations
+
+import base64
+import os
+
+from . import aws
+
+
+class S3Evidence:
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or os.environ.get("EVIDENCE_BUCKET", "evidence")
+
+    def put_once(self, key: str, body: bytes, content_type: str, sha256_hex: str) -> None:
+        aws.client("s3").put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
+            ChecksumAlgorithm="SHA256",   # Object Lock accepts no write without a checksum
+            ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex)).decode())
+
+    def link(self, key: str, seconds: int) -> str:
+        return aws.client("s3").generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds)
+
+
+class InMemoryEvidence:
+    def __init__(self):
+        self.objects: dict[str, dict] = {}
+
+    def put_once(self, key, body, content_type, sha256_hex):
+        if key in self.objects:
+            raise PermissionError(f"evidence {key} is written once")
+        self.objects[key] = {"body": body, "content_type": content_type, "sha256": sha256_hex}
+
+    def link(self, key, seconds):
+        return f"memory://evidence/{key}?expires={seconds}"

@@ -1,0 +1,182 @@
+"""Electronic supervision over HTTP on the running stack with a compressed clock: a supervision
+office issues orders and sees them escalate, a complaint brings the window camera's clip as
+evidence written once, the applicant rates and the department rectifies, the 12345 hotline and
+online consultations reach the departments, and each office sees only its own halls."""
+import hashlib
+import time
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+import requests
+
+from local.cameras import declare_recorded
+from tests.conftest import WORKDAY
+from .client import Citizen, Signed
+from .flows import Flow, wait_for
+
+CITY, GUOYANG = "auditor:BZ-JJJC", "auditor:BZGY-JJJC"
+
+
+@pytest.fixture(scope="module")
+def completed(fast_stack):
+    flow = Flow(fast_stack, id_number="341602198303036789")
+    flow.accept()
+    flow.finish()
+    wait_for(lambda: flow.view()["status"] == "completed", timeout=30)
+    return flow
+
+
+def test_an_unanswered_order_escalates_at_its_deadline_and_an_answered_one_does_not(
+        fast_stack, completed):
+    city = Signed(fast_stack, CITY)
+    order = city.post("/supervision/orders", {"case_id": completed.case_id, "limit_days": 1,
+                                              "text": "请说明该件办理过程中是否存在推诿情况"})
+    assert order.status_code == 201, order.text
+    answered = city.post("/supervision/orders", {"case_id": completed.case_id, "limit_days": 1,
+                                                 "text": "请报送收费依据"}).json()
+    scjg = Signed(fast_stack, "department:SCJG")
+    open_ids = {t["task_id"] for t in scjg.get("/department/supervised-tasks").json()["tasks"]}
+    assert {order.json()["task_id"], answered["task_id"]} <= open_ids
+    refused = Signed(fast_stack, "department:GJJ").post(
+        f"/department/supervised-tasks/{answered['task_id']}/answer", {"answer": "越权答复"})
+    assert refused.status_code == 403 and refused.json()["field"] == "task_id"
+    reply = scjg.post(f"/department/supervised-tasks/{answered['task_id']}/answer",
+                      {"answer": "收费依据已报送，未收取任何费用"})
+    assert reply.status_code == 200 and reply.json()["status"] == "answered"
+
+    task_id = order.json()["task_id"]
+    due = datetime.fromisoformat(order.json()["deadline"]).timestamp()
+    time.sleep(max(0.0, due + 1 - time.time()))
+    cards = wait_for(lambda: city.get("/audit/cards?kind=escalation")
+                     .json()["events"], timeout=WORKDAY)
+    mine = [c for c in cards if c["task_id"] == task_id]
+    assert len(mine) == 1 and mine[0]["light"] == "red" and mine[0]["department"] == "SCJG"
+    # An order's waits count from its opening (no realignment as a case's branches have), so
+    # the execution's own start latency adds to the delay.
+    assert abs(mine[0]["delay_seconds"]) < 1.5
+    assert not [c for c in cards if c["task_id"] == answered["task_id"]]
+    trace = city.get(f"/audit/tasks/{task_id}").json()
+    assert trace["verdict"]["intact"] and trace["light"] == "red"
+    assert [r["action"] for r in trace["trail"]] == ["opened", "supervision_escalation"]
+
+
+def test_a_district_office_cannot_read_or_act_on_the_citys_cases(fast_stack, completed):
+    guoyang = Signed(fast_stack, GUOYANG)
+    assert guoyang.get(f"/audit/cases/{completed.case_id}/trail").status_code == 403
+    assert guoyang.get(f"/audit/cases/{completed.case_id}/supervision").status_code == 403
+    cards = guoyang.get("/audit/cards").json()
+    assert cards["halls"] == ["BZGY"] and cards["events"] == []
+    assert guoyang.get("/audit/cards?hall=BZ").status_code == 403
+    order = guoyang.post("/supervision/orders", {"case_id": completed.case_id, "text": "越权"})
+    assert order.status_code == 403 and order.json()["field"] == "hall"
+    assert Signed(fast_stack, "department:SCJG").get("/audit/cards").status_code == 403
+    assert requests.get(f"{fast_stack['api_url']}/audit/cards", timeout=10).status_code == 403
+
+
+def test_cards_and_events_cannot_be_edited_or_deleted_by_any_role(fast_stack, completed):
+    for caller in (CITY, "department:SCJG"):
+        signed = Signed(fast_stack, caller)
+        for method in ("PUT", "DELETE", "PATCH"):
+            answer = signed.request(method, f"/audit/cases/{completed.case_id}/supervision")
+            assert 400 <= answer.status_code < 500, (caller, method, answer.status_code)
+    assert Signed(fast_stack, CITY).get(
+        f"/audit/cases/{completed.case_id}/trail").json()["verdict"]["intact"]
+
+
+def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_recorded(
+        fast_stack):
+    now = datetime.now(timezone.utc)
+    declare_recorded(fast_stack["aws"]["endpoint"], "bz-a02", now - timedelta(hours=1),
+                     now + timedelta(hours=1))
+    citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    filed = citizen.post("/complaints", {"window": "BZ-A02", "text": "窗口工作人员擅自离岗",
+                                         "visited_at": (now - timedelta(minutes=5)).isoformat()})
+    assert filed.status_code == 201, filed.text
+    task = filed.json()
+    [clip] = task["subject"]["evidence"]
+    assert task["kind"] == "investigation" and task["department"] == "SCJG"
+
+    city = Signed(fast_stack, CITY)
+    seen = city.get(f"/supervision/tasks/{task['task_id']}/evidence/0")
+    assert seen.status_code == 200, seen.text
+    body = requests.get(seen.json()["url"], timeout=10)
+    assert body.status_code == 200 and hashlib.sha256(body.content).hexdigest() == clip["sha256"]
+    trace = city.get(f"/audit/tasks/{task['task_id']}").json()
+    assert [r["action"] for r in trace["trail"]] == ["opened", "evidence_stored",
+                                                     "evidence_viewed"]
+    assert trace["trail"][1]["data"]["sha256"] == clip["sha256"] and trace["verdict"]["intact"]
+
+    # Written once: no one removes or replaces the clip while it is retained.
+    aws = fast_stack["aws"]
+    s3 = boto3.client("s3", endpoint_url=aws["endpoint"], region_name=aws["region"],
+                      aws_access_key_id=aws["access_key_id"],
+                      aws_secret_access_key=aws["secret_access_key"])
+    bucket = fast_stack["resources"]["EvidenceBucket"]
+    version = s3.head_object(Bucket=bucket, Key=clip["key"])["VersionId"]
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.delete_object(Bucket=bucket, Key=clip["key"], VersionId=version)
+    assert s3.head_object(Bucket=bucket, Key=clip["key"])["VersionId"] == version
+
+
+def test_complaints_about_a_window_or_time_that_does_not_exist_are_refused(fast_stack):
+    citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    night = datetime(2026, 11, 15, 3, 0, tzinfo=timezone(timedelta(hours=8)))   # a Sunday, 3 am
+    for body, status, field in (
+            ({"window": "BZ-Z99", "visited_at": night.isoformat(), "text": "x"}, 422, "window"),
+            ({"window": "BZ-A01", "visited_at": night.isoformat(), "text": "x"}, 422,
+             "visited_at"),
+            ({"window": "BZ-A01", "visited_at": "上午十点", "text": "x"}, 400, "visited_at")):
+        answer = citizen.post("/complaints", body)
+        assert (answer.status_code, answer.json()["field"]) == (status, field), answer.text
+    anonymous = requests.post(f"{fast_stack['api_url']}/visits/complaints", timeout=10,
+                              json={"window": "BZ-A01", "visited_at": night.isoformat(),
+                                    "text": "x"})
+    assert anonymous.status_code == 400 and anonymous.json()["field"] == "contact"
+    clip = Signed(fast_stack, CITY).post("/supervision/clips", {
+        "window": "BZ-A01", "start": night.isoformat(),
+        "end": (night + timedelta(minutes=5)).isoformat()})
+    assert clip.status_code == 422 and clip.json()["field"] == "start"
+
+
+def test_a_bad_rating_is_rectified_and_then_rated_again(fast_stack, completed):
+    rating = completed.citizen.post(f"/cases/{completed.case_id}/rating",
+                                    {"level": 2, "dimensions": {"efficiency": 2},
+                                     "comment": "等待时间长"})
+    assert rating.status_code == 201, rating.text
+    assert completed.citizen.post(f"/cases/{completed.case_id}/rating",
+                                  {"level": 5}).status_code == 409
+    stranger = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    assert stranger.post(f"/cases/{completed.case_id}/rating", {"level": 1}).status_code == 403
+    scjg = Signed(fast_stack, "department:SCJG")
+    rectification = next(t for t in scjg.get("/department/supervised-tasks").json()["tasks"]
+                         if t["kind"] == "rectification"
+                         and t["subject"]["case_id"] == completed.case_id)
+    done = scjg.post(f"/department/supervised-tasks/{rectification['task_id']}/answer",
+                     {"answer": "增设自助取号机，高峰期增开窗口"})
+    assert done.status_code == 200
+    again = completed.citizen.post(f"/cases/{completed.case_id}/rating", {"level": 4})
+    assert again.status_code == 201 and again.json()["rating"]["level"] == 4
+
+
+def test_the_hotline_and_a_consultation_reach_the_department(fast_stack):
+    hotline = Signed(fast_stack, "hotline:BZ-12345")
+    forwarded = hotline.post("/hotline/requests", {
+        "category": "enquiry", "reference": f"BZ{time.time_ns()}", "location": "谯城区",
+        "contact": "13912345678", "text": "住房公积金中心：公积金贷款需要哪些材料？"})
+    assert forwarded.status_code == 201, forwarded.text
+    assert forwarded.json()["department"] == "GJJ" and forwarded.json()["limit_days"] == 3
+    assert Signed(fast_stack, "department:SCJG").post("/hotline/requests", {}).status_code == 403
+
+    citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    asked = citizen.post("/consultations", {"item": "SCJG-001",
+                                            "question": "外地户籍可以在亳州注册公司吗？"})
+    assert asked.status_code == 201, asked.text
+    answer = Signed(fast_stack, "department:SCJG").post(
+        f"/department/supervised-tasks/{asked.json()['task_id']}/answer",
+        {"answer": "可以，户籍不限。", "publish": True})
+    assert answer.status_code == 200
+    guide = requests.get(f"{fast_stack['api_url']}/guide/items/SCJG-001", timeout=10).json()
+    assert any(f["question"] == "外地户籍可以在亳州注册公司吗？" for f in guide["faqs"])
+    assert citizen.get(f"/consultations/{asked.json()['task_id']}").json()["status"] \
+        == "answered"

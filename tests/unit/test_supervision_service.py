@@ -1,0 +1,360 @@
+"""Electronic supervision through the service layer with in-memory adapters: supervision
+orders, complaints with camera evidence, ratings and rectifications, appeals, 12345 requests,
+consultations, and what each supervision office may see. The supervised-task workflow is
+played by hand: each test sends the messages statemachines/supervised.asl.json sends."""
+import itertools
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from chalicelib import catalog
+from chalicelib.adapters.cameras import MemoryCameras
+from chalicelib.adapters.evidence import InMemoryEvidence
+from chalicelib.adapters.memory import (InMemoryCases, InMemoryEngine, InMemoryFaqs,
+                                        InMemoryNotifier, InMemorySupervision, InMemoryTasks)
+from chalicelib.domain import trail
+from chalicelib.domain.cases import Caller, Case
+from chalicelib.domain.clock import CompressedClock
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chalicelib.service.supervision import Supervision
+
+ALICE = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三",
+               phone="13800138000")
+BOB = Caller("citizen", "sub-bob", id_number="341602198507071111", name="李四")
+CITY = Caller("auditor", "BZ-JJJC")            # 亳州市: every hall
+QIAOCHENG = Caller("auditor", "BZQC-JJJC")     # 谯城区 and the street and community below it
+GUOYANG = Caller("auditor", "BZGY-JJJC")       # 涡阳县 only
+HOTLINE = Caller("hotline", "BZ-12345")
+T0 = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)   # Wednesday 10:00 in China
+WORKDAY = 10
+
+
+@pytest.fixture
+def w():
+    published = catalog.published()
+    now = [T0]
+    cameras = MemoryCameras()
+    for dept in published.departments.values():
+        for window in dept["windows"]:
+            cameras.add_stream(window["camera_stream"])
+    cameras.record("bz-a01", T0 - timedelta(hours=3), T0 + timedelta(hours=3))
+    s = SimpleNamespace(catalog=published, now=now, cases=InMemoryCases(), tasks=InMemoryTasks(),
+                        log=InMemorySupervision(), engine=InMemoryEngine(),
+                        notifier=InMemoryNotifier(), cameras=cameras,
+                        evidence=InMemoryEvidence(), faqs=InMemoryFaqs(),
+                        tokens=itertools.count(1))
+    s.service = Supervision(published, s.cases, s.tasks, s.log, s.engine, s.notifier, cameras,
+                            s.evidence, s.faqs, CompressedClock(WORKDAY), lambda: now[0])
+    return s
+
+
+def tick(w, seconds: float) -> None:
+    w.now[0] += timedelta(seconds=seconds)
+
+
+def completed_case(w, hall="BZ", applicant=ALICE, case_id="case0001") -> str:
+    case = Case(case_id=case_id, item_code="SCJG-001", hall=hall, channel="online",
+                applicant={"name": applicant.name, "id_number": applicant.id_number,
+                           "phone": "13800138000"},
+                form={}, created_at=T0.isoformat(), created_by=applicant.actor,
+                status="completed", case_no=f"{hall}-20261118-00001",
+                completed_at=T0.isoformat())
+    record = trail.append(case_id, 0, trail.GENESIS, "created", applicant.actor,
+                          T0.isoformat(), {})
+    case.trail_seq, case.trail_hash = record.seq, record.hash
+    w.cases.create(case, record)
+    return case_id
+
+
+def awaiting(w, task_id: str, timer: int = 0) -> tuple[str, str]:
+    """The workflow waits on the task (timer i): returns (token, what the service said)."""
+    token = f"{task_id}@{next(w.tokens)}"
+    said = w.service.on_task_message({
+        "type": "task_awaiting", "task_id": task_id, "timer": timer, "wait": 5,
+        "since": w.now[0].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "token": token})
+    return token, said
+
+
+def told(w, token):
+    return [answer for t, answer in w.engine.delivered if t == token]
+
+
+# -- supervision orders (督办单) ----------------------------------------------------------------
+def test_an_order_goes_to_the_department_with_its_deadline_and_a_workflow_named_after_it(w):
+    case_id = completed_case(w)
+    order = w.service.issue_order(CITY, {"case_id": case_id, "text": "请说明办理情况",
+                                         "limit_days": 2})
+    assert order["department"] == "SCJG" and order["kind"] == "order"
+    assert order["deadline"] == (T0 + timedelta(seconds=2 * WORKDAY)).isoformat()
+    payload = w.engine.started[order["task_id"]]
+    assert payload["i"] == 0 and payload["timers"][0] == 2 * WORKDAY + 1   # escalation at +1 s
+    assert [t["task_id"] for t in w.service.tasks_of(Caller("department", "SCJG"))["tasks"]] \
+        == [order["task_id"]]
+    assert any("督办单" in text for _, text in w.notifier.sent)
+
+
+def test_an_unanswered_order_escalates_when_its_deadline_passes(w):
+    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    awaiting(w, order["task_id"])
+    tick(w, 3 * WORKDAY + 1)
+    _, said = awaiting(w, order["task_id"], timer=1)      # the escalation instant ran out
+    assert said.startswith("escalation")
+    [card] = w.log.of_case(order["task_id"])
+    assert card["light"] == "red" and card["card"] and card["department"] == "SCJG"
+    assert card["chief_staff_id"] == "SCJG-000" and card["hall"] == "BZ"
+    _, again = awaiting(w, order["task_id"], timer=1)
+    assert again.startswith("ignored")                    # redelivery raises nothing twice
+    assert len(w.log.of_case(order["task_id"])) == 1
+
+
+def test_an_answered_order_raises_nothing_and_the_workflow_is_told(w):
+    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    token, _ = awaiting(w, order["task_id"])
+    answered = w.service.answer(Caller("department", "SCJG"), order["task_id"],
+                                {"answer": "已核实，按期办结"})
+    assert answered["status"] == "answered" and answered["light"] == "green"
+    assert told(w, token) == [{"outcome": "answered"}]
+    tick(w, 3 * WORKDAY + 1)
+    _, said = awaiting(w, order["task_id"], timer=1)   # a timeout raced the answer
+    assert said == "token kept; answer delivered again"
+    assert w.log.of_case(order["task_id"]) == []
+
+
+def test_a_department_cannot_answer_another_departments_order(w):
+    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    with pytest.raises(Forbidden) as refused:
+        w.service.answer(Caller("department", "GA"), order["task_id"], {"answer": "x"})
+    assert refused.value.field == "task_id"
+    assert w.tasks.get(order["task_id"]).status == "open"
+
+
+def test_an_order_needs_text_and_a_sane_limit(w):
+    case_id = completed_case(w)
+    for body, field in (({"case_id": case_id}, "text"),
+                        ({"text": "x"}, "case_id"),
+                        ({"case_id": case_id, "text": "x", "limit_days": 0}, "limit_days"),
+                        ({"case_id": case_id, "text": "x", "limit_days": "3"}, "limit_days")):
+        with pytest.raises(InvalidInput) as refused:
+            w.service.issue_order(CITY, body)
+        assert refused.value.field == field
+    assert w.tasks.rows == {}
+
+
+# -- scoped supervision -----------------------------------------------------------------------
+def test_a_district_office_sees_its_hall_and_those_below_and_the_city_sees_all(w):
+    assert w.service.scope(QIAOCHENG) == {"BZQC", "BZQCXG", "BZXGGM"}
+    assert w.service.scope(CITY) == set(w.catalog.halls)
+    assert w.service.scope(GUOYANG) == {"BZGY"}
+
+
+def test_a_district_cannot_read_or_act_on_another_districts_cards(w):
+    in_qiaocheng = completed_case(w, hall="BZQC", case_id="caseQC")
+    order = w.service.issue_order(QIAOCHENG, {"case_id": in_qiaocheng, "text": "请说明"})
+    awaiting(w, order["task_id"])
+    tick(w, 3 * WORKDAY + 1)
+    awaiting(w, order["task_id"], timer=1)
+    assert w.service.cards(QIAOCHENG, {})["count"] == 1
+    assert w.service.cards(CITY, {})["count"] == 1
+    assert w.service.cards(GUOYANG, {})["count"] == 0
+    with pytest.raises(Forbidden):
+        w.service.cards(GUOYANG, {"hall": "BZQC"})
+    with pytest.raises(Forbidden):
+        w.service.task_for_supervisor(GUOYANG, order["task_id"])
+    with pytest.raises(Forbidden):
+        w.service.check_case_scope(GUOYANG, in_qiaocheng)
+    with pytest.raises(Forbidden):
+        w.service.issue_order(GUOYANG, {"case_id": in_qiaocheng, "text": "越权督办"})
+
+
+def test_a_key_that_is_no_supervision_office_is_refused(w):
+    with pytest.raises(Forbidden):
+        w.service.cards(Caller("auditor", "NOBODY"), {})
+
+
+# -- complaints with camera evidence ----------------------------------------------------------
+def test_a_complaint_stores_the_clip_once_with_its_hash_and_opens_an_investigation(w):
+    visit = T0 - timedelta(minutes=30)
+    task = w.service.file_complaint(ALICE, {"window": "BZ-A01", "visited_at": visit.isoformat(),
+                                            "text": "窗口人员态度生硬，推诿不办"})
+    assert task["kind"] == "investigation" and task["department"] == "SCJG"
+    [clip] = task["subject"]["evidence"]
+    stored = w.evidence.objects[clip["key"]]
+    import hashlib
+    assert hashlib.sha256(stored["body"]).hexdigest() == clip["sha256"] == stored["sha256"]
+    assert w.cameras.requests == [("bz-a01", visit - timedelta(minutes=2),
+                                   visit + timedelta(minutes=2))]
+    records = w.tasks.trail(task["task_id"])
+    assert [r.action for r in records] == ["opened", "evidence_stored"]
+    assert records[1].data["sha256"] == clip["sha256"]
+    assert trail.verify(records).intact
+    assert w.engine.started[task["task_id"]]["timers"][0] == 8 * WORKDAY   # yellow at 80 %
+
+
+def test_viewing_evidence_gives_a_short_lived_link_and_is_recorded(w):
+    task = w.service.file_complaint(ALICE, {"window": "BZ-A01", "text": "态度差",
+                                            "visited_at": T0.isoformat()})
+    seen = w.service.view_evidence(CITY, task["task_id"], 0)
+    assert seen["expires_in"] <= 300 and seen["url"].startswith("memory://evidence/")
+    assert [r.action for r in w.tasks.trail(task["task_id"])][-1] == "evidence_viewed"
+    assert w.tasks.trail(task["task_id"])[-1].actor == "auditor:BZ-JJJC"
+    with pytest.raises(Forbidden):
+        w.service.view_evidence(GUOYANG, task["task_id"], 0)
+    with pytest.raises(NotFound):
+        w.service.view_evidence(CITY, task["task_id"], 5)
+
+
+@pytest.mark.parametrize("body,error,field", [
+    ({"window": "BZ-Z99", "visited_at": T0.isoformat(), "text": "x"}, Unprocessable, "window"),
+    ({"window": "BZ-A01", "visited_at": "yesterday", "text": "x"}, InvalidInput, "visited_at"),
+    ({"window": "BZ-A01", "visited_at": "2026-11-18T09:00:00", "text": "x"}, InvalidInput,
+     "visited_at"),
+    ({"window": "BZ-A01", "visited_at": (T0 + timedelta(hours=1)).isoformat(), "text": "x"},
+     InvalidInput, "visited_at"),
+    ({"window": "BZ-A01", "visited_at": T0.isoformat()}, InvalidInput, "text"),
+])
+def test_a_complaint_with_a_window_or_time_that_does_not_exist_is_refused(w, body, error, field):
+    with pytest.raises(error) as refused:
+        w.service.file_complaint(ALICE, body)
+    assert refused.value.field == field
+    assert w.tasks.rows == {} and w.evidence.objects == {}
+
+
+def test_a_complaint_about_a_moment_with_no_footage_is_refused_and_loses_nothing(w):
+    night = datetime(2026, 11, 17, 14, 0, tzinfo=timezone.utc)       # 22:00 in China
+    with pytest.raises(Unprocessable) as refused:
+        w.service.file_complaint(ALICE, {"window": "BZ-A01", "visited_at": night.isoformat(),
+                                         "text": "x"})
+    assert refused.value.field == "visited_at"
+    assert w.tasks.rows == {} and w.evidence.objects == {}
+
+
+def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):
+    pulled = w.service.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
+                                        "end": (T0 + timedelta(minutes=5)).isoformat()})
+    assert pulled["key"] in w.evidence.objects
+    assert [e["kind"] for e in w.log.of_case(pulled["clip_id"])] == ["clip_pulled"]
+    with pytest.raises(Forbidden):
+        w.service.pull_clip(GUOYANG, {"window": "BZ-A01", "start": T0.isoformat(),
+                                      "end": (T0 + timedelta(minutes=5)).isoformat()})
+    with pytest.raises(Unprocessable) as refused:          # a period with no footage
+        w.service.pull_clip(CITY, {"window": "BZ-A01",
+                                   "start": (T0 - timedelta(hours=10)).isoformat(),
+                                   "end": (T0 - timedelta(hours=9, minutes=50)).isoformat()})
+    assert refused.value.field == "start"
+    with pytest.raises(InvalidInput) as refused:
+        w.service.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
+                                   "end": (T0 + timedelta(hours=2)).isoformat()})
+    assert refused.value.field == "end"
+
+
+# -- ratings (好差评) -----------------------------------------------------------------------------
+def test_a_good_rating_is_recorded_once_on_the_case(w):
+    case_id = completed_case(w)
+    rated = w.service.rate(ALICE, case_id, {"level": 5, "dimensions": {"efficiency": 5},
+                                            "comment": "办事快"})
+    assert rated["rating"]["label"] == "非常满意"
+    assert w.cases.trail(case_id)[-1].action == "rated"
+    assert w.tasks.rows == {}                              # no rectification for praise
+    with pytest.raises(Conflict):
+        w.service.rate(ALICE, case_id, {"level": 4})
+
+
+def test_a_bad_rating_opens_a_rectification_and_the_applicant_may_rate_again_after_it(w):
+    case_id = completed_case(w)
+    w.service.rate(ALICE, case_id, {"level": 1, "comment": "来回跑了三趟"})
+    [task] = w.tasks.rows.values()
+    assert task["kind"] == "rectification" and task["department"] == "SCJG"
+    with pytest.raises(Conflict):
+        w.service.rate(ALICE, case_id, {"level": 3})       # not before the rectification
+    w.service.answer(Caller("department", "SCJG"), task["task_id"],
+                     {"answer": "已约谈窗口人员并整改"})
+    again = w.service.rate(ALICE, case_id, {"level": 4})
+    assert again["rating"]["level"] == 4
+    assert again["rating"]["history"][0]["level"] == 1
+    assert w.cases.trail(case_id)[-1].data == {"level": 4, "replaces": 1}
+
+
+def test_rating_someone_elses_case_or_an_open_case_is_refused(w):
+    case_id = completed_case(w)
+    with pytest.raises(Forbidden):
+        w.service.rate(BOB, case_id, {"level": 1})
+    for body, field in (({"level": 6}, "level"), ({"level": True}, "level"),
+                        ({"level": 3, "dimensions": {"mood": 3}}, "dimensions.mood"),
+                        ({"level": 3, "dimensions": {"efficiency": 9}}, "dimensions.efficiency")):
+        with pytest.raises(InvalidInput) as refused:
+            w.service.rate(ALICE, case_id, body)
+        assert refused.value.field == field
+    assert w.cases.get(case_id).rating is None
+
+
+def test_a_department_appeals_a_malicious_rating_and_a_supervisor_decides(w):
+    case_id = completed_case(w)
+    w.service.rate(ALICE, case_id, {"level": 1, "comment": "无理由差评"})
+    with pytest.raises(Forbidden):
+        w.service.appeal(Caller("department", "GA"), case_id, {"reason": "x"})
+    w.service.appeal(Caller("department", "SCJG"), case_id, {"reason": "申请人未到窗口办理"})
+    with pytest.raises(Forbidden):
+        w.service.decide_appeal(GUOYANG, case_id, {"upheld": True, "reason": "x"})
+    decided = w.service.decide_appeal(CITY, case_id, {"upheld": True, "reason": "经核实属恶意差评"})
+    assert decided["rating"]["struck_out"] is True
+    assert decided["rating"]["appeal"]["status"] == "upheld"
+    with pytest.raises(Conflict):
+        w.service.decide_appeal(CITY, case_id, {"upheld": False, "reason": "again"})
+
+
+# -- 12345 hotline ------------------------------------------------------------------------------
+def test_a_hotline_enquiry_is_routed_and_reminded_then_reprimanded(w):
+    task = w.service.hotline(HOTLINE, {"category": "enquiry", "reference": "20261118-0001",
+                                       "text": "咨询公积金提取需要哪些材料（住房公积金中心）",
+                                       "location": "谯城区", "contact": "13912345678"})
+    assert task["department"] == "GJJ" and task["limit_days"] == 3
+    kinds = [t["kind"] for t in w.tasks.get(task["task_id"]).timers]
+    assert kinds == ["reminder", "reprimand"]
+    awaiting(w, task["task_id"])
+    tick(w, 4 * WORKDAY + 1)
+    _, said = awaiting(w, task["task_id"], timer=1)
+    assert said.startswith("reminder")
+    tick(w, 4 * WORKDAY)
+    _, said = awaiting(w, task["task_id"], timer=2)
+    assert said.startswith("reprimand")
+    lights = [(e["kind"], e["light"]) for e in w.log.of_case(task["task_id"])]
+    assert lights == [("reminder", None), ("reprimand", "red")]
+
+
+def test_a_hotline_request_is_forwarded_once_per_reference(w):
+    body = {"category": "complaint", "reference": "R1", "text": "投诉市场监管窗口",
+            "location": "x", "contact": "13912345678", "department": "SCJG"}
+    first = w.service.hotline(HOTLINE, body)
+    assert first["limit_days"] == 13
+    assert w.service.hotline(HOTLINE, body)["task_id"] == first["task_id"]   # a retry
+    assert len(w.tasks.rows) == 1 and len(w.engine.started) == 1
+    with pytest.raises(Conflict) as refused:
+        w.service.hotline(HOTLINE, {**body, "text": "另一件事"})
+    assert refused.value.field == "reference"
+
+
+def test_a_hotline_request_that_names_no_department_is_refused(w):
+    with pytest.raises(Unprocessable) as refused:
+        w.service.hotline(HOTLINE, {"category": "enquiry", "reference": "R2", "text": "路灯坏了",
+                                    "location": "x", "contact": "1"})
+    assert refused.value.field == "department"
+    with pytest.raises(InvalidInput) as refused:
+        w.service.hotline(HOTLINE, {"category": "praise", "reference": "R3", "text": "x",
+                                    "location": "x", "contact": "1"})
+    assert refused.value.field == "category"
+
+
+# -- online consultation ----------------------------------------------------------------------
+def test_a_consultation_answer_can_be_published_to_the_items_faq(w):
+    task = w.service.ask(ALICE, {"item": "SCJG-001", "question": "个体户可以一起办理吗？"})
+    assert task["department"] == "SCJG" and task["kind"] == "consultation"
+    w.service.answer(Caller("department", "SCJG"), task["task_id"],
+                     {"answer": "个体工商户登记请选择对应事项办理。", "publish": True})
+    [faq] = w.faqs.of_item("SCJG-001")
+    assert faq["q"] == "个体户可以一起办理吗？" and faq["a"].startswith("个体工商户")
+    assert w.service.my_questions(ALICE, task["task_id"])["status"] == "answered"
+    with pytest.raises(NotFound):
+        w.service.my_questions(BOB, task["task_id"])
+    with pytest.raises(NotFound):
+        w.service.ask(ALICE, {"item": "NOPE-1", "question": "?"})
