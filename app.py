@@ -3,8 +3,9 @@ citizens, IAM SigV4 for departments, agent points and auditors) and the work is 
 service layer in chalicelib."""
 import functools
 import os
+from datetime import timedelta
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, IAMAuthorizer, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, IAMAuthorizer, Rate, Response
 
 from chalicelib import bootstrap
 from chalicelib.adapters.http import actor_of, caller_of, header, json_object, query_int
@@ -268,8 +269,10 @@ def audit_trail(case_id):
 @route("/audit/cases/{case_id}/supervision", methods=["GET"], authorizer=signed)
 def audit_supervision(case_id):
     bootstrap.supervision().check_case_scope(caller_of(app.current_request, "auditor"), case_id)
+    events = bootstrap.approval().supervision.of_case(case_id)
     return {"case_id": case_id,
-            "events": bootstrap.approval().supervision.of_case(case_id)}
+            "events": [e for e in events if not e["kind"].startswith("violation:")],
+            "violations": [e for e in events if e["kind"].startswith("violation:")]}
 
 
 @route("/audit/cards", methods=["GET"], authorizer=signed)
@@ -292,6 +295,29 @@ def audit_tasks():
 def audit_task(task_id):
     return bootstrap.supervision().task_for_supervisor(
         caller_of(app.current_request, "auditor"), task_id)
+
+
+@route("/audit/scores", methods=["GET"], authorizer=signed)
+def audit_scores():
+    """The four rates, indices, composite scores and rankings of a period (day 2026-11-21,
+    month 2026-11, quarter 2026-Q4; this month by default) for the office's halls."""
+    request = app.current_request
+    return bootstrap.performance().for_supervisor(caller_of(request, "auditor"),
+                                                  request.query_params or {})
+
+
+@route("/audit/staff/{staff_id}/archive", methods=["GET"], authorizer=signed)
+def audit_archive(staff_id):
+    """A staff member's efficiency archive (效能档案), month by month."""
+    return bootstrap.performance().archive(caller_of(app.current_request, "auditor"), staff_id)
+
+
+@route("/audit/reports/{period}/{kind}", methods=["GET"], authorizer=signed)
+def audit_report(period, kind):
+    """The monthly report as CSV (the department ranking) or as a document with charts."""
+    body, content_type = bootstrap.performance().report(
+        caller_of(app.current_request, "auditor"), period, kind)
+    return Response(body, headers={"Content-Type": content_type})
 
 
 # -- supervisors act (SigV4) ------------------------------------------------------------------
@@ -365,6 +391,20 @@ def workflow_message(event):
         logger.info("workflow message", extra={"type": body.get("type"), "outcome": outcome,
                                                "case_id": body.get("case_id"),
                                                "branch_id": body.get("branch_id")})
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def export_reports(event):
+    """Compiles the running month and quarter from the counters and writes the report
+    documents; a new month's first run also closes the month before."""
+    from chalicelib.domain.scores import periods_of
+
+    performance = bootstrap.performance()
+    now = performance.now()
+    periods = set(periods_of(now)[1:]) | {periods_of(now - timedelta(days=1))[1]}
+    for period in sorted(periods):
+        written = performance.export(period)
+        logger.info("report exported", extra={"period": period, "keys": written})
 
 
 # -- the API's own description ----------------------------------------------------------------

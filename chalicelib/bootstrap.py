@@ -6,6 +6,7 @@ import os
 _intake = None
 _approval = None
 _supervision = None
+_performance = None
 
 
 def working_clock():
@@ -37,20 +38,29 @@ def supervision():
     return _supervision
 
 
+def performance():
+    global _performance
+    if _performance is None:
+        _wire()
+    return _performance
+
+
 def _wire():
-    global _intake, _approval, _supervision
+    global _intake, _approval, _supervision, _performance
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from . import catalog
     from .adapters import aws
     from .adapters.cameras import KinesisVideoCameras
-    from .adapters.dynamodb import DynamoCases, DynamoFaqs, DynamoSupervision, DynamoTasks
-    from .adapters.evidence import S3Evidence
+    from .adapters.dynamodb import (DynamoCases, DynamoCounters, DynamoFaqs, DynamoSupervision,
+                                    DynamoTasks)
+    from .adapters.evidence import S3Evidence, S3Reports
     from .adapters.idempotency import PowertoolsIdempotency
     from .adapters.s3 import S3Materials
     from .adapters.workflow import S3Certificates, SnsNotifier, StepFunctionsEngine
     from .service.approval import Approval
     from .service.intake import Intake, utc_now
+    from .service.performance import Performance
     from .service.supervision import Supervision
 
     store = DynamoDBPersistenceLayer(
@@ -68,6 +78,10 @@ def _wire():
         published, cases, DynamoTasks(), _approval.supervision,
         StepFunctionsEngine(os.environ.get("TASK_WORKFLOW_ARN", "")), _approval.notifier,
         KinesisVideoCameras(), S3Evidence(), DynamoFaqs(), _approval.clock, utc_now)
+    _performance = Performance(published, DynamoCounters(), S3Reports(), utc_now,
+                               scope=_supervision.scope)
+    _approval.count = _supervision.count = _performance.count
+    _approval.watch = _supervision.watch_case
 
 
 def use(intake_service, approval_service=None, supervision_service=None) -> None:

@@ -35,3 +35,25 @@ class InMemoryEvidence:
 
     def link(self, key, seconds):
         return f"memory://evidence/{key}?expires={seconds}"
+
+
+class S3Reports:
+    """Exported report documents (CSV, HTML) for the supervision office."""
+
+    def __init__(self, bucket: str | None = None):
+        self.bucket = bucket or os.environ.get("REPORTS_BUCKET", "reports")
+
+    def put(self, key: str, body: str, content_type: str) -> None:
+        aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body.encode("utf-8"),
+                                    ContentType=content_type)
+
+    def get(self, key: str):
+        from botocore.exceptions import ClientError
+
+        try:
+            found = aws.client("s3").get_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+        return found["Body"].read().decode("utf-8"), found["ContentType"]

@@ -239,3 +239,32 @@ class InMemoryFaqs:
     def of_item(self, item):
         return sorted((e for (i, _), e in self.entries.items() if i == item),
                       key=lambda e: e["published_at"])
+
+
+class InMemoryCounters:
+    def __init__(self):
+        self.rows: dict[tuple, dict] = {}
+
+    def add(self, grouped):
+        for key, metrics in grouped.items():
+            row = self.rows.setdefault(key, {})
+            for metric, amount in metrics.items():
+                row[metric] = row.get(metric, 0) + amount
+
+    def of_period(self, period):
+        return [{"scope": s, "subject": subject, "period": p, "metrics": dict(m)}
+                for (s, subject, p), m in self.rows.items() if p == period]
+
+    def periods_of(self, scope, subject):
+        return sorted(p for (s, sub, p) in self.rows if (s, sub) == (scope, subject))
+
+
+class InMemoryReports:
+    def __init__(self):
+        self.documents: dict[str, tuple[str, str]] = {}
+
+    def put(self, key, body, content_type):
+        self.documents[key] = (body, content_type)
+
+    def get(self, key):
+        return self.documents.get(key)

@@ -33,6 +33,10 @@ class Approval:
         self.idempotency = idempotency
         self.clock = clock
         self.now = now
+        # Set by the wiring: performance counters kept as events happen, and the violation
+        # rules run over a case each time its recorded facts change.
+        self.count: Callable[[dict], None] = lambda event: None
+        self.watch: Callable[[str], None] = lambda case_id: None
 
     def yellow_share(self, case: Case) -> float:
         return float(self.catalog.halls[case.hall].get("yellow_share",
@@ -57,6 +61,9 @@ class Approval:
             self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
                                                   {"branches": [accept.branch_id]}),
                               branches=[accept, whole])
+            self.count({"kind": "case_submitted", "at": case.submitted_at,
+                        "department": accept.department, "window": accept.window,
+                        "staff": accept.staff_id, "channel": case.channel})
         self.engine.start(case.case_id, {
             "case_id": case.case_id,
             "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
@@ -140,6 +147,7 @@ class Approval:
                  "case_id": case.case_id, "case_no": case.case_no, "kind": timer["kind"],
                  "light": level, "scope": "case" if branch.kind == CASE else "step",
                  "branch_id": branch.branch_id, "stage": branch.stage, "task": branch.task,
+                 "hall": case.hall,
                  "department": branch.department, "window": branch.window,
                  "staff_id": branch.staff_id, "staff_name": staff.name if staff else None,
                  "chief_staff_id": branch.chief_staff_id,
@@ -147,7 +155,10 @@ class Approval:
                  "deadline": due.isoformat() if due else None,
                  "planned_at": timer["at"], "at": message["at"],
                  "delay_seconds": round((at - planned).total_seconds(), 3)}
-        self.supervision.record(event)
+        if self.supervision.record(event) and timer["kind"] in ("yellow", "red"):
+            self.count({"kind": "card_raised", "at": message["at"],
+                        "department": branch.department, "window": branch.window,
+                        "staff": branch.staff_id, "color": level})
         branch.emitted.append(timer["kind"])
         self.cases.update(case, record_change(case, f"supervision_{timer['kind']}", SYSTEM,
                                               self.now(), {"branch": branch.branch_id,
@@ -206,7 +217,27 @@ class Approval:
         self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed)
         self._deliver([b for b in changed if b.kind == CASE])
         self._tell_applicant(case, action)
+        if answer["done"]:
+            self._count_completion(case, now)
+        self.watch(case.case_id)
         return answer
+
+    def _count_completion(self, case: Case, now: datetime) -> None:
+        """Each step counts for the department, window and staff that handled it, on its own
+        clock; the whole case counts for the lead department on the promised limit."""
+        from ..domain.scores import completion_facts
+
+        for branch in self.cases.branches(case.case_id):
+            if branch.kind == CASE and not case.accepted_at:
+                continue
+            if branch.kind != CASE and branch.status != rules.DECIDED:
+                continue
+            at = datetime.fromisoformat(branch.decided_at) if branch.decided_at else now
+            staff = (branch.decided_by or "").removeprefix("staff:") or branch.staff_id
+            self.count({"kind": "case_completed", "at": at, "department": branch.department,
+                        **({} if branch.kind == CASE else {"window": branch.window,
+                                                           "staff": staff}),
+                        **completion_facts(branch.step_clock, self.clock, at)})
 
     def _complete(self, case: Case, outcome: str, decided: list[Branch], now: datetime):
         """办结: granted with an e-certificate, or denied / refused with every reason given."""
@@ -295,6 +326,7 @@ class Approval:
             self._deliver(changed)
         if decision.decision == "correction":
             self._tell_applicant(case, "correction_requested")
+        self.watch(case_id)
         return self.branch_view(case, self.cases.branch(case_id, branch_id), now)
 
     def _senior(self, staff) -> bool:
@@ -402,10 +434,12 @@ class Approval:
     def case_view(self, case: Case, at: datetime | None = None) -> dict:
         at = at or self.now()
         branches = sorted(self.cases.branches(case.case_id), key=lambda b: (b.stage, b.branch_id))
+        events = self.supervision.of_case(case.case_id)
         return {"stages": [self.branch_view(case, b, at) for b in branches if b.kind != CASE],
                 "case_clock": next((self.branch_view(case, b, at) for b in branches
                                     if b.kind == CASE and case.accepted_at), None),
-                "supervision": self.supervision.of_case(case.case_id)}
+                "supervision": [e for e in events if not e["kind"].startswith("violation:")],
+                "violations": [e for e in events if e["kind"].startswith("violation:")]}
 
     def progress(self, case_id: str) -> dict:
         return self.case_view(self.cases.get(case_id))

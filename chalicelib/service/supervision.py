@@ -5,6 +5,7 @@ supervisor over their own hall and the halls below it."""
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Callable
@@ -15,7 +16,7 @@ from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
-from ..domain.masking import mask_id_number
+from ..domain.masking import mask_phone
 from .intake import record_change, retrying
 
 SYSTEM = Caller("system", "supervision")
@@ -41,6 +42,7 @@ class Supervision:
         self.cameras = cameras
         self.evidence = evidence
         self.faqs = faqs                # answers published to an item's guide
+        self.count: Callable[[dict], None] = lambda event: None   # performance counters
         self.clock = clock
         self.now = now
 
@@ -98,6 +100,8 @@ class Supervision:
                                field="limit_days")
         subject = {"case_id": case_id, "text": text, **({"card": card} if card else {})}
         task = self._open("order", department, hall, subject, caller, days)
+        self.count({"kind": "supervision_order_opened", "at": task.opened_at,
+                    "department": department})
         self._tell_department(task, f"【电子监察】督办单{task.task_id}：{text[:40]}，"
                                     f"请于{_china(task.deadline)}前答复。")
         return self.task_view(task)
@@ -117,6 +121,9 @@ class Supervision:
         task = retrying(change)
         if task.token:
             self.engine.deliver(task.token, {"outcome": "answered"})
+        if task.kind == "order":
+            self.count({"kind": "supervision_order_answered", "at": task.answered_at,
+                        "opened_at": task.opened_at, "department": task.department})
         self._after_answer(task)
         return self.task_view(task)
 
@@ -208,6 +215,8 @@ class Supervision:
                           first=("evidence_stored", {"key": stored["key"],
                                                      "sha256": stored["sha256"],
                                                      "bytes": stored["bytes"]}))
+        self.count({"kind": "complaint_filed", "at": task.opened_at, "department": dept["code"],
+                    "window": window["code"]})
         return self.task_view(task)
 
     def pull_clip(self, caller: Caller, body: dict) -> dict:
@@ -231,7 +240,8 @@ class Supervision:
 
     def _store_clip(self, owner: str, window: dict, start: datetime, end: datetime,
                     clip) -> dict:
-        key = f"evidence/{owner}/{window['camera_stream']}-{start:%Y%m%dT%H%M%S}.mkv"
+        extension = {"video/mp4": "mp4", "video/x-matroska": "mkv"}.get(clip.content_type, "bin")
+        key = f"evidence/{owner}/{window['camera_stream']}-{start:%Y%m%dT%H%M%S}.{extension}"
         sha256 = hashlib.sha256(clip.content).hexdigest()
         self.evidence.put_once(key, clip.content, clip.content_type, sha256)
         return {"key": key, "sha256": sha256, "bytes": len(clip.content),
@@ -296,6 +306,14 @@ class Supervision:
                 "level": level, **({"replaces": previous} if previous else {})}))
             return case
         case = retrying(change)
+        accepted = self.cases.branch(case.case_id, "0:" + self._responsible(case))
+        previous = case.rating.get("history") or []
+        self.count({"kind": "rating_given", "at": case.rating["at"], "level": level,
+                    "department": self._responsible(case),
+                    **({"window": accepted.window, "staff": accepted.staff_id}
+                       if accepted else {}),
+                    **({"previous_level": previous[-1]["level"],
+                        "previous_at": previous[-1]["at"]} if previous else {})})
         if level <= BAD_RATING:
             lead = self._responsible(case)
             self._open("rectification", lead, case.hall,
@@ -350,7 +368,15 @@ class Supervision:
             self.cases.update(case, record_change(case, "rating_appeal_decided", caller, now,
                                                   {"upheld": upheld, "reason": reason}))
             return case
-        return {"case_id": case_id, "rating": retrying(change).rating}
+        case = retrying(change)
+        if upheld:
+            accepted = self.cases.branch(case_id, "0:" + self._responsible(case))
+            self.count({"kind": "rating_withdrawn", "at": self.now(),
+                        "level": case.rating["level"], "rated_at": case.rating["at"],
+                        "department": self._responsible(case),
+                        **({"window": accepted.window, "staff": accepted.staff_id}
+                           if accepted else {})})
+        return {"case_id": case_id, "rating": case.rating}
 
     # -- 12345 hotline and online consultation ----------------------------------------------
     def hotline(self, caller: Caller, body: dict) -> dict:
@@ -365,6 +391,9 @@ class Supervision:
         location = _text(body, "location", 200)
         contact = _text(body, "contact", 100)
         reference = _text(body, "reference", 64)
+        if not re.fullmatch(r"[A-Za-z0-9-]+", reference):
+            raise InvalidInput("reference is the hotline's own number: letters, digits and -",
+                               field="reference")
         department = body.get("department") or self._route(text)
         if department not in self.catalog.departments:
             raise Unprocessable(f"no department {department!r} to route to", field="department")
@@ -435,6 +464,47 @@ class Supervision:
                 "source": task.task_id, "department": task.department,
                 "published_at": task.answered_at})
 
+    # -- violations found by rule ------------------------------------------------------------
+    def policy(self, hall: str):
+        from ..domain import violations
+
+        configured = self.catalog.halls[hall].get("violation_policy")
+        return violations.Policy.from_dict(configured) if configured \
+            else violations.DEFAULT_POLICY
+
+    def watch_case(self, case_id: str) -> list[dict]:
+        """Runs every violation rule over the case's recorded facts; each finding becomes a
+        card once (its id is the same however often the rules run), named after the
+        responsible staff, window, department and chief representative, and notified."""
+        from ..domain import violations
+
+        case = self.cases.get(case_id)
+        if case is None:
+            return []
+        facts = violations.CaseFacts.of(case, self.cases.branches(case_id),
+                                        self.cases.trail(case_id), self.catalog,
+                                        clock=self.clock)
+        raised = []
+        for finding in violations.detect(facts, self.policy(case.hall)):
+            found = finding.to_dict()
+            event = {**found, "event_id": finding.finding_id, "case_id": case_id,
+                     "case_no": case.case_no, "kind": f"violation:{finding.rule}",
+                     "light": finding.severity, "card": True, "scope": "violation",
+                     "hall": case.hall}
+            if not self.log.record(event):
+                continue
+            raised.append(event)
+            self.count({"kind": "card_raised", "at": finding.at,
+                        "department": finding.department, "window": finding.window,
+                        "staff": finding.staff_id, "color": finding.severity})
+            text = (f"【电子监察】{'红牌' if finding.severity == 'red' else '黄牌'}："
+                    f"办件{case.case_no}「{finding.title}」，请核查整改。")
+            for person in (self.catalog.staff(finding.staff_id or ""),
+                           self.catalog.staff(finding.chief_staff_id or "")):
+                if person and person.phone:
+                    self.notifier.send(person.phone, text)
+        return raised
+
     # -- reads for supervisors ----------------------------------------------------------------
     def cards(self, caller: Caller, params: dict) -> dict:
         halls = self.scope(caller)
@@ -465,9 +535,13 @@ class Supervision:
         view = task.to_dict()
         for internal in ("token", "token_since", "trail_hash", "version"):
             view.pop(internal)
+        # Contacts reach the handling department unmasked through its own channel; every
+        # view of a task shows them masked.
         complainant = view["subject"].get("complainant")
         if complainant and complainant.get("contact"):
-            complainant["contact"] = mask_id_number(complainant["contact"])
+            complainant["contact"] = mask_phone(complainant["contact"])
+        if view["subject"].get("contact"):
+            view["subject"]["contact"] = mask_phone(view["subject"]["contact"])
         return {**view, "title": task.title, "light": work.light(task, at or self.now())}
 
     # -- plumbing -------------------------------------------------------------------------

@@ -358,3 +358,58 @@ def test_a_consultation_answer_can_be_published_to_the_items_faq(w):
         w.service.my_questions(BOB, task["task_id"])
     with pytest.raises(NotFound):
         w.service.ask(ALICE, {"item": "NOPE-1", "question": "?"})
+
+
+# -- violations and performance counters ------------------------------------------------------
+def test_a_violation_found_by_rule_becomes_one_card_however_often_the_rules_run(w):
+    case_id = completed_case(w)
+    case = w.cases.get(case_id)
+    case.status, case.result = "refused", {"outcome": "refused", "reasons": []}
+    record = trail.append(case_id, case.trail_seq, case.trail_hash, "decision_refuse",
+                          "department:SCJG", T0.isoformat(),
+                          {"branch": "0:SCJG", "decision": "refuse", "staff_id": "SCJG-001",
+                           "fee_yuan": 0})
+    case.trail_seq, case.trail_hash = record.seq, record.hash
+    w.cases.update(case, record)
+    counted = []
+    w.service.count = counted.append
+    first = w.service.watch_case(case_id)
+    assert "violation:decided_without_reasons" in {e["kind"] for e in first}
+    card = next(e for e in first if e["kind"] == "violation:decided_without_reasons")
+    assert card["light"] == "red" and card["department"] == "SCJG" and card["hall"] == "BZ"
+    assert w.service.watch_case(case_id) == []                     # the same facts again
+    assert len(w.log.of_case(case_id)) == len(first)
+    assert [c["kind"] for c in counted] == ["card_raised"] * len(first)
+    assert w.service.cards(CITY, {"kind": "violation:decided_without_reasons"})["count"] == 1
+
+
+def test_ratings_orders_and_complaints_are_counted_as_they_happen(w):
+    from chalicelib.adapters.memory import InMemoryCounters, InMemoryReports
+    from chalicelib.service.performance import Performance
+
+    performance = Performance(w.catalog, InMemoryCounters(), InMemoryReports(),
+                              lambda: w.now[0], scope=w.service.scope)
+    w.service.count = performance.count
+    case_id = completed_case(w)
+    w.service.rate(ALICE, case_id, {"level": 1})
+    w.service.issue_order(CITY, {"case_id": case_id, "text": "请说明"})
+    w.service.file_complaint(ALICE, {"window": "BZ-A01", "visited_at": T0.isoformat(),
+                                     "text": "态度差"})
+    scored = performance.for_supervisor(CITY, {"period": "2026-11"})
+    scjg = next(d for d in scored["departments"] if d["subject"] == "SCJG")
+    assert scjg["ratings"] == 1 and scjg["satisfaction_rate"] == 0.0
+    assert scjg["open_orders"] == 1 and scjg["complaints"] == 1
+    district = performance.for_supervisor(QIAOCHENG, {"period": "2026-11"})
+    assert set(district["halls"]) == {"BZQC", "BZQCXG", "BZXGGM"}
+    with pytest.raises(Forbidden):
+        performance.for_supervisor(QIAOCHENG, {"period": "2026-11", "hall": "BZ"})
+    with pytest.raises(InvalidInput) as refused:
+        performance.for_supervisor(CITY, {"period": "November"})
+    assert refused.value.field == "period"
+    csv_text, content_type = performance.report(CITY, "2026-11", "csv")
+    assert content_type.startswith("text/csv") and "SCJG" in csv_text
+    html, _ = performance.report(CITY, "2026-11", "html")
+    assert "<svg" in html
+    with pytest.raises(Forbidden):
+        performance.report(QIAOCHENG, "2026-11", "csv")
+    assert performance.export("2026-11") == ["reports/2026-11.csv", "reports/2026-11.html"]

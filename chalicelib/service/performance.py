@@ -1,0 +1,113 @@
+"""Performance figures kept as events happen and compiled by period (per department, window
+and staff member): the four rates and the other indices, composite scores and rankings, the
+red-flag window, the efficiency archive and the monthly report. Counting is one atomic ADD per
+counter item; compiling reads one item per subject, never a case."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from ..domain import scores
+from ..domain.cases import Caller
+from ..domain.catalog import Catalog
+from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..logs import logger
+
+
+class Performance:
+    def __init__(self, catalog: Catalog, counters, reports, now: Callable[[], datetime],
+                 scope: Callable[[Caller], set] | None = None):
+        self.catalog = catalog
+        self.counters = counters        # the counter items: add(grouped), of_period(period)
+        self.reports = reports          # exported documents: put(key, body, type), get(key)
+        self.now = now
+        self.scope = scope              # halls a supervision office sees
+
+    def count(self, event: dict) -> None:
+        """Counts an event as it happens. A failure to count must not undo the event itself
+        (the trail and the supervision log are the record; counters can be rebuilt)."""
+        try:
+            self.counters.add(scores.grouped(scores.increments(event)))
+        except Exception:  # noqa: BLE001
+            logger.exception("counting failed", extra={"kind": event.get("kind")})
+
+    def weights(self) -> scores.HallWeights:
+        return scores.HallWeights.from_config(
+            {code: hall["score_weights"] for code, hall in self.catalog.halls.items()
+             if hall.get("score_weights")}, self.catalog)
+
+    def compiled(self, period: str, hall: str | None = None) -> dict:
+        counters = scores.Counters.from_items(self.counters.of_period(period))
+        return scores.compile_period(counters, self.catalog, period, self.weights(), hall=hall)
+
+    # -- what supervisors read --------------------------------------------------------------
+    def for_supervisor(self, caller: Caller, params: dict) -> dict:
+        period = self._period(params)
+        halls = self.scope(caller)
+        wanted = params.get("hall")
+        if wanted:
+            if wanted not in halls:
+                raise Forbidden(f"hall {wanted} is outside the halls {caller.principal} "
+                                "supervises", field="hall")
+            halls = {wanted}
+        if halls == set(self.catalog.halls):
+            return {"scope": "all", **self.compiled(period)}
+        return {"scope": sorted(halls),
+                "halls": {hall: self.compiled(period, hall) for hall in sorted(halls)}}
+
+    def archive(self, caller: Caller, staff_id: str) -> dict:
+        staff = self.catalog.staff(staff_id)
+        if staff is None:
+            raise NotFound(f"no staff member {staff_id!r}", field="staff_id")
+        hall = next((w["hall"] for w in self.catalog.departments[staff.department]["windows"]
+                     if w["code"] == staff.window), self.catalog.departments[staff.department]
+                    ["hall"])
+        if hall not in self.scope(caller):
+            raise Forbidden(f"staff {staff_id} works in hall {hall}, outside the halls "
+                            f"{caller.principal} supervises", field="staff_id")
+        months = [p for p in self.counters.periods_of("staff", staff_id)
+                  if scores.period_kind(p) == "month"]
+        rows = [row for month in months for row in self.counters.of_period(month)
+                if row["scope"] == "staff" and row["subject"] == staff_id]
+        return scores.efficiency_archive(staff_id, scores.Counters.from_items(rows),
+                                         self.catalog)
+
+    def report(self, caller: Caller, period: str, kind: str) -> tuple[str, str]:
+        """The monthly report of the whole city as CSV (department ranking) or a readable
+        HTML document with charts; the city's supervision office reads it."""
+        if self.scope(caller) != set(self.catalog.halls):
+            raise Forbidden("the monthly report covers every hall: the city's supervision "
+                            "office reads it", field="Authorization")
+        self._period({"period": period})
+        key = f"reports/{period}.{kind}"
+        stored = self.reports.get(key)
+        if stored is not None:
+            return stored
+        return self._render(period, kind)
+
+    def export(self, period: str) -> list[str]:
+        """The scheduled export: the period's report documents, written to the reports store."""
+        written = []
+        for kind in ("csv", "html"):
+            body, content_type = self._render(period, kind)
+            key = f"reports/{period}.{kind}"
+            self.reports.put(key, body, content_type)
+            written.append(key)
+        return written
+
+    def _render(self, period: str, kind: str) -> tuple[str, str]:
+        compiled = self.compiled(period)
+        if kind == "csv":
+            return scores.to_csv(compiled["departments"], excel=True), "text/csv; charset=utf-8"
+        if kind == "html":
+            return scores.monthly_report(compiled), "text/html; charset=utf-8"
+        raise InvalidInput("a report is csv or html", field="kind")
+
+    def _period(self, params: dict) -> str:
+        period = params.get("period") or scores.periods_of(self.now())[1]
+        try:
+            scores.period_kind(period)
+        except Exception:  # noqa: BLE001
+            raise InvalidInput("period is a day 2026-11-21, a month 2026-11 or a quarter "
+                               "2026-Q4", field="period")
+        return period
