@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Node tools for the tests only (asl-validator), pinned by package-lock.json; `make run` needs none.
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test unit e2e bench verify-trail package clean
+.PHONY: run test unit e2e bench verify-trail audit package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ bench: $(STAMP)
 # make verify-trail CASE=<case id>   (reads .local/stack.json of the running stack)
 verify-trail: $(STAMP)
 	$(PY) -m local.trail $(CASE)
+
+# make audit Q=case-actions CASE=<case id> | Q=red-cards-by-department SINCE=2026-11-01 |
+#            Q=rejected-signatures | Q=evidence-views      (the running stack's .local/logs)
+audit: $(STAMP)
+	$(PY) -m local.audit $(Q) $(if $(CASE),--case $(CASE)) $(if $(SINCE),--since $(SINCE))
 
 package: $(STAMP)
 	$(PY) -m infra.build build/cloud

@@ -32,7 +32,8 @@ def route(path, **options):
             request = app.current_request
             logger.thread_safe_append_keys(route=path, method=request.method,
                                            actor=actor_of(request),
-                                           case_id=params.get("case_id"))
+                                           case_id=params.get("case_id"),
+                                           task_id=params.get("task_id"))
             try:
                 response = view(**params)
                 status = response.status_code if isinstance(response, Response) else 200

@@ -58,8 +58,18 @@ class Identity:
         try:
             return verify_request(method, url, headers, body, self.keys.get, self.region)
         except SignatureRefused as refused:
-            log.warning(json.dumps({"event": "signature_refused", "reason": refused.message,
-                                    "method": method, "url": url}))
+            # The line API Gateway's access log writes for it (infra/build.py,
+            # ACCESS_LOG_FORMAT), so the auditors' query reads the same fields here.
+            from datetime import datetime, timezone
+            from urllib.parse import urlsplit
+
+            credential = headers.get("authorization") or headers.get("Authorization") or ""
+            key_id = credential.split("Credential=", 1)[-1].split("/", 1)[0] \
+                if "Credential=" in credential else "unsigned"
+            log.warning(json.dumps({
+                "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S,%f")[:-3]
+                + "+0000", "source": "gateway", "status": 403, "method": method,
+                "route": urlsplit(url).path, "actor": key_id, "error": refused.message}))
             raise ForbiddenError({"x-amzn-ErrorType": "AccessDeniedException"},
                                  json.dumps({"message": refused.message}).encode())
 

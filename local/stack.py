@@ -52,6 +52,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     stoppers = []
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
+    _keep_logs(state_dir / "logs")
     from moto.server import ThreadedMotoServer
 
     from .emulator import serialise_dynamodb
@@ -121,6 +122,25 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     partial.write_text(json.dumps(description, ensure_ascii=False, indent=2), encoding="utf-8")
     partial.replace(state_dir / "stack.json")
     return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers, dispatcher)
+
+
+def _keep_logs(folder: Path) -> None:
+    """The functions' JSON lines and the gateway's access lines, kept as CloudWatch keeps them
+    (one log group each), for `make audit` (local/audit.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    from chalicelib.logs import logger
+
+    functions = logging.FileHandler(folder / "functions.jsonl", encoding="utf-8")
+    functions.setFormatter(logger.registered_formatter)
+    logger.addHandler(functions)
+    gateway = logging.FileHandler(folder / "gateway.jsonl", encoding="utf-8")
+    gateway.setFormatter(logging.Formatter("%(message)s"))
+    console = logging.StreamHandler()
+    console.setFormatter(logging.Formatter("%(message)s"))
+    gateway_log = logging.getLogger("approval.gateway")
+    gateway_log.propagate = False          # its own log group, not the functions'
+    gateway_log.handlers = [gateway, console]
+    gateway_log.setLevel(logging.INFO)
 
 
 def _demo_citizen(endpoint: str, pool_id: str, client_id: str) -> None:

@@ -20,6 +20,14 @@ from .intake import confirm_uploads, record_change, retrying
 SYSTEM = Caller("system", "workflow")
 
 
+def card_raised(event: dict) -> None:
+    """One log line per card, for the auditors' queries (chalicelib/audit_queries.py)."""
+    from ..logs import logger
+
+    logger.info("card raised", extra={k: event.get(k) for k in (
+        "case_id", "task_id", "department", "window", "hall", "light", "kind")})
+
+
 class Approval:
     def __init__(self, catalog: Catalog, cases, supervision, engine, notifier, certificates,
                  idempotency, clock: WorkingClock, now: Callable[[], datetime], materials):
@@ -156,6 +164,7 @@ class Approval:
                  "planned_at": timer["at"], "at": message["at"],
                  "delay_seconds": round((at - planned).total_seconds(), 3)}
         if self.supervision.record(event) and timer["kind"] in ("yellow", "red"):
+            card_raised(event)
             self.count({"kind": "card_raised", "at": message["at"],
                         "department": branch.department, "window": branch.window,
                         "staff": branch.staff_id, "color": level})

@@ -17,6 +17,8 @@ from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.masking import mask_phone
+from ..logs import logger
+from .approval import card_raised
 from .intake import record_change, retrying
 
 SYSTEM = Caller("system", "supervision")
@@ -180,6 +182,8 @@ class Supervision:
                  "delay_seconds": round((_t(at) - _t(timer["at"])).total_seconds(), 3)}
         if not self.log.record(event):
             return
+        if light:
+            card_raised(event)
         words = {"yellow": "即将到期", "red": "已超期（红牌）", "escalation": "逾期未答复，已升级督办",
                  "reminder": "已超期，请尽快办理（催办）", "reprimand": "超期5个工作日仍未办结，予以通报（红牌）"}
         self._tell_department(task, f"【电子监察】{task.title}{task.task_id}"
@@ -261,6 +265,8 @@ class Supervision:
                                                {"key": clips[index]["key"]}))
             return clips[index]
         clip = retrying(change)
+        logger.info("evidence viewed", extra={"task_id": task_id, "key": clip["key"],
+                                              "viewer": caller.actor})
         return {**clip, "url": self.evidence.link(clip["key"], EVIDENCE_LINK_SECONDS),
                 "expires_in": EVIDENCE_LINK_SECONDS}
 
@@ -493,6 +499,7 @@ class Supervision:
                      "hall": case.hall}
             if not self.log.record(event):
                 continue
+            card_raised(event)
             raised.append(event)
             self.count({"kind": "card_raised", "at": finding.at,
                         "department": finding.department, "window": finding.window,

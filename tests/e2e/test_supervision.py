@@ -180,3 +180,27 @@ def test_the_hotline_and_a_consultation_reach_the_department(fast_stack):
     assert any(f["question"] == "外地户籍可以在亳州注册公司吗？" for f in guide["faqs"])
     assert citizen.get(f"/consultations/{asked.json()['task_id']}").json()["status"] \
         == "answered"
+
+
+def test_the_auditors_questions_are_answered_over_the_stacks_own_logs(fast_stack, completed):
+    from pathlib import Path
+
+    from chalicelib.audit_queries import BY_NAME, answer
+    from local.audit import read_lines
+
+    forged = Signed(fast_stack, CITY, secret="not-the-secret").get("/audit/cards")
+    assert forged.status_code == 403
+    logs = Path(fast_stack["state_dir"]) / "logs"
+
+    def asked(name, **parameters):
+        query = BY_NAME[name]
+        return answer(query, read_lines(logs / f"{query.log}.jsonl"), **parameters)
+
+    actions = wait_for(lambda: asked("case-actions", case_id=completed.case_id))
+    assert {"POST", "GET"} <= {a["method"] for a in actions if a.get("method")}
+    assert any(r["department"] == "SCJG" for r in
+               wait_for(lambda: asked("red-cards-by-department"), timeout=WORKDAY))
+    refused = wait_for(lambda: asked("rejected-signatures"))
+    assert refused[-1]["route"] == "/audit/cards"
+    assert refused[-1]["actor"] == fast_stack["callers"][CITY]["access_key_id"]
+    assert any(v["actor"] == CITY for v in wait_for(lambda: asked("evidence-views")))

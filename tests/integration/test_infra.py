@@ -79,3 +79,28 @@ def test_trail_table_is_append_only_for_the_functions():
     trail = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["TrailTable", "Arn"]}]
     assert len(trail) == 1
     assert not {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(trail[0]["Action"])
+
+
+def test_the_auditors_questions_are_saved_queries_over_the_logs_that_answer_them(template):
+    from chalicelib.audit_queries import QUERIES, insights
+    from infra.build import ACCESS_LOG_FORMAT
+
+    resources = template["Resources"]
+    saved = {r["Properties"]["Name"]: r["Properties"] for r in resources.values()
+             if r["Type"] == "AWS::Logs::QueryDefinition"}
+    assert set(saved) == {f"approval/{q.name}" for q in QUERIES}
+    access_fields = set(json.loads(ACCESS_LOG_FORMAT.replace("$context.status", "0")))
+    for query in QUERIES:
+        definition = saved[f"approval/{query.name}"]
+        assert definition["QueryString"] == insights(query)
+        groups = [resources[g["Ref"]]["Properties"]["LogGroupName"]
+                  for g in definition["LogGroupNames"]]
+        if query.log == "gateway":
+            assert groups == ["/approval/api-access"]
+            assert query.used_fields <= access_fields, query.name
+        else:
+            assert {"Fn::Sub": "/aws/lambda/${APIHandler}"} in groups
+    assert resources["RestAPI"]["Properties"]["AccessLogSetting"]["Format"] == ACCESS_LOG_FORMAT
+    alarms = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert len(alarms) >= 4 and all(a["Properties"]["AlarmActions"] for a in alarms)
+    assert any(r["Type"] == "AWS::CloudWatch::Dashboard" for r in resources.values())
