@@ -394,6 +394,13 @@ def workflow_message(event):
                                                "branch_id": body.get("branch_id")})
 
 
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def default_ratings(event):
+    """Completed cases left unrated past the hall's period count as 满意 (where it says so)."""
+    rated = bootstrap.supervision().default_ratings()
+    logger.info("default ratings", extra={"cases": len(rated)})
+
+
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def export_reports(event):
     """Compiles the running month and quarter from the counters and writes the report

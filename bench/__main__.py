@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    from . import calls, cold_start, search, workflow
+    from . import calls, cold_start, evidence, scores, search, workflow
 
     figures = {"measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "python": platform.python_version(), "machine": f"{platform.machine()}"}
@@ -30,6 +30,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as state:
         figures["workflow"] = in_fresh_process(workflow.run, Path(state))
     print(json.dumps(figures["workflow"], ensure_ascii=False))
+    print("score compilation ...", flush=True)
+    figures["scores"] = scores.run()
+    print(json.dumps(figures["scores"], ensure_ascii=False))
+    print("evidence fetch per complaint ...", flush=True)
+    with tempfile.TemporaryDirectory() as state:
+        figures["evidence"] = in_fresh_process(evidence.run, Path(state))
+    print(json.dumps(figures["evidence"], ensure_ascii=False))
     (HERE / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(report(figures), encoding="utf-8")
     print(f"written {HERE / 'results.json'} and {HERE / 'RESULTS.md'}")
@@ -76,7 +83,44 @@ def report(f: dict) -> str:
                 lines.append(f"| {who} | {service} | {operation} | {n} |")
     lines += ["", "Totals: " + ", ".join(f"{who} {n}" for who, n in calls["totals"].items()), ""]
     lines += workflow_report(f["workflow"])
+    if f.get("scores"):
+        lines += scores_report(f["scores"])
+    if f.get("evidence"):
+        lines += evidence_report(f["evidence"])
     return "\n".join(lines)
+
+
+def scores_report(s: dict) -> list[str]:
+    return ["## Score compilation", "",
+            f"One month ({s['period']}) of {s['departments']} departments ({s['subjects']} "
+            "departments, windows and staff in all). Events are counted as they happen "
+            f"({s['count_us_per_event']} µs per event, outside the timing); compiling the "
+            "period's rates, scores, rankings and red-flag windows reads one counter item per "
+            f"subject and period (median of {s['runs']} runs):", "",
+            "| cases | events | counter items | compile median |", "|---|---|---|---|",
+            f"| {s['cases_small']:,} | {s['events_small']:,} | {s['counter_items_small']:,} | "
+            f"{s['compile_median_ms_small']} ms |",
+            f"| {s['cases_large']:,} | {s['events_large']:,} | {s['counter_items_large']:,} | "
+            f"{s['compile_median_ms_large']} ms |", "",
+            f"**Ratio {s['ratio']}** (goal {s['goal']}: {'met' if s['met'] else 'NOT met'}).", ""]
+
+
+def evidence_report(e: dict) -> list[str]:
+    lines = ["## Evidence fetch per complaint", "",
+             f"{e['complaints']} complaints about visits to window {e['window']} on the local "
+             f"stack, each fetching {e['clip_seconds']} s of the window camera's footage around "
+             "the reported moment (GetDataEndpoint, then GetClip) and writing it once to the "
+             "evidence bucket (Object Lock) with its SHA-256 in the task's trail. Calls by the "
+             "API function for one complaint (the same for every complaint: "
+             f"{'yes' if e['same_counts_every_complaint'] else 'no'}):", "",
+             "| service:operation | calls |", "|---|---|"]
+    lines += [f"| {op} | {n} |" for op, n in e["calls_per_complaint"].items()]
+    lines += ["", f"Total {e['calls_total_per_complaint']} calls; clip {e['clip_bytes_median']:,} "
+              f"bytes (the local camera's stand-in footage), {e['bytes_moved_per_complaint']:,} "
+              "bytes moved (read from Kinesis Video Streams, written to S3). A supervisor's "
+              "view of the clip: " + ", ".join(f"{op} {n}" for op, n in e["calls_per_view"].items())
+              + " (the viewing is recorded; the link is presigned, no S3 call).", ""]
+    return lines
 
 
 def workflow_report(w: dict) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -35,19 +35,35 @@ class ByApplicant(GlobalSecondaryIndex):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class UnratedByHall(GlobalSecondaryIndex):
+    """Completed cases not rated yet, by hall and completion: the daily default rating reads
+    only the cases whose rating period may have ended (sparse: set only while unrated)."""
+    class Meta:
+        index_name = "UnratedByHall"
+        projection = KeysOnlyProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    unrated_since = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     Meta = _meta("CASES_TABLE", "CasesTable")
     case_id = UnicodeAttribute(hash_key=True)
     applicant_id_number = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    hall = UnicodeAttribute(null=True)
+    unrated_since = UnicodeAttribute(null=True)
     trail_seq = NumberAttribute()
     data = JSONAttribute()
     by_applicant = ByApplicant()
+    unrated_by_hall = UnratedByHall()
 
     @classmethod
     def of(cls, case: Case) -> "CaseModel":
+        unrated = case.completed_at if case.completed_at and not case.rating else None
         return cls(case.case_id, applicant_id_number=case.applicant["id_number"],
-                   created_at=case.created_at, trail_seq=case.trail_seq, data=case.to_dict())
+                   created_at=case.created_at, hall=case.hall, unrated_since=unrated,
+                   trail_seq=case.trail_seq, data=case.to_dict())
 
 
 class TrailModel(Model):
@@ -107,6 +123,10 @@ class DynamoCases:
 
     def by_applicant(self, id_number):
         return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
+
+    def unrated(self, hall, completed_before):
+        return [m.case_id for m in CaseModel.unrated_by_hall.query(
+            hall, range_key_condition=CaseModel.unrated_since < completed_before)]
 
     def trail(self, case_id):
         return [TrailRecord(**m.record)

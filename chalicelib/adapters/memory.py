@@ -78,6 +78,11 @@ class InMemoryCases:
     def trail(self, case_id):
         return list(self.trails.get(case_id, []))
 
+    def unrated(self, hall, completed_before):
+        return sorted(c for c, d in self.items.items() if d["hall"] == hall
+                      and d.get("completed_at") and not d.get("rating")
+                      and d["completed_at"] < completed_before)
+
     def next_in_sequence(self, name):
         with self._lock:
             self.counters[name] = self.counters.get(name, 0) + 1

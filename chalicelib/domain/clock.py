@@ -88,6 +88,11 @@ class WorkingClock(ABC):
         (a Friday deadline is red all weekend, at remaining 0): compare instants for red."""
         return self.working_seconds(at, deadline)
 
+    def shortest_span(self, days: int) -> timedelta:
+        """The least real time `days` working days can take: a working day is a whole day,
+        so never less than as many calendar days (a bound for finding what may be due)."""
+        return timedelta(days=days)
+
     def overdue_instant(self, deadline: datetime, working_days: int = 1) -> datetime:
         """When a step is `working_days` working days late: each escalation waits one more."""
         return self.add_working_seconds(deadline, working_days * WORKING_DAY)
@@ -175,6 +180,9 @@ class CompressedClock(WorkingClock):
 
     def add_working_seconds(self, t: datetime, seconds: float) -> datetime:
         return _utc(_aware(t) + timedelta(seconds=seconds * self.seconds_per_day / WORKING_DAY))
+
+    def shortest_span(self, days: int) -> timedelta:
+        return timedelta(seconds=days * self.seconds_per_day)
 
 
 def clock_from_settings(compressed_seconds_per_day: float | None,

@@ -328,6 +328,41 @@ class Supervision:
                        self.catalog.halls[case.hall].get("rectification_days"))
         return {"case_id": case.case_id, "rating": case.rating}
 
+    def default_ratings(self) -> list[str]:
+        """No rating within the hall's period (default_rating_days working days after
+        completion) counts as 满意, where the hall says so. Run daily; reads only the cases
+        completed long enough ago and still unrated."""
+        now, rated = self.now(), []
+        for code, hall in sorted(self.catalog.halls.items()):
+            days = hall.get("default_rating_days")
+            if not days:
+                continue
+            # A bound from the shortest span finds every candidate; the calendar decides.
+            before = (now - self.clock.shortest_span(days)).isoformat()
+            for case_id in self.cases.unrated(code, before):
+                def change(case_id=case_id, days=days):
+                    case = self.cases.get(case_id)
+                    ends = self.clock.deadline(self.clock.counting_starts(
+                        datetime.fromisoformat(case.completed_at)), days)
+                    if case.rating or ends > now:
+                        return None
+                    case.rating = {"level": 4, "label": RATING_LEVELS[4], "dimensions": {},
+                                   "comment": "", "at": now.isoformat(), "by": "default",
+                                   "history": []}
+                    self.cases.update(case, record_change(case, "rated_by_default", SYSTEM, now,
+                                                          {"level": 4, "after_days": days}))
+                    return case
+                case = retrying(change)
+                if case is None:
+                    continue
+                rated.append(case_id)
+                accepted = self.cases.branch(case_id, "0:" + self._responsible(case))
+                self.count({"kind": "rating_given", "at": now, "level": 4,
+                            "department": self._responsible(case),
+                            **({"window": accepted.window, "staff": accepted.staff_id}
+                               if accepted else {})})
+        return rated
+
     def appeal(self, caller: Caller, case_id: str, body: dict) -> dict:
         """A department contests a malicious rating (恶意差评申诉); a supervisor decides."""
         reason = _text(body, "reason", 1000)

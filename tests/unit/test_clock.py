@@ -307,3 +307,18 @@ def test_clock_from_settings_chooses_the_calendar_or_the_compressed_clock():
     assert isinstance(real, ChinaWorkingCalendar) and not real.is_working_day(date(2026, 3, 16))
     with pytest.raises(ValueError):
         clock_from_settings(0, ())
+
+
+def test_the_shortest_span_of_working_days_never_exceeds_a_real_deadline():
+    from datetime import datetime, timedelta, timezone
+
+    from chalicelib.domain.clock import ChinaWorkingCalendar, CompressedClock
+
+    calendar = ChinaWorkingCalendar()
+    start = datetime(2026, 9, 28, 1, 0, tzinfo=timezone.utc)     # before the National Day week
+    for offset in range(0, 40 * 24, 7):
+        t = start + timedelta(hours=offset)
+        for days in (1, 5, 7):
+            assert calendar.deadline(calendar.counting_starts(t), days) - t \
+                >= calendar.shortest_span(days)
+    assert CompressedClock(8).shortest_span(7) == timedelta(seconds=56)

@@ -413,3 +413,27 @@ def test_ratings_orders_and_complaints_are_counted_as_they_happen(w):
     with pytest.raises(Forbidden):
         performance.report(QIAOCHENG, "2026-11", "csv")
     assert performance.export("2026-11") == ["reports/2026-11.csv", "reports/2026-11.html"]
+
+
+def test_an_unrated_case_counts_as_satisfied_after_the_halls_period(w):
+    case_id = completed_case(w)                         # 亳州市 hall: 7 working days
+    rated_now = completed_case(w, case_id="case0002")
+    w.service.rate(ALICE, rated_now, {"level": 2})
+    tick(w, 6 * WORKDAY)
+    assert w.service.default_ratings() == []            # not yet: 6 working days
+    tick(w, 1 * WORKDAY + 1)
+    assert w.service.default_ratings() == [case_id]
+    rating = w.cases.get(case_id).rating
+    assert (rating["level"], rating["label"], rating["by"]) == (4, "满意", "default")
+    assert w.cases.trail(case_id)[-1].action == "rated_by_default"
+    assert w.cases.get(rated_now).rating["level"] == 2  # a real rating stays
+    assert w.service.default_ratings() == []            # once
+    with pytest.raises(Conflict):
+        w.service.rate(ALICE, case_id, {"level": 1})    # the period is over
+
+
+def test_a_hall_that_does_not_say_so_leaves_cases_unrated(w):
+    case_id = completed_case(w, hall="BZGY", case_id="caseGY")
+    tick(w, 30 * WORKDAY)
+    assert w.service.default_ratings() == []
+    assert w.cases.get(case_id).rating is None
