@@ -204,3 +204,25 @@ def test_the_auditors_questions_are_answered_over_the_stacks_own_logs(fast_stack
     assert refused[-1]["route"] == "/audit/cards"
     assert refused[-1]["actor"] == fast_stack["callers"][CITY]["access_key_id"]
     assert any(v["actor"] == CITY for v in wait_for(lambda: asked("evidence-views")))
+
+
+def test_scores_archive_and_monthly_report_for_the_supervision_office(fast_stack, completed):
+    month = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m")
+    city = Signed(fast_stack, CITY)
+    scored = city.get(f"/audit/scores?period={month}")
+    assert scored.status_code == 200, scored.text
+    scjg = next(d for d in scored.json()["departments"] if d["subject"] == "SCJG")
+    assert scjg["applications"] >= 1 and scjg["completed"] >= 1
+    assert scjg["online_rate"] is not None and scjg["composite"] is not None
+    district = Signed(fast_stack, "auditor:BZQC-JJJC").get(f"/audit/scores?period={month}")
+    assert district.status_code == 200 and "BZQC" in district.json()["halls"]
+    assert city.get("/audit/scores?period=last-month").json()["field"] == "period"
+    archive = city.get("/audit/staff/SCJG-001/archive")
+    assert archive.status_code == 200, archive.text
+    assert Signed(fast_stack, GUOYANG).get("/audit/staff/SCJG-001/archive").status_code == 403
+    csv_report = city.get(f"/audit/reports/{month}/csv")
+    assert csv_report.status_code == 200 and "text/csv" in csv_report.headers["Content-Type"]
+    assert "SCJG" in csv_report.content.decode("utf-8-sig")
+    html = city.get(f"/audit/reports/{month}/html")
+    assert html.status_code == 200 and "<svg" in html.text
+    assert Signed(fast_stack, GUOYANG).get(f"/audit/reports/{month}/csv").status_code == 403
