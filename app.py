@@ -432,7 +432,10 @@ def _create(role):
 def _read(role, case_id):
     request = app.current_request
     found = bootstrap.intake().read(caller_of(request, role), case_id)
-    return {**found, **bootstrap.approval().progress(case_id)}
+    progress = bootstrap.approval().progress(case_id)
+    if role == "citizen":
+        progress.pop("violations")    # the staff's conduct is the supervision office's matter
+    return {**found, **progress}
 
 
 def _upload(role, case_id):

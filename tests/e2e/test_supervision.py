@@ -226,3 +226,25 @@ def test_scores_archive_and_monthly_report_for_the_supervision_office(fast_stack
     html = city.get(f"/audit/reports/{month}/html")
     assert html.status_code == 200 and "<svg" in html.text
     assert Signed(fast_stack, GUOYANG).get(f"/audit/reports/{month}/csv").status_code == 403
+
+
+def test_a_fee_charged_where_none_is_due_becomes_a_red_card_by_rule(fast_stack):
+    flow = Flow(fast_stack, id_number="341602198808084321")   # company setup: no fee is due
+    flow.accept()
+    branches = {b["department"]: b for b in flow.deciders()}
+    charged = flow.decide("SW", branches["SW"]["branch_id"], "approve", fee_yuan=50)
+    assert charged.status_code == 200, charged.text
+    flow.finish()
+    violations = wait_for(lambda: [v for v in Signed(fast_stack, CITY).get(
+        f"/audit/cases/{flow.case_id}/supervision").json()["violations"]
+        if v["kind"] == "violation:fee_above_standard"])
+    [card] = violations
+    assert card["light"] == "red" and card["department"] == "SW" and card["card"]
+    assert card["staff_id"] and card["chief_staff_id"] and card["window"]
+    cards = Signed(fast_stack, CITY).get("/audit/cards?kind=violation:fee_above_standard")
+    assert any(c["case_id"] == flow.case_id for c in cards.json()["events"])
+    assert "violations" not in flow.view()                      # not in the applicant's view
+    department_view = Signed(fast_stack, "department:SCJG").get(
+        f"/department/cases/{flow.case_id}").json()
+    assert any(v["kind"] == "violation:fee_above_standard"
+               for v in department_view["violations"])
