@@ -87,7 +87,7 @@ def monitoring(resources: dict, functions: list[str]) -> None:
             "LogGroupNames": groups[query.log]}}
     resources["RefusedSignatures"] = {"Type": "AWS::Logs::MetricFilter", "Properties": {
         "LogGroupName": {"Ref": "ApiAccessLogGroup"},
-        "FilterPattern": '{ $.status = 403 }',
+        "FilterPattern": '{ ($.status = 403) && ($.error != "-") }',
         "MetricTransformations": [{"MetricNamespace": "Approval", "MetricName":
                                    "RefusedSignatures", "MetricValue": "1"}]}}
     alarms = {

@@ -687,7 +687,25 @@ def _is_forwarding(item: dict, branch: Branch) -> bool:
 
 def _running_minutes(clock: WorkingClock, step: StepClock | None, start: datetime,
                      end: datetime) -> float:
-    """Working minutes from start to end, less the stretches the step's clock was paused."""
+    """Working minutes from start to end, less the stretches the step's clock was paused.
+    Work done wholly while the hall was closed (a weekend duty) is judged by the real time it
+    took: the calendar's zero would make any weekend decision look implausibly fast."""
+    minutes = _counted_minutes(clock, step, start, end)
+    if minutes == 0 and end > start:
+        return _counted_minutes(_REAL_TIME, step, start, end)
+    return minutes
+
+
+class _RealTime:
+    @staticmethod
+    def working_seconds(a: datetime, b: datetime) -> float:
+        return (b - a).total_seconds()
+
+
+_REAL_TIME = _RealTime()
+
+
+def _counted_minutes(clock, step: StepClock | None, start: datetime, end: datetime) -> float:
     seconds, cursor = 0.0, start
     for paused_at, resumed_at in (step.pauses if step else ()):
         if paused_at >= end:

@@ -232,21 +232,25 @@ class Approval:
         return answer
 
     def _count_completion(self, case: Case, now: datetime) -> None:
-        """Each step counts for the department, window and staff that handled it, on its own
-        clock; the whole case counts for the lead department on the promised limit."""
+        """A completed case counts once for every department that took part: the lead on the
+        whole case's promised limit (credited to its deciding window and staff), each other
+        department on its own step's limit."""
         from ..domain.scores import completion_facts
 
-        for branch in self.cases.branches(case.case_id):
-            if branch.kind == CASE and not case.accepted_at:
-                continue
-            if branch.kind != CASE and branch.status != rules.DECIDED:
-                continue
-            at = datetime.fromisoformat(branch.decided_at) if branch.decided_at else now
-            staff = (branch.decided_by or "").removeprefix("staff:") or branch.staff_id
-            self.count({"kind": "case_completed", "at": at, "department": branch.department,
-                        **({} if branch.kind == CASE else {"window": branch.window,
-                                                           "staff": staff}),
-                        **completion_facts(branch.step_clock, self.clock, at)})
+        branches = self.cases.branches(case.case_id)
+        lead = self.catalog.items[case.item_code]["lead_department"]
+        whole = next((b for b in branches if b.kind == CASE), None)
+        steps = {}
+        for branch in sorted((b for b in branches if b.kind != CASE
+                              and b.status == rules.DECIDED), key=lambda b: b.stage):
+            steps[branch.department] = branch            # the latest step of each department
+        for department, step in steps.items():
+            clock = whole if department == lead and whole and case.accepted_at else step
+            at = datetime.fromisoformat(step.decided_at) if step.decided_at else now
+            staff = (step.decided_by or "").removeprefix("staff:") or step.staff_id
+            self.count({"kind": "case_completed", "at": at, "department": department,
+                        "window": step.window, "staff": staff,
+                        **completion_facts(clock.step_clock, self.clock, at)})
 
     def _complete(self, case: Case, outcome: str, decided: list[Branch], now: datetime):
         """办结: granted with an e-certificate, or denied / refused with every reason given."""

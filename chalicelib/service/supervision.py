@@ -200,10 +200,12 @@ class Supervision:
         text = _text(body, "text", 2000)
         case_id = body.get("case_id")
         if case_id is not None:
-            case = self._case(case_id)
-            if caller.role == "citizen" and case.applicant.get("id_number") != caller.id_number:
-                raise Forbidden("a complaint about a case is filed by its applicant",
-                                field="case_id")
+            if caller.role != "citizen":
+                raise InvalidInput("a complaint about a case is filed by its applicant, "
+                                   "signed in", field="case_id")
+            case = self.cases.get(case_id) if isinstance(case_id, str) else None
+            if case is None or case.applicant.get("id_number") != caller.id_number:
+                raise NotFound(f"no case {case_id!r}", field="case_id")
         clip = self.cameras.clip(window["camera_stream"], visited - CLIP_MARGIN,
                                  visited + CLIP_MARGIN)
         task_id = "TS" + self.now().strftime("%Y%m%d") + secrets.token_hex(4).upper()
@@ -294,7 +296,8 @@ class Supervision:
         def change():
             case = self._case(case_id)
             if case.applicant.get("id_number") != caller.id_number:
-                raise Forbidden("only the applicant rates a case", field="case_id")
+                # As for reading it: someone else's case is not there for this caller.
+                raise NotFound(f"no case {case_id!r}", field="case_id")
             if case.status not in ("completed", "refused"):
                 raise Conflict(f"case {case.case_no or case_id} is not completed yet",
                                field="case_id")
@@ -447,7 +450,8 @@ class Supervision:
         forwarded = self.tasks.get(task_id)
         if forwarded is not None:
             # The hotline's system retries: the same reference is the same request.
-            if forwarded.subject != subject:
+            if forwarded.subject != subject or forwarded.department != department \
+                    or forwarded.hall != hall:
                 raise Conflict(f"12345 request {reference} was forwarded already with other "
                                "content", field="reference")
             return self.task_view(forwarded)

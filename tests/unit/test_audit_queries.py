@@ -45,9 +45,10 @@ def test_refused_signatures_read_the_gateways_access_lines():
                       '"status": 403, "method": "GET", "route": "/audit/cards", '
                       '"actor": "AKIAFORGED", "error": "The request signature we calculated '
                       'does not match"}')
-    rows = answer(BY_NAME["rejected-signatures"], [line, {"status": 200}])
+    app_refusal = {**line, "actor": "AKIAWRONGROLE", "error": "-"}   # the function's own 403
+    rows = answer(BY_NAME["rejected-signatures"], [line, app_refusal, {"status": 200}])
     assert [r["actor"] for r in rows] == ["AKIAFORGED"]
-    assert "filter status = 403" in insights(BY_NAME["rejected-signatures"])
+    assert 'filter status = 403 and error != "-"' in insights(BY_NAME["rejected-signatures"])
 
 
 def test_who_viewed_which_evidence():

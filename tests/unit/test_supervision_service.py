@@ -277,7 +277,7 @@ def test_a_bad_rating_opens_a_rectification_and_the_applicant_may_rate_again_aft
 
 def test_rating_someone_elses_case_or_an_open_case_is_refused(w):
     case_id = completed_case(w)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):                       # not there for anyone else
         w.service.rate(BOB, case_id, {"level": 1})
     for body, field in (({"level": 6}, "level"), ({"level": True}, "level"),
                         ({"level": 3, "dimensions": {"mood": 3}}, "dimensions.mood"),

@@ -501,11 +501,16 @@ def test_off_system_handling_leaves_immediate_items_alone_unless_the_hall_sets_a
     assert len(found(story.facts(), v.off_system_handling, floor)) == 2
 
 
-def test_off_system_handling_counts_no_working_time_on_days_the_hall_is_closed():
-    story = Story("SCJG-003", at=cn(2026, 11, 21, 9))                 # a Saturday
+def test_off_system_handling_judges_work_done_while_the_hall_is_closed_by_its_real_time():
+    story = Story("SCJG-003", at=cn(2026, 11, 21, 9))                 # a Saturday duty
     story.accept(hours=1).later(hours=3).decide("1:SCJG", "approve").later(hours=1).pass_stage()
-    findings = found(story.facts(), v.off_system_handling)
-    assert [f.evidence["working_minutes"] for f in findings] == [0.0, 0.0]
+    assert found(story.facts(), v.off_system_handling) == []          # three real hours
+    quick = Story("SCJG-003", at=cn(2026, 11, 21, 9))
+    quick.accept(hours=1).later(minutes=1).decide("1:SCJG", "approve").later(minutes=1)
+    findings = found(quick.pass_stage().facts(), v.off_system_handling)
+    assert {f.branch_id for f in findings} >= {"1:SCJG"}             # the step: one minute
+    step = next(f for f in findings if f.finding_id.endswith("1:SCJG#too_fast"))
+    assert step.evidence["working_minutes"] == 1.0
 
 
 def test_off_system_handling_finds_decisions_entered_outside_the_halls_office_hours():
