@@ -69,14 +69,15 @@ class Approval:
             self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
                                                   {"branches": [accept.branch_id]}),
                               branches=[accept, whole])
-            self.count({"kind": "case_submitted", "at": case.submitted_at,
-                        "department": accept.department, "window": accept.window,
-                        "staff": accept.staff_id, "channel": case.channel})
         self.engine.start(case.case_id, {
             "case_id": case.case_id,
             "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
                            "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
+        if not existing:
+            self.count({"kind": "case_submitted", "at": case.submitted_at,
+                        "department": accept.department, "window": accept.window,
+                        "staff": accept.staff_id, "channel": case.channel})
 
     def _branch(self, case: Case, kind: str, stage: int, stage_name: str, department: str,
                 task: str, days: int, start: datetime, branch_id: str | None = None) -> Branch:
@@ -185,10 +186,16 @@ class Approval:
         case = self.cases.get(message["case_id"])
         stage = int(message["stage"])
         answer = case.stage_answers.get(str(stage))
-        if answer is None:
+        fresh = answer is None
+        if fresh:
             answer = self._next_after(case, stage)
             case = self.cases.get(case.case_id)    # _next_after stored the answer
         self.engine.deliver(message["token"], answer)
+        if fresh:
+            # After the answer, so that the next stage's waits start when they were planned.
+            if answer["done"]:
+                self._count_completion(case, self.now())
+            self.watch(case.case_id)
         return "next stage" if not answer["done"] else "done"
 
     def _next_after(self, case: Case, stage: int) -> dict:
@@ -226,9 +233,6 @@ class Approval:
         self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed)
         self._deliver([b for b in changed if b.kind == CASE])
         self._tell_applicant(case, action)
-        if answer["done"]:
-            self._count_completion(case, now)
-        self.watch(case.case_id)
         return answer
 
     def _count_completion(self, case: Case, now: datetime) -> None:
