@@ -49,6 +49,64 @@ def route(path, **options):
     return register
 
 
+# -- the website (public static files, same origin as the API) -------------------------------
+WEB_TYPES = {"html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8",
+             "js": "text/javascript; charset=utf-8", "mjs": "text/javascript; charset=utf-8",
+             "svg": "image/svg+xml", "json": "application/json"}
+
+
+@app.route("/", methods=["GET"])
+def website():
+    return _web_file("index.html")
+
+
+@app.route("/web/{name}", methods=["GET"])
+def web_file(name):
+    return _web_file(name)
+
+
+@app.route("/web/js/{name}", methods=["GET"])
+def web_script(name):
+    return _web_file(f"js/{name}")
+
+
+@app.route("/web/vendor/{name}", methods=["GET"])
+def web_vendor(name):
+    return _web_file(f"vendor/{name}")
+
+
+@app.route("/web-config.json", methods=["GET"])
+def web_config():
+    """Where the browser signs citizens in: the user pool's app client and Cognito endpoint."""
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    return {"cognito": {"region": region, "client_id": os.environ.get("CITIZEN_CLIENT_ID", ""),
+                        "endpoint": os.environ.get("COGNITO_ENDPOINT")
+                        or f"https://cognito-idp.{region}.amazonaws.com/"}}
+
+
+def _web_file(relative):
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "chalicelib" / "web"
+    extension = relative.rsplit(".", 1)[-1]
+    path = folder / relative
+    if not re.fullmatch(r"(js/|vendor/)?[A-Za-z0-9][A-Za-z0-9._-]*", relative) \
+            or extension not in WEB_TYPES or not path.is_file():
+        return Response({"error": "NotFound", "message": f"no page {relative}",
+                         "field": "path"}, status_code=404)
+    return Response(path.read_text(encoding="utf-8"), headers={
+        "Content-Type": WEB_TYPES[extension], "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@route("/public/board", methods=["GET"])
+def disclosure_board():
+    """政务公开: recently completed cases (names masked), satisfaction by day, this month's
+    department ranking and the four rates."""
+    return bootstrap.performance().board()
+
+
 # -- the service guide (public) ---------------------------------------------------------------
 @route("/guide/items", methods=["GET"])
 def search_items():

@@ -79,7 +79,7 @@ def _wire():
         StepFunctionsEngine(os.environ.get("TASK_WORKFLOW_ARN", "")), _approval.notifier,
         KinesisVideoCameras(), S3Evidence(), DynamoFaqs(), _approval.clock, utc_now)
     _performance = Performance(published, DynamoCounters(), S3Reports(), utc_now,
-                               scope=_supervision.scope)
+                               scope=_supervision.scope, cases=cases)
     _approval.count = _supervision.count = _performance.count
     _approval.watch = _supervision.watch_case
 

@@ -91,7 +91,8 @@ def provision(endpoint: str, region: str, department_codes: list[str],
         if resource.get("Type") == "AWS::StepFunctions::StateMachine":
             out.refs[logical_id] = _state_machine(client("stepfunctions"), resource["Properties"],
                                                   {**out.names, **out.refs}, region)
-    refs = {**out.names, **out.refs, "CitizenUserPool": out.user_pool_id}
+    refs = {**out.names, **out.refs, "CitizenUserPool": out.user_pool_id,
+            "CitizenWebClient": out.user_pool_client_id}
     for name, value in resources["APIHandler"]["Properties"]["Environment"]["Variables"].items():
         if "Ref" in value:
             out.environment[name] = refs[value["Ref"]]

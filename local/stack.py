@@ -85,7 +85,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     stoppers.append(gate.shutdown)
     s3_endpoint = f"http://{host}:{gate.server_address[1]}"
     os.environ.update(made.environment)
-    os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint})
+    os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint,
+                       "COGNITO_ENDPOINT": aws_endpoint})   # where the website signs in
 
     sys.path.insert(0, str(ROOT))
     import app as app_module

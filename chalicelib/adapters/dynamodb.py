@@ -46,6 +46,17 @@ class UnratedByHall(GlobalSecondaryIndex):
     unrated_since = UnicodeAttribute(range_key=True)
 
 
+class CompletedByDay(GlobalSecondaryIndex):
+    """Completed cases by the China day they completed: the public disclosure board reads the
+    latest without scanning (sparse: set once a case completes)."""
+    class Meta:
+        index_name = "CompletedByDay"
+        projection = AllProjection()
+
+    completed_day = UnicodeAttribute(hash_key=True)
+    completed_at = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     Meta = _meta("CASES_TABLE", "CasesTable")
     case_id = UnicodeAttribute(hash_key=True)
@@ -53,17 +64,22 @@ class CaseModel(Model):
     created_at = UnicodeAttribute()
     hall = UnicodeAttribute(null=True)
     unrated_since = UnicodeAttribute(null=True)
+    completed_day = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
     trail_seq = NumberAttribute()
     data = JSONAttribute()
     by_applicant = ByApplicant()
     unrated_by_hall = UnratedByHall()
+    completed_by_day = CompletedByDay()
 
     @classmethod
     def of(cls, case: Case) -> "CaseModel":
         unrated = case.completed_at if case.completed_at and not case.rating else None
         return cls(case.case_id, applicant_id_number=case.applicant["id_number"],
                    created_at=case.created_at, hall=case.hall, unrated_since=unrated,
-                   trail_seq=case.trail_seq, data=case.to_dict())
+                   completed_day=china_day(case.completed_at) if case.completed_at else None,
+                   completed_at=case.completed_at, trail_seq=case.trail_seq,
+                   data=case.to_dict())
 
 
 class TrailModel(Model):
@@ -124,6 +140,10 @@ class DynamoCases:
     def by_applicant(self, id_number):
         return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
 
+    def completed_on(self, day, limit):
+        return [Case.from_dict(m.data) for m in CaseModel.completed_by_day.query(
+            day, scan_index_forward=False, limit=limit)]
+
     def unrated(self, hall, completed_before):
         return [m.case_id for m in CaseModel.unrated_by_hall.query(
             hall, range_key_condition=CaseModel.unrated_since < completed_before)]
@@ -148,6 +168,13 @@ class DynamoCases:
 
     def open_branches(self, department):
         return [_read_branch(m) for m in BranchModel.open_by_department.query(department)]
+
+
+def china_day(instant: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(instant).astimezone(ZoneInfo("Asia/Shanghai")).date() \
+        .isoformat()
 
 
 def _trail(record):

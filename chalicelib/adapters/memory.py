@@ -78,6 +78,13 @@ class InMemoryCases:
     def trail(self, case_id):
         return list(self.trails.get(case_id, []))
 
+    def completed_on(self, day, limit):
+        from .dynamodb import china_day
+
+        found = [Case.from_dict(copy.deepcopy(d)) for d in self.items.values()
+                 if d.get("completed_at") and china_day(d["completed_at"]) == day]
+        return sorted(found, key=lambda c: c.completed_at, reverse=True)[:limit]
+
     def unrated(self, hall, completed_before):
         return sorted(c for c, d in self.items.items() if d["hall"] == hall
                       and d.get("completed_at") and not d.get("rating")

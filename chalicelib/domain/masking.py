@@ -22,3 +22,13 @@ def mask_phone(value: str) -> str:
 def mask_text(text: str) -> str:
     """Masks every identity and mobile number inside free text (a serialised log line)."""
     return mask_phone(mask_id_number(text))
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 欧阳娜娜 → 欧***; a company's name keeps its first two and last two
+    characters (亳州市芍香中药材贸易有限公司 → 亳州**********公司)."""
+    if not name:
+        return ""
+    if len(name) <= 4:
+        return name[0] + "*" * (len(name) - 1)
+    return name[:2] + "*" * (len(name) - 4) + name[-2:]

@@ -16,7 +16,8 @@ from ..logs import logger
 
 class Performance:
     def __init__(self, catalog: Catalog, counters, reports, now: Callable[[], datetime],
-                 scope: Callable[[Caller], set] | None = None):
+                 scope: Callable[[Caller], set] | None = None, cases=None):
+        self.cases = cases              # completed cases by day, for the disclosure board
         self.catalog = catalog
         self.counters = counters        # the counter items: add(grouped), of_period(period)
         self.reports = reports          # exported documents: put(key, body, type), get(key)
@@ -39,6 +40,45 @@ class Performance:
     def compiled(self, period: str, hall: str | None = None) -> dict:
         counters = scores.Counters.from_items(self.counters.of_period(period))
         return scores.compile_period(counters, self.catalog, period, self.weights(), hall=hall)
+
+    # -- what the public reads (政务公开) ------------------------------------------------------
+    def board(self, days: int = 30, recent: int = 20) -> dict:
+        """The public disclosure board: recently completed cases with the applicant's name
+        masked, the satisfaction rate day by day, and this month's department ranking with the
+        four rates. Reads counters and one index; no case is scanned."""
+        from datetime import timedelta
+
+        from ..domain.masking import mask_name
+
+        today = self.now()
+        completions, day = [], 0
+        while len(completions) < recent and day < 7:
+            moment = today - timedelta(days=day)
+            completions += self.cases.completed_on(scores.periods_of(moment)[0],
+                                                   recent - len(completions))
+            day += 1
+        satisfaction = []
+        for back in range(days - 1, -1, -1):
+            period = scores.periods_of(today - timedelta(days=back))[0]
+            rows = [r for r in self.counters.of_period(period) if r["scope"] == "department"]
+            ratings = sum(r["metrics"].get(scores.RATINGS, 0) for r in rows)
+            satisfied = sum(r["metrics"].get(scores.RATINGS_SATISFIED, 0) for r in rows)
+            satisfaction.append({"day": period, "ratings": ratings,
+                                 "rate": round(satisfied / ratings, 4) if ratings else None})
+        month = self.compiled(scores.periods_of(today)[1])
+        return {
+            "recent": [{"case_no": c.case_no, "item_name": self.catalog.items[c.item_code]["name"],
+                        "hall": self.catalog.halls[c.hall]["name"],
+                        "applicant": mask_name(c.applicant.get("name") or ""),
+                        "outcome": (c.result or {}).get("outcome"),
+                        "completed_at": c.completed_at} for c in completions],
+            "satisfaction": satisfaction,
+            "month": month["period"],
+            "departments": [{k: d.get(k) for k in (
+                "rank", "subject", "name", "composite", "onboarding_rate", "online_rate",
+                "on_time_rate", "satisfaction_rate", "completed")}
+                for d in month["departments"]],
+            "totals": month.get("totals")}
 
     # -- what supervisors read --------------------------------------------------------------
     def for_supervisor(self, caller: Caller, params: dict) -> dict:

@@ -29,3 +29,12 @@ def test_powertools_log_lines_are_masked():
     line = out.getvalue()
     assert "341602199001011234" not in line and "13800138000" not in line
     assert "341602***********4" in line and "138****8000" in line
+
+
+def test_names_on_the_public_board_are_masked():
+    from chalicelib.domain.masking import mask_name
+
+    assert mask_name("张三") == "张*"
+    assert mask_name("欧阳娜娜") == "欧***"
+    assert mask_name("亳州市芍香中药材贸易有限公司") == "亳州**********公司"
+    assert mask_name("") == ""

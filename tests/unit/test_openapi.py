@@ -18,10 +18,14 @@ def document():
     return json.loads(openapi.PATH.read_text(encoding="utf-8"))
 
 
+# The website's static files share the API's origin but are pages, not API operations.
+WEBSITE = {"/", "/web/{name}", "/web/js/{name}", "/web/vendor/{name}"}
+
+
 def routes():
-    """(path, METHOD) → RouteEntry, for every route of the app."""
+    """(path, METHOD) → RouteEntry, for every API route of the app."""
     return {(path, method): entry for path, methods in app_module.app.routes.items()
-            for method, entry in methods.items()}
+            for method, entry in methods.items() if path not in WEBSITE}
 
 
 def operations(document):

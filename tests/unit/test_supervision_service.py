@@ -437,3 +437,21 @@ def test_a_hall_that_does_not_say_so_leaves_cases_unrated(w):
     tick(w, 30 * WORKDAY)
     assert w.service.default_ratings() == []
     assert w.cases.get(case_id).rating is None
+
+
+def test_the_public_board_masks_names_and_shows_rates(w):
+    from chalicelib.adapters.memory import InMemoryCounters, InMemoryReports
+    from chalicelib.service.performance import Performance
+
+    performance = Performance(w.catalog, InMemoryCounters(), InMemoryReports(),
+                              lambda: w.now[0], scope=w.service.scope, cases=w.cases)
+    w.service.count = performance.count
+    case_id = completed_case(w)
+    w.service.rate(ALICE, case_id, {"level": 5})
+    board = performance.board()
+    [recent] = board["recent"]
+    assert recent["applicant"] == "张*" and recent["case_no"] == w.cases.get(case_id).case_no
+    assert board["satisfaction"][-1] == {"day": "2026-11-18", "ratings": 1, "rate": 1.0}
+    assert board["satisfaction"][0]["rate"] is None             # a day without ratings
+    scjg = next(d for d in board["departments"] if d["subject"] == "SCJG")
+    assert scjg["satisfaction_rate"] == 1.0 and "applicant" not in str(board["departments"])
