@@ -21,7 +21,15 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(PY) -m local.stack
 
-test: $(STAMP) $(NODE_STAMP)
+# Browser tests drive Debian's Chromium; installed here where missing (as root, or with sudo).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei
+
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m pytest
 
 unit: $(STAMP)

@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def main() -> int:
-    from . import calls, cold_start, evidence, scores, search, workflow
+    from . import calls, cold_start, evidence, scores, search, webload, workflow
 
     figures = {"measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                "python": platform.python_version(), "machine": f"{platform.machine()}"}
@@ -37,6 +37,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as state:
         figures["evidence"] = in_fresh_process(evidence.run, Path(state))
     print(json.dumps(figures["evidence"], ensure_ascii=False))
+    print("first page load of the portal ...", flush=True)
+    figures["web_first_load"] = webload.run()
+    print(json.dumps(figures["web_first_load"], ensure_ascii=False))
     (HERE / "results.json").write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
     (HERE / "RESULTS.md").write_text(report(figures), encoding="utf-8")
     print(f"written {HERE / 'results.json'} and {HERE / 'RESULTS.md'}")
@@ -87,6 +90,8 @@ def report(f: dict) -> str:
         lines += scores_report(f["scores"])
     if f.get("evidence"):
         lines += evidence_report(f["evidence"])
+    if f.get("web_first_load"):
+        lines += web_report(f["web_first_load"])
     return "\n".join(lines)
 
 
@@ -103,6 +108,17 @@ def scores_report(s: dict) -> list[str]:
             f"| {s['cases_large']:,} | {s['events_large']:,} | {s['counter_items_large']:,} | "
             f"{s['compile_median_ms_large']} ms |", "",
             f"**Ratio {s['ratio']}** (goal {s['goal']}: {'met' if s['met'] else 'NOT met'}).", ""]
+
+
+def web_report(w: dict) -> list[str]:
+    lines = ["## First page load of the portal", "",
+             "Debian's Chromium (Playwright) opens the website on the local stack with an empty "
+             "cache, until the guide's search field is ready; requests and bytes over the wire:",
+             "", "| viewport | requests | bytes | outside the site |", "|---|---|---|---|"]
+    lines += [f"| {r['viewport']} | {r['requests']} | {r['bytes']:,} | "
+              f"{r['requests_outside_the_site']} |" for r in w["loads"]]
+    lines += ["", f"Goal {w['goal']}: **{'met' if w['met'] else 'NOT met'}**.", ""]
+    return lines
 
 
 def evidence_report(e: dict) -> list[str]:

@@ -1,0 +1,104 @@
+// 政务公开: the public disclosure board, live (every 15 s), no sign-in.
+import { get } from "./api.mjs";
+import { crumbs, dateTime, errorNotice, h, heading, percent, render, time } from "./ui.mjs";
+
+const REFRESH_MS = 15000;
+const OUTCOME = { granted: "准予许可", denied: "不予许可", refused: "不予受理" };
+
+export async function boardPage(main, ctx) {
+  const updated = h("span", { class: "small muted", id: "board-updated" });
+  const error = h("div");
+  const stats = h("ul", { class: "stats", "aria-label": "本月概况" });
+  const recent = h("div", { id: "board-recent" });
+  const chartBox = h("div", { class: "chart-canvas" });
+  const chartTable = h("div");
+  const chartNote = h("p", { class: "small muted" });
+  const ranking = h("div", { id: "board-ranking" });
+  const month = h("span");
+  render(main,
+    crumbs(["首页", "#/guide"], ["政务公开"]),
+    heading("政务公开"),
+    h("p", { class: "spread" }, h("span", { class: "live-dot" }, "实时更新"), updated),
+    h("p", { class: "lead" }, "办件结果、群众满意度和部门绩效排名依法公开，接受社会监督。申请人姓名已脱敏。"),
+    error, stats,
+    h("section", { "aria-labelledby": "recent-title" }, h("h2", { id: "recent-title" }, "最近办结"), recent),
+    h("section", { "aria-labelledby": "sat-title" }, h("h2", { id: "sat-title" }, "群众满意度走势（近 30 天）"),
+      h("figure", { class: "chart", style: "margin:0" }, h("figcaption", null, "每日满意率（基本满意及以上的评价占比）"),
+        chartBox, chartNote, h("details", null, h("summary", null, "以表格查看数据"), chartTable))),
+    h("section", { "aria-labelledby": "rank-title" }, h("h2", { id: "rank-title" }, "部门绩效排名 ", month), ranking));
+
+  let chart = null;
+  let stopped = false;
+  ctx.onLeave(() => { stopped = true; chart?.then((made) => made?.destroy()); });
+
+  async function load() {
+    try {
+      const board = await get("/public/board");
+      if (stopped) return;
+      render(error);
+      show(board);
+      updated.textContent = `更新于 ${dateTime(new Date().toISOString())}，每 15 秒自动刷新`;
+    } catch (problem) {
+      if (!stopped) render(error, errorNotice(problem, "数据刷新失败，将自动重试"));
+    }
+  }
+
+  function show(board) {
+    const totals = board.totals || {};
+    const rated = board.satisfaction.filter((d) => d.ratings);
+    render(stats,
+      stat("本月办结", totals.completed ?? "—"),
+      stat("按时办结率", percent(totals.on_time_rate)),
+      stat("网办率", percent(totals.online_rate)),
+      stat("满意率", percent(totals.satisfaction_rate)));
+    render(recent, board.recent.length ? h("div", { class: "table-wrap" }, h("table", null,
+      h("caption", { class: "visually-hidden" }, "最近办结的办件"),
+      h("thead", null, h("tr", null, ["受理编号", "事项", "办理大厅", "申请人", "结果", "办结时间"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", null, board.recent.map((c) => h("tr", { "data-case-no": c.case_no },
+        h("td", { class: "mono" }, c.case_no), h("td", null, c.item_name), h("td", null, c.hall),
+        h("td", { class: "applicant" }, c.applicant), h("td", null, OUTCOME[c.outcome] || c.outcome || "—"),
+        h("td", null, time(c.completed_at)))))))
+      : h("p", { class: "muted" }, "近 7 天暂无办结的办件。"));
+
+    month.textContent = `（${board.month}）`;
+    render(ranking, h("div", { class: "table-wrap" }, h("table", null,
+      h("caption", { class: "visually-hidden" }, `${board.month} 部门绩效排名`),
+      h("thead", null, h("tr", null, h("th", { scope: "col", class: "num" }, "排名"), h("th", { scope: "col" }, "部门"),
+        h("th", { scope: "col", class: "num" }, "综合得分"), h("th", { scope: "col", class: "num" }, "入驻率"),
+        h("th", { scope: "col", class: "num" }, "网办率"), h("th", { scope: "col", class: "num" }, "按时办结率"),
+        h("th", { scope: "col", class: "num" }, "满意率"), h("th", { scope: "col", class: "num" }, "办结件数"))),
+      h("tbody", null, board.departments.map((d) => h("tr", { "data-department": d.subject },
+        h("td", { class: "num" }, d.rank ?? "—"), h("th", { scope: "row" }, d.name),
+        h("td", { class: "num" }, d.composite == null ? "—" : d.composite.toFixed(1)),
+        h("td", { class: "num" }, percent(d.onboarding_rate)), h("td", { class: "num" }, percent(d.online_rate)),
+        h("td", { class: "num" }, percent(d.on_time_rate)), h("td", { class: "num" }, percent(d.satisfaction_rate)),
+        h("td", { class: "num" }, d.completed ?? 0)))))),
+      h("p", { class: "small muted" }, "未排名（—）：本月尚无可计分的办件。四率：入驻率、网办率、按时办结率、满意率。"));
+
+    chartNote.textContent = rated.length
+      ? `近 30 天共 ${rated.reduce((s, d) => s + d.ratings, 0)} 条评价；无评价的日期不计满意率。`
+      : "近 30 天暂无评价。";
+    render(chartTable, h("div", { class: "table-wrap" }, h("table", null,
+      h("thead", null, h("tr", null, h("th", { scope: "col" }, "日期"), h("th", { scope: "col", class: "num" }, "评价数"), h("th", { scope: "col", class: "num" }, "满意率"))),
+      h("tbody", null, board.satisfaction.map((d) => h("tr", null, h("td", null, d.day), h("td", { class: "num" }, d.ratings), h("td", { class: "num" }, percent(d.rate))))))));
+    const days = board.satisfaction.map((d) => d.day);
+    const series = [{ label: "满意率", color: "#0d6b32", values: board.satisfaction.map((d) => (d.rate == null ? null : Math.round(d.rate * 1000) / 10)) }];
+    if (chart) {
+      chart.then((made) => made?.update(days, series));
+    } else {
+      chart = import("./charts.mjs").then(({ dayChart }) => dayChart(chartBox, { days, series, yRange: [0, 100],
+        yFormat: (v) => `${v}%`, label: "近 30 天每日满意率折线图" })).then((made) => {
+        if (stopped) made.destroy();
+        return made;
+      }).catch((problem) => { render(chartBox, errorNotice(problem, "图表加载失败")); chart = null; return null; });
+    }
+  }
+
+  await load();
+  const timer = setInterval(() => { if (!document.hidden) load(); }, REFRESH_MS);
+  ctx.onLeave(() => clearInterval(timer));
+}
+
+function stat(label, value) {
+  return h("li", { class: "stat" }, h("span", { class: "v" }, value), h("span", { class: "k" }, label));
+}

@@ -1,0 +1,229 @@
+"""Browser tests of the website: Debian's Chromium driven by Playwright against the local stack
+with the compressed clock (`fast_stack` of tests/conftest.py: one working day = 8 s).
+Screenshots go to tests/browser/artifacts/."""
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+
+from tests.e2e.client import Api, Signed, material_bytes, upload
+from tests.e2e.flows import key, staff, wait_for
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+AUDITOR = "auditor:BZ-JJJC"
+COMPANY_SETUP = "SCJG-001"
+DEPARTMENTS = ("SCJG", "GA", "SW", "RSJ", "GJJ")
+LATE = "GJJ"
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    browser = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def shared():
+    """What one test leaves for another (the case completed through the UI)."""
+    return {}
+
+
+def _s3_answers_preflight(stack) -> bool:
+    """A browser PUTs a material to another origin (the S3 endpoint), so it first sends a CORS
+    preflight (OPTIONS, no signature headers) to the presigned URL. S3 answers it from the
+    bucket's CORS rules; this asks the local S3 gate whether it does too."""
+    bucket = stack["resources"]["MaterialsBucket"]
+    url = (f"{stack['aws']['s3_endpoint']}/{bucket}/cases/probe/material/0"
+           "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-SignedHeaders=content-length%3Bcontent-type"
+           "%3Bhost%3Bx-amz-checksum-sha256&X-Amz-Signature=0")
+    answer = requests.options(url, timeout=10, headers={
+        "Origin": stack["api_url"], "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type,x-amz-checksum-sha256"})
+    return answer.ok and "access-control-allow-origin" in {k.lower() for k in answer.headers}
+
+
+@pytest.fixture(scope="session")
+def s3_preflight_ok(fast_stack):
+    ok = _s3_answers_preflight(fast_stack)
+    if not ok:
+        warnings.warn("the local S3 gate refuses CORS preflights of presigned URLs (it checks the "
+                      "signature on OPTIONS, which S3 does not): the browser tests answer the "
+                      "preflight in the browser as S3 would; the PUT itself still goes to the gate")
+    return ok
+
+
+def new_context(browser, stack, s3_preflight_ok, viewport=DESKTOP):
+    context = browser.new_context(base_url=stack["api_url"], viewport=viewport, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai")
+    context.set_default_timeout(20_000)
+    if not s3_preflight_ok:
+        # With a route on the S3 origin, Chromium's preflight is answered in the browser (as S3
+        # answers it from the bucket's CORS rules); the upload itself continues to the gate.
+        context.route(re.compile("^" + re.escape(stack["aws"]["s3_endpoint"]) + "/"),
+                      lambda route: route.continue_())
+    return context
+
+
+@pytest.fixture
+def context(browser, fast_stack, s3_preflight_ok):
+    context = new_context(browser, fast_stack, s3_preflight_ok)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone_context(browser, fast_stack, s3_preflight_ok):
+    context = new_context(browser, fast_stack, s3_preflight_ok, PHONE)
+    yield context
+    context.close()
+
+
+class PageErrors(list):
+    pass
+
+
+def watch(page) -> PageErrors:
+    """Collects uncaught script errors and failed requests to other origins (there must be none)."""
+    errors = PageErrors()
+    page.on("pageerror", lambda error: errors.append(f"script error: {error}"))
+    return errors
+
+
+@pytest.fixture
+def page(context, request):
+    page = context.new_page()
+    errors = watch(page)
+    yield page
+    shot(page, f"{request.node.name}-end")
+    assert not errors, errors
+
+
+@pytest.fixture
+def phone_page(phone_context, request):
+    page = phone_context.new_page()
+    errors = watch(page)
+    yield page
+    shot(page, f"{request.node.name}-end")
+    assert not errors, errors
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    except Exception as error:  # noqa: BLE001 - a screenshot never hides the test's own failure
+        warnings.warn(f"screenshot {name} failed: {error}")
+
+
+# -- the applicant's side through the API (for cases the UI test does not drive) -----------------
+def sign_in_api(stack, username, password) -> Api:
+    cognito = boto3.client("cognito-idp", endpoint_url=stack["cognito"]["endpoint"],
+                           region_name=stack["cognito"]["region"],
+                           aws_access_key_id="x", aws_secret_access_key="x")
+    token = cognito.initiate_auth(
+        ClientId=stack["cognito"]["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]["IdToken"]
+    return Api(stack, {"Authorization": token})
+
+
+def decide(stack, case_id, department, branch_id, decision):
+    answer = Signed(stack, f"department:{department}").post(
+        f"/department/cases/{case_id}/branches/{branch_id}/decision",
+        {"decision": decision, "staff_id": staff(department)}, headers={"Idempotency-Key": key()})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def file_case(stack, citizen: Api) -> dict:
+    guide = requests.get(f"{stack['api_url']}/guide/items/{COMPANY_SETUP}", timeout=10).json()
+    created = citizen.post("/cases", {"item": COMPANY_SETUP, "hall": "BZ",
+                                      "form": guide["form"]["examples"][0]})
+    assert created.status_code == 201, created.text
+    case_id = created.json()["case_id"]
+    for spec in [m for m in guide["materials"] if m["required"]]:
+        body = material_bytes(spec["id"] + uuid.uuid4().hex)
+        ticket = citizen.post(f"/cases/{case_id}/uploads", {
+            "material": spec["id"], "filename": f"{spec['id']}.pdf", "content_type": "application/pdf",
+            "size": len(body), "sha256": hashlib.sha256(body).hexdigest()})
+        assert ticket.status_code == 201, ticket.text
+        assert upload(ticket.json(), body).status_code == 200
+    wait_for(lambda: all(m["status"] == "received" for m in
+                         citizen.get(f"/cases/{case_id}").json()["materials"].values()), timeout=30)
+    submitted = citizen.post(f"/cases/{case_id}/submit", {}, headers={"Idempotency-Key": key()})
+    assert submitted.status_code == 200, submitted.text
+    return {"case_id": case_id, "case_no": submitted.json()["case_no"]}
+
+
+@pytest.fixture(scope="session")
+def demo_citizen(fast_stack):
+    demo = fast_stack["demo_citizen"]
+    return {"username": demo["username"], "password": demo["password"],
+            "api": sign_in_api(fast_stack, demo["username"], demo["password"])}
+
+
+@pytest.fixture(scope="session")
+def late_case(fast_stack, demo_citizen):
+    """The demo citizen's company setup where four departments approve at once and GJJ lets its
+    working day run out: a red light (~9 s after acceptance). GJJ decides at the end."""
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    decide(fast_stack, case["case_id"], "SCJG", "0:SCJG", "accept")
+    wait_for(lambda: len(citizen.get(f"/cases/{case['case_id']}").json()["stages"]) > 1, timeout=30)
+    for department in DEPARTMENTS:
+        if department != LATE:
+            decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+    wait_for(lambda: any(e["kind"] == "red" and e["department"] == LATE for e in
+                         citizen.get(f"/cases/{case['case_id']}").json()["supervision"]),
+             timeout=40, every=0.5)
+    yield case
+    decide(fast_stack, case["case_id"], LATE, f"1:{LATE}", "approve")
+
+
+def sign_in_ui(page, username, password):
+    page.goto("/#/signin")
+    page.get_by_label("手机号").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(re.compile(r"#/cases$"))
+    page.get_by_role("button", name="退出登录").wait_for()
+
+
+def unlabelled_fields(page) -> list[str]:
+    """Every input, select and textarea without a <label> or an aria-label(ledby)."""
+    return page.evaluate("""() => [...document.querySelectorAll('input, select, textarea')]
+        .filter(el => el.type !== 'hidden')
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                      && !el.getAttribute('aria-labelledby'))
+        .map(el => el.outerHTML.slice(0, 160))""")
+
+
+def no_horizontal_overflow(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def wait_seconds(seconds):
+    time.sleep(seconds)
