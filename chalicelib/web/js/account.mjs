@@ -95,6 +95,14 @@ function showErrors(form, errors) {
 
 export async function signInPage(main, ctx) {
   const next = safeNext(ctx.query.get("next"));
+  const user = session.user();
+  if (user && !ctx.query.get("expired")) {
+    render(main, crumbs(["首页", "#/guide"], ["登录"]), heading("您已登录"),
+      h("p", { class: "notice ok" }, `当前账号：${user.name || ""}（${user.phone_number || ""}）。`),
+      h("div", { class: "actions" }, h("a", { class: "btn", href: `#${next}` }, "继续"),
+        h("button", { type: "button", class: "btn secondary", onclick: () => { session.clear(); signInPage(main, ctx); } }, "退出并换个账号登录")));
+    return;
+  }
   const status = h("div", { "aria-live": "polite" });
   const form = h("form", { novalidate: true, class: "card", style: "max-width:480px" },
     field({ label: "手机号", required: true, control: input({ name: "phone", type: "tel", inputmode: "numeric",

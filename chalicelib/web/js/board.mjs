@@ -47,17 +47,18 @@ export async function boardPage(main, ctx) {
     const totals = board.totals || {};
     const rated = board.satisfaction.filter((d) => d.ratings);
     render(stats,
-      stat("本月办结", totals.completed ?? "—"),
+      stat("近 7 天办结", board.recent.length >= 20 ? "20+" : board.recent.length),
       stat("按时办结率", percent(totals.on_time_rate)),
       stat("网办率", percent(totals.online_rate)),
       stat("满意率", percent(totals.satisfaction_rate)));
-    render(recent, board.recent.length ? h("div", { class: "table-wrap" }, h("table", null,
+    render(recent, board.recent.length ? h("div", { class: "table-wrap" }, h("table", { class: "stacked" },
       h("caption", { class: "visually-hidden" }, "最近办结的办件"),
       h("thead", null, h("tr", null, ["受理编号", "事项", "办理大厅", "申请人", "结果", "办结时间"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", null, board.recent.map((c) => h("tr", { "data-case-no": c.case_no },
-        h("td", { class: "mono" }, c.case_no), h("td", null, c.item_name), h("td", null, c.hall),
-        h("td", { class: "applicant" }, c.applicant), h("td", null, OUTCOME[c.outcome] || c.outcome || "—"),
-        h("td", null, time(c.completed_at)))))))
+        h("td", { class: "mono", "data-label": "受理编号" }, c.case_no), h("td", { "data-label": "事项" }, c.item_name),
+        h("td", { "data-label": "办理大厅" }, c.hall), h("td", { class: "applicant", "data-label": "申请人" }, c.applicant),
+        h("td", { "data-label": "结果" }, OUTCOME[c.outcome] || c.outcome || "—"),
+        h("td", { "data-label": "办结时间" }, time(c.completed_at)))))))
       : h("p", { class: "muted" }, "近 7 天暂无办结的办件。"));
 
     month.textContent = `（${board.month}）`;

@@ -46,6 +46,8 @@ export async function casePage(main, ctx) {
   ]);
   if (!ctx.alive()) return;
   const materialNames = Object.fromEntries((guide?.materials || []).map((m) => [m.id, m.name]));
+  // Branches in the guide's order of departments (the lead department first).
+  const order = new Map((guide?.stages || []).flatMap((s, i) => s.departments.map((d, j) => [`${i + 1}:${d.department}`, j])));
 
   const head = h("div");
   const action = h("div");
@@ -71,7 +73,7 @@ export async function casePage(main, ctx) {
       actionKey = key;
       render(action, actions(view, { guide, departments, materialNames, reload }));
     }
-    render(progress, progressView(view));
+    render(progress, progressView(view, order));
     render(materials, materialsView(view, materialNames));
     render(timeline, timelineView(view, departments));
     updated.textContent = `更新于 ${dateTime(new Date().toISOString())}${FINAL.has(view.status) ? "" : " · 办理中的办件每 3 秒自动刷新"}`;
@@ -146,7 +148,7 @@ function branchLight(branch) {
     h("span", { class: "sym", "aria-hidden": "true" }, late ? "■" : "✓"), late ? "超期办结" : "按时办结");
 }
 
-function progressView(view) {
+function progressView(view, order = new Map()) {
   const title = h("h2", { id: "progress-title" }, "办理进度");
   if (!view.stages?.length) return [title, h("p", { class: "muted" }, view.status === "draft" ? "提交后，这里显示受理和各部门的审批进度。" : "等待进入审批流程…")];
   const byStage = new Map();
@@ -154,6 +156,7 @@ function progressView(view) {
     if (!byStage.has(branch.stage)) byStage.set(branch.stage, []);
     byStage.get(branch.stage).push(branch);
   }
+  for (const branches of byStage.values()) branches.sort((a, b) => (order.get(a.branch_id) ?? 99) - (order.get(b.branch_id) ?? 99));
   const stages = [...byStage.entries()].sort((a, b) => a[0] - b[0]).map(([stage, branches]) =>
     h("div", { class: "stage card", "data-stage": String(stage) },
       h("h3", null, stage === 0 ? "受理" : `第 ${stage} 阶段 · ${branches[0].stage_name}`,
@@ -183,12 +186,12 @@ function progressView(view) {
 function materialsView(view, names) {
   const entries = Object.values(view.materials || {});
   return [h("h2", { id: "materials-title" }, "申请材料"),
-    entries.length ? h("div", { class: "table-wrap" }, h("table", null,
+    entries.length ? h("div", { class: "table-wrap" }, h("table", { class: "stacked" },
       h("thead", null, h("tr", null, h("th", { scope: "col" }, "材料"), h("th", { scope: "col" }, "文件"), h("th", { scope: "col" }, "状态"))),
       h("tbody", null, entries.map((m) => h("tr", null,
-        h("td", null, m.name || names[m.material] || m.material),
-        h("td", null, m.certificate ? `电子证照 ${m.certificate}` : `${m.filename || ""}（${bytes(m.size)}）`),
-        h("td", null, { received: "已接收", announced: "待上传", rejected: `被拒收${m.reason ? `：${m.reason}` : ""}` }[m.status] || m.status))))))
+        h("td", { "data-label": "材料" }, m.name || names[m.material] || m.material),
+        h("td", { "data-label": "文件" }, m.certificate ? `电子证照 ${m.certificate}` : `${m.filename || ""}（${bytes(m.size)}）`),
+        h("td", { "data-label": "状态" }, { received: "已接收", announced: "待上传", rejected: `被拒收${m.reason ? `：${m.reason}` : ""}` }[m.status] || m.status))))))
       : h("p", { class: "muted" }, "尚无材料。")];
 }
 

@@ -22,7 +22,7 @@ export const dayStart = (day) => Date.parse(`${day}T00:00:00+08:00`) / 1000;
  * A time chart over days: `days` (YYYY-MM-DD), `series` [{label, values, color, bars}].
  * Returns {update(days, series), destroy()}; it follows its container's width.
  */
-export async function dayChart(container, { days, series, height = 260, yFormat = (v) => String(v), yRange, label }) {
+export async function dayChart(container, { days, series, height = 260, yFormat = (v) => String(v), yRange, label, integer = false }) {
   const uPlot = await loadUPlot();
   const barPaths = uPlot.paths.bars;
   const width = () => Math.max(260, Math.floor(container.clientWidth || 320));
@@ -43,7 +43,8 @@ export async function dayChart(container, { days, series, height = 260, yFormat 
         const d = new Date(v * 1000);
         return new Intl.DateTimeFormat("zh-CN", { timeZone: TZ, month: "numeric", day: "numeric" }).format(d);
       }) },
-      { stroke: "#3b4652", grid: { stroke: "#e6eaef" }, size: 56, values: (u, splits) => splits.map(yFormat) },
+      { stroke: "#3b4652", grid: { stroke: "#e6eaef" }, size: 56, values: (u, splits) => splits.map(yFormat),
+        ...(integer ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}) },
     ],
     series: [
       { label: "日期", value: (u, v) => (v == null ? "—" : new Intl.DateTimeFormat("zh-CN", { timeZone: TZ, dateStyle: "medium" }).format(new Date(v * 1000))) },

@@ -170,7 +170,7 @@ async function trendChart(container, events, days = 30) {
     h("figcaption", null, `每日亮灯数（近 ${days} 天）：红 ${red.reduce((a, b) => a + b, 0)}，黄 ${yellow.reduce((a, b) => a + b, 0)}`),
     canvas, table));
   const { dayChart } = await import("./charts.mjs");
-  return dayChart(canvas, { days: labels, label: "每日红灯与黄灯数量柱状图", series: [
+  return dayChart(canvas, { days: labels, label: "每日红灯与黄灯数量柱状图", integer: true, series: [
     { label: "红牌/红灯", color: "#a3121b", values: red, bars: true },
     { label: "黄牌/黄灯", color: "#b57600", values: yellow, bars: true },
   ] });
@@ -199,6 +199,9 @@ async function overview(body, ctx) {
   }
   if (!ctx.alive()) return;
   const names = Object.fromEntries(departments.map((d) => [d.code, d.name]));
+  // The city's office reads one compilation with its totals; a district's, one per hall.
+  const totals = scores?.scope === "all" ? scores.totals
+    : Object.keys(scores?.halls || {}).length === 1 ? Object.values(scores.halls)[0].totals : null;
   const monthStart = Date.parse(`${month.value}-01T00:00:00+08:00`);
   const [y, m] = month.value.split("-").map(Number);
   const monthEnd = Date.parse(`${m === 12 ? y + 1 : y}-${String(m === 12 ? 1 : m + 1).padStart(2, "0")}-01T00:00:00+08:00`);
@@ -221,7 +224,7 @@ async function overview(body, ctx) {
   }).filter((w) => w.red || w.yellow || w.score?.applications || w.score?.completed)
     .sort((a, b) => b.red - a.red || b.yellow - a.yellow);
 
-  const periodForm = h("form", { class: "row", "aria-label": "统计周期" }, h("label", { for: "sup-period" }, "统计月份"), month,
+  const periodForm = h("form", { class: "period-form", "aria-label": "统计周期" }, h("label", { for: "sup-period" }, "统计月份"), month,
     h("button", { class: "btn secondary small", type: "submit" }, "查看"));
   month.id = "sup-period";
   periodForm.addEventListener("submit", (event) => {
@@ -237,8 +240,8 @@ async function overview(body, ctx) {
       statItem("黄牌 / 黄灯", events.filter((e) => e.light === "yellow").length, "warn"),
       statItem("违规发现", events.filter((e) => e.kind?.startsWith("violation:")).length),
       statItem("未办结督办件", open.length),
-      statItem("按时办结率", percent(scores?.totals?.on_time_rate ?? (scores?.halls ? null : null))),
-      statItem("满意率", percent(scores?.totals?.satisfaction_rate))),
+      statItem("按时办结率", percent(totals?.on_time_rate)),
+      statItem("满意率", percent(totals?.satisfaction_rate))),
     h("section", { "aria-labelledby": "dept-lights" }, h("h2", { id: "dept-lights" }, `部门亮灯（${month.value}）`),
       h("div", { class: "table-wrap" }, h("table", { id: "department-lights" },
         h("thead", null, h("tr", null, ["部门", "亮灯", "红", "黄", "未办结督办", "综合得分", "排名", "按时办结率", "满意率"].map((t, i) =>
@@ -343,15 +346,17 @@ async function orders(body, ctx) {
   const rows = [...orderPage.tasks].reverse();
   render(body,
     h("section", { "aria-labelledby": "orders-title" }, h("h2", { id: "orders-title" }, `督办单（${orderPage.count}）`),
-      rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "orders-table" },
+      rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "orders-table", class: "stacked" },
         h("thead", null, h("tr", null, ["督办单号", "承办部门", "督办事由", "下达", "办理期限", "状态", "亮灯"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", null, rows.map((t) => h("tr", { "data-task": t.task_id },
-          h("td", { class: "mono" }, t.task_id), h("td", null, departments[t.department] || t.department),
-          h("td", null, t.subject?.text || "—", t.subject?.case_id ? h("div", { class: "small" },
-            h("a", { href: `#/supervise/trace?case=${t.subject.case_id}` }, "追溯办件")) : null),
-          h("td", null, time(t.opened_at)), h("td", null, time(t.deadline), h("div", { class: "small muted" }, `${t.limit_days} 个工作日`)),
-          h("td", null, t.status === "open" ? "办理中" : `已答复 ${dateTime(t.answered_at)}`),
-          h("td", null, lightBadge(t.light))))))) : emptyState("暂无督办单。")),
+          h("td", { class: "mono", "data-label": "督办单号" }, t.task_id),
+          h("td", { "data-label": "承办部门" }, departments[t.department] || t.department),
+          h("td", { "data-label": "督办事由" }, h("div", null, t.subject?.text || "—", t.subject?.case_id ? h("div", { class: "small" },
+            h("a", { href: `#/supervise/trace?case=${t.subject.case_id}` }, "追溯办件")) : null)),
+          h("td", { "data-label": "下达" }, time(t.opened_at)),
+          h("td", { "data-label": "办理期限" }, h("div", null, time(t.deadline), h("div", { class: "small muted" }, `${t.limit_days} 个工作日`))),
+          h("td", { "data-label": "状态" }, t.status === "open" ? "办理中" : `已答复 ${dateTime(t.answered_at)}`),
+          h("td", { "data-label": "亮灯" }, lightBadge(t.light))))))) : emptyState("暂无督办单。")),
     h("section", { "aria-labelledby": "tasks-title" }, h("h2", { id: "tasks-title" }, "全部督办件"),
       h("div", { class: "table-wrap" }, h("table", null,
         h("thead", null, h("tr", null, ["类型", "总数", "办理中", "红灯"].map((t, i) => h("th", { scope: "col", class: i ? "num" : null }, t)))),
@@ -443,6 +448,7 @@ async function complaintDetail(body, ctx, taskId, departments) {
   const task = await signedGet(`/audit/tasks/${encodeURIComponent(taskId)}`);
   if (!ctx.alive()) return;
   const clips = task.subject?.evidence || [];
+  const trailList = h("ol", { class: "timeline" });
   render(body,
     h("p", null, h("a", { href: "#/supervise/complaints" }, "← 返回投诉列表")),
     h("section", { class: "card", "aria-labelledby": "task-title" },
@@ -456,14 +462,24 @@ async function complaintDetail(body, ctx, taskId, departments) {
       task.answer ? h("p", null, `部门答复：${task.answer.text}`) : null),
     h("section", { "aria-labelledby": "clips-title" }, h("h2", { id: "clips-title" }, `证据录像（${clips.length} 段）`),
       h("p", { class: "small muted" }, "录像以不可篡改方式保存（对象锁定）。调阅链接 5 分钟内有效，每次调阅都会记入留痕。"),
-      h("ul", { class: "cards" }, clips.map((clip, index) => clipItem(task, clip, index)))),
-    h("section", { "aria-labelledby": "task-trail" }, h("h2", { id: "task-trail" }, "督办件留痕"),
-      h("ol", { class: "timeline" }, (task.trail || []).map((r) => h("li", null, time(r.at),
-        h("strong", null, { opened: "立案", evidence_stored: "证据已封存", evidence_viewed: "调阅录像", answered: "部门答复" }[r.action] || actionLabel(r.action)),
-        ` · ${actorLabel(r.actor, departments)}`)))));
+      h("ul", { class: "cards" }, clips.map((clip, index) => clipItem(task, clip, index, refreshTrail)))),
+    h("section", { "aria-labelledby": "task-trail" }, h("h2", { id: "task-trail" }, "督办件留痕"), trailList));
+  showTrail(task.trail);
+
+  function showTrail(records) {
+    render(trailList, (records || []).map((r) => h("li", { "data-action": r.action }, time(r.at),
+      h("strong", null, { opened: "立案", evidence_stored: "证据已封存", evidence_viewed: "调阅录像", answered: "部门答复" }[r.action] || actionLabel(r.action)),
+      ` · ${actorLabel(r.actor, departments)}`)));
+  }
+  async function refreshTrail() {
+    try {
+      const again = await signedGet(`/audit/tasks/${encodeURIComponent(taskId)}`);
+      if (ctx.alive()) showTrail(again.trail);
+    } catch { /* the trail stays as it was */ }
+  }
 }
 
-function clipItem(task, clip, index) {
+function clipItem(task, clip, index, onViewed) {
   const player = h("div");
   const button = h("button", { type: "button", class: "btn small" }, `调阅录像 ${index + 1}`);
   button.addEventListener("click", async () => {
@@ -476,6 +492,7 @@ function clipItem(task, clip, index) {
         h("video", { controls: true, preload: "metadata", src: link.url, "aria-label": `窗口 ${clip.window} 录像 ${index + 1}` }),
         h("p", { class: "small" }, h("a", { href: link.url, target: "_blank", rel: "noopener", class: "evidence-link" }, "在新窗口打开录像"),
           ` · 链接有效至 ${dateTime(until)}（${link.expires_in} 秒）`));
+      onViewed?.();
     } catch (error) {
       render(player, errorNotice(error, "调阅失败"));
     } finally {
