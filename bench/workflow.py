@@ -126,13 +126,25 @@ def per_case(stack: dict, flows, counter: CallCounter, local, late: str | None) 
     execution = next(e for e in arn if e["name"] == flow.case_id)
     history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     transitions = sum(1 for e in history if e["type"].endswith("StateEntered"))
+    # A plan read back from DynamoDB: the case clock's, once, at acceptance; every other one in
+    # these runs (no pause, no extension) is a realignment because the local executor began a
+    # task's wait late (3 states each: the failed wait's LoadPlan, NewPlan, the new wait).
+    loads = sum(1 for e in history if e["type"].endswith("StateEntered")
+                and e["stateEnteredEventDetails"]["name"] in ("LoadPlan", "LoadCasePlan"))
+    realignments = max(0, loads - 1)
     handler_invocations = sum(local.dispatcher.invocations.values()) - sum(before.values())
     # The client's own reads of the case while waiting are not part of the case's cost.
     calls = _by_caller(counter)
     billable = {op: n for who in ("api", "handler", "workflow")
                 for op, n in calls.get(who, {}).items()}
     cost = _cost(transitions, requests_made[0] + handler_invocations, billable)
+    steady = _cost(transitions - 3 * realignments, requests_made[0] + handler_invocations,
+                   billable)
     return {"status": execution["status"], "state_transitions": transitions,
+            "realignments": realignments,
+            "state_transitions_without_realignments": transitions - 3 * realignments,
+            "cost_without_realignments_usd": steady["total"],
+            "met_without_realignments": steady["met"],
             "history_events": len(history), "api_requests": requests_made[0],
             "handler_invocations": handler_invocations, "aws_calls": calls,
             "aws_calls_by_functions": sum(n for who in ("api", "handler")
