@@ -193,15 +193,16 @@ def rate_case(case_id):
 @route("/complaints", methods=["POST"], authorizer=citizen)
 def file_complaint():
     request = app.current_request
-    return created(bootstrap.supervision().file_complaint(caller_of(request, "citizen"),
-                                                          json_object(request)))
+    return created(bootstrap.supervision().file_complaint(
+        caller_of(request, "citizen"), json_object(request), header(request, "Idempotency-Key")))
 
 
 @route("/consultations", methods=["POST"], authorizer=citizen)
 def ask_question():
     request = app.current_request
     return created(bootstrap.supervision().ask(caller_of(request, "citizen"),
-                                               json_object(request)))
+                                               json_object(request),
+                                               header(request, "Idempotency-Key")))
 
 
 @route("/consultations/{task_id}", methods=["GET"], authorizer=citizen)
@@ -222,7 +223,8 @@ def file_visit_complaint():
         from chalicelib.domain.errors import InvalidInput
         raise InvalidInput("contact (a phone number) is required for a complaint without an "
                            "account", field="contact")
-    return created(bootstrap.supervision().file_complaint(Caller("public", "visitor"), body))
+    return created(bootstrap.supervision().file_complaint(
+        Caller("public", "visitor"), body, header(app.current_request, "Idempotency-Key")))
 
 
 # -- e-certificates (public verification) -----------------------------------------------------
@@ -384,7 +386,8 @@ def audit_report(period, kind):
 def issue_order():
     request = app.current_request
     return created(bootstrap.supervision().issue_order(caller_of(request, "auditor"),
-                                                       json_object(request)))
+                                                       json_object(request),
+                                                       header(request, "Idempotency-Key")))
 
 
 @route("/supervision/clips", methods=["POST"], authorizer=signed)

@@ -81,6 +81,7 @@ def _wire():
     _performance = Performance(published, DynamoCounters(), S3Reports(), utc_now,
                                scope=_supervision.scope, cases=cases)
     _approval.count = _supervision.count = _performance.count
+    _supervision.idempotency = idempotency
     _approval.watch = _supervision.watch_case
 
 

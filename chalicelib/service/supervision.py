@@ -45,6 +45,7 @@ class Supervision:
         self.evidence = evidence
         self.faqs = faqs                # answers published to an item's guide
         self.count: Callable[[dict], None] = lambda event: None   # performance counters
+        self.idempotency = None         # set by the wiring: a retried POST opens nothing new
         self.clock = clock
         self.now = now
 
@@ -73,8 +74,19 @@ class Supervision:
             raise Forbidden(f"{what} belongs to hall {hall}, outside the halls "
                             f"{caller.principal} supervises", field="hall")
 
+    def _once(self, scope: str, key: str | None, body: dict, work: Callable[[], dict]) -> dict:
+        """With an Idempotency-Key, a retry gets the first answer back (no second order,
+        investigation, clip or question); without one, every request is new."""
+        if key and self.idempotency is not None:
+            return self.idempotency.run(scope, key, body, work)
+        return work()
+
     # -- supervision orders (督办单) ------------------------------------------------------------
-    def issue_order(self, caller: Caller, body: dict) -> dict:
+    def issue_order(self, caller: Caller, body: dict, idempotency_key: str | None = None) -> dict:
+        return self._once(f"order:{caller.actor}", idempotency_key, body,
+                          lambda: self._issue_order(caller, body))
+
+    def _issue_order(self, caller: Caller, body: dict) -> dict:
         """A supervisor orders a department to act on a case or a card by a deadline."""
         case_id, card = body.get("case_id"), body.get("card")
         text = _text(body, "text", 2000)
@@ -190,7 +202,12 @@ class Supervision:
                                     f"{words[timer['kind']]}，期限{_china(task.deadline)}。")
 
     # -- complaints with camera evidence ----------------------------------------------------
-    def file_complaint(self, caller: Caller, body: dict) -> dict:
+    def file_complaint(self, caller: Caller, body: dict,
+                       idempotency_key: str | None = None) -> dict:
+        return self._once(f"complaint:{caller.actor}", idempotency_key, body,
+                          lambda: self._file_complaint(caller, body))
+
+    def _file_complaint(self, caller: Caller, body: dict) -> dict:
         """投诉: names the window and the moment of the visit; the window camera's clip around
         it becomes evidence, written once, and an investigation opens under its own deadline."""
         window, dept = self._window(body.get("window"))
@@ -470,7 +487,11 @@ class Supervision:
         raise Unprocessable("the request names no department; forward it with department",
                             field="department")
 
-    def ask(self, caller: Caller, body: dict) -> dict:
+    def ask(self, caller: Caller, body: dict, idempotency_key: str | None = None) -> dict:
+        return self._once(f"consultation:{caller.actor}", idempotency_key, body,
+                          lambda: self._ask(caller, body))
+
+    def _ask(self, caller: Caller, body: dict) -> dict:
         """网上咨询: a question on an item, answered by the item's lead department."""
         code = body.get("item")
         item = self.catalog.items.get(code) if isinstance(code, str) else None

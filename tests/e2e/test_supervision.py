@@ -88,10 +88,14 @@ def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_re
     declare_recorded(fast_stack["aws"]["endpoint"], "bz-a02", now - timedelta(hours=1),
                      now + timedelta(hours=1))
     citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
-    filed = citizen.post("/complaints", {"window": "BZ-A02", "text": "窗口工作人员擅自离岗",
-                                         "visited_at": (now - timedelta(minutes=5)).isoformat()})
+    complaint = {"window": "BZ-A02", "text": "窗口工作人员擅自离岗",
+                 "visited_at": (now - timedelta(minutes=5)).isoformat()}
+    retry_key = {"Idempotency-Key": f"complaint-{time.time_ns()}"}
+    filed = citizen.post("/complaints", complaint, headers=retry_key)
     assert filed.status_code == 201, filed.text
     task = filed.json()
+    again = citizen.post("/complaints", complaint, headers=retry_key)     # a retried POST
+    assert again.status_code == 201 and again.json()["task_id"] == task["task_id"]
     [clip] = task["subject"]["evidence"]
     assert task["kind"] == "investigation" and task["department"] == "SCJG"
 

@@ -455,3 +455,25 @@ def test_the_public_board_masks_names_and_shows_rates(w):
     assert board["satisfaction"][0]["rate"] is None             # a day without ratings
     scjg = next(d for d in board["departments"] if d["subject"] == "SCJG")
     assert scjg["satisfaction_rate"] == 1.0 and "applicant" not in str(board["departments"])
+
+
+def test_a_retried_complaint_with_its_idempotency_key_opens_nothing_new(w):
+    from chalicelib.adapters.idempotency import PowertoolsIdempotency
+    from chalicelib.adapters.memory import InMemoryIdempotencyStore
+
+    w.service.idempotency = PowertoolsIdempotency(InMemoryIdempotencyStore())
+    body = {"window": "BZ-A01", "visited_at": T0.isoformat(), "text": "态度差"}
+    first = w.service.file_complaint(ALICE, body, "complaint-key-0001")
+    again = w.service.file_complaint(ALICE, body, "complaint-key-0001")
+    assert again["task_id"] == first["task_id"]
+    assert len(w.tasks.rows) == 1 and len(w.evidence.objects) == 1
+    with pytest.raises(Unprocessable):                  # the same key for another complaint
+        w.service.file_complaint(ALICE, {**body, "text": "另一件事"}, "complaint-key-0001")
+    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"},
+                                  "order-key-00000001")
+    assert w.service.issue_order(CITY, {"case_id": "case0001", "text": "请说明"},
+                                 "order-key-00000001")["task_id"] == order["task_id"]
+    asked = w.service.ask(ALICE, {"item": "SCJG-001", "question": "?"}, "question-key-001")
+    assert w.service.ask(ALICE, {"item": "SCJG-001", "question": "?"},
+                         "question-key-001")["task_id"] == asked["task_id"]
+    assert len(w.tasks.rows) == 3
