@@ -8,11 +8,14 @@ _clients: dict = {}
 _lock = threading.Lock()
 
 
-def client(service: str):
-    found = _clients.get(service)
+def client(service: str, endpoint_url: str | None = None):
+    """`endpoint_url` for services reached at an address another call returned (Kinesis
+    Video's data endpoints); otherwise the environment's endpoint applies."""
+    key = (service, endpoint_url)
+    found = _clients.get(key)
     if found is None:
         with _lock:
-            found = _clients.get(service)
+            found = _clients.get(key)
             if found is None:
                 import boto3
                 from botocore.config import Config
@@ -21,7 +24,8 @@ def client(service: str):
                 # everywhere.
                 config = Config(s3={"addressing_style": "path"}, signature_version="s3v4") \
                     if service == "s3" else None
-                found = _clients[service] = boto3.client(service, config=config)
+                found = _clients[key] = boto3.client(service, config=config,
+                                                     endpoint_url=endpoint_url)
     return found
 
 

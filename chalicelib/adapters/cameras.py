@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -64,27 +63,14 @@ def _unknown_window(stream_name: str, field_name: str):
     return NotFound(f"no camera stream {stream_name!r} for this window", field=field_name)
 
 
-_data_clients: dict = {}
-_lock = threading.Lock()
-
-
 def _data_client(endpoint: str):
     """One archived-media client per data endpoint and process, built on first use."""
-    found = _data_clients.get(endpoint)
-    if found is None:
-        with _lock:
-            found = _data_clients.get(endpoint)
-            if found is None:
-                import boto3
-
-                found = _data_clients[endpoint] = boto3.client(
-                    "kinesis-video-archived-media", endpoint_url=endpoint)
-    return found
+    return aws.client("kinesis-video-archived-media", endpoint_url=endpoint)
 
 
 def reset() -> None:
-    """Forget every data-endpoint client (tests that move the endpoint)."""
-    _data_clients.clear()
+    """Forget the clients (tests that move the endpoint)."""
+    aws.reset()
 
 
 def _attempts(response: dict) -> int:

@@ -100,9 +100,6 @@ class CounterModel(Model):
 
 
 class DynamoCases:
-    def _connection(self) -> Connection:
-        return Connection(region=CaseModel.Meta.region, host=CaseModel.Meta.host)
-
     def get(self, case_id):
         try:
             return Case.from_dict(CaseModel.get(case_id, consistent_read=True).data)
@@ -124,15 +121,7 @@ class DynamoCases:
             self._write(branches[0].case_id, [_branch(b) for b in branches])
 
     def _write(self, case_id, writes):
-        try:
-            with TransactWrite(connection=self._connection()) as transaction:
-                for model, condition in writes:
-                    transaction.save(model, condition=condition)
-        except TransactWriteError as error:
-            if error.cause_response_code == "TransactionCanceledException":
-                raise ConcurrentChange(f"case {case_id} changed meanwhile; read it again",
-                                       field="case_id")
-            raise
+        _transact(writes, f"case {case_id}", "case_id")
         for branch, _ in writes:
             if isinstance(branch, BranchModel):
                 branch.written.version = int(branch.version)
@@ -168,6 +157,20 @@ class DynamoCases:
 
     def open_branches(self, department):
         return [_read_branch(m) for m in BranchModel.open_by_department.query(department)]
+
+
+def _transact(writes, what: str, field: str) -> None:
+    """Saves every (model, condition) in one transaction: all or nothing; a failed condition
+    means someone changed the item since it was read."""
+    try:
+        with TransactWrite(connection=Connection(region=CaseModel.Meta.region,
+                                                 host=CaseModel.Meta.host)) as transaction:
+            for model, condition in writes:
+                transaction.save(model, condition=condition)
+    except TransactWriteError as error:
+        if error.cause_response_code == "TransactionCanceledException":
+            raise ConcurrentChange(f"{what} changed meanwhile; read it again", field=field)
+        raise
 
 
 def china_day(instant: str) -> str:
@@ -341,16 +344,7 @@ class DynamoTasks:
         condition = TaskModel.version.does_not_exist() if task.version == 0 \
             else TaskModel.version == task.version
         writes = [(model, condition)] + ([_trail(record)] if record is not None else [])
-        try:
-            with TransactWrite(connection=Connection(region=TaskModel.Meta.region,
-                                                     host=TaskModel.Meta.host)) as transaction:
-                for item, item_condition in writes:
-                    transaction.save(item, condition=item_condition)
-        except TransactWriteError as error:
-            if error.cause_response_code == "TransactionCanceledException":
-                raise ConcurrentChange(f"task {task.task_id} changed meanwhile; read it again",
-                                       field="task_id")
-            raise
+        _transact(writes, f"task {task.task_id}", "task_id")
         task.version += 1
 
     def open_of_department(self, department):

@@ -98,6 +98,11 @@ RATING_LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不
 SATISFIED_FROM = 3
 
 
+def is_satisfied(level: int) -> bool:
+    """基本满意 or better; the two lower levels are 差评, which must be rectified."""
+    return level >= SATISFIED_FROM
+
+
 # -- periods -----------------------------------------------------------------------------------
 def day_id(day: date) -> str:
     return day.isoformat()
@@ -211,7 +216,7 @@ def _level(event: Mapping, name: str) -> int:
 
 
 def _rating(level: int, sign: int) -> list[tuple[str, int]]:
-    satisfied = level >= SATISFIED_FROM
+    satisfied = is_satisfied(level)
     return [(RATINGS, sign), (RATINGS_SATISFIED if satisfied else RATINGS_BAD, sign),
             (RATING_LEVELS, sign * level)]
 

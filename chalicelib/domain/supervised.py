@@ -117,7 +117,7 @@ def fired(task: SupervisedTask, index: int) -> dict | None:
     timer = task.timers[index]
     if timer["kind"] in task.emitted:
         return None
-    if task.answered_at and _t(task.answered_at) < _t(timer["at"]):
+    if task.answered_at and instant(task.answered_at) < instant(timer["at"]):
         return None
     return timer
 
@@ -138,13 +138,14 @@ def answer_task(task: SupervisedTask, body: dict, actor: str, at: datetime) -> N
 def light(task: SupervisedTask, at: datetime) -> str:
     """green / yellow / red as the supervision board shows it."""
     if task.status == ANSWERED:
-        return "red" if _t(task.answered_at) > _t(task.deadline) else "green"
-    if at > _t(task.deadline):
+        return "red" if instant(task.answered_at) > instant(task.deadline) else "green"
+    if at > instant(task.deadline):
         return "red"
-    if any(t["kind"] == "yellow" and _t(t["at"]) <= at for t in task.timers):
+    if any(t["kind"] == "yellow" and instant(t["at"]) <= at for t in task.timers):
         return "yellow"
     return "green"
 
 
-def _t(instant: str) -> datetime:
-    return datetime.fromisoformat(instant.replace("Z", "+00:00"))
+def instant(text: str) -> datetime:
+    """An ISO instant as stored or as Step Functions writes it (with a `Z`)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

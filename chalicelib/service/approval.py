@@ -176,7 +176,7 @@ class Approval:
                           branches=[branch])
         text = (f"【电子监察】{'黄灯预警' if level == 'yellow' else '红牌'}：办件{case.case_no}"
                 f"「{branch.task}」{'即将到期' if level == 'yellow' else '已超时'}，"
-                f"期限{_china(due)}。")
+                f"期限{in_china_time(due)}。")
         for person in (staff, chief):
             if person:
                 self.notifier.send(person.phone, text)
@@ -496,5 +496,5 @@ def _plan_of(branch: Branch, now: datetime) -> dict:
             "timers": rules.waits(branch.plan_timers, now)}
 
 
-def _china(at: datetime | None) -> str:
+def in_china_time(at: datetime | None) -> str:
     return at.astimezone(case_rules.CHINA_TIME).strftime("%Y-%m-%d %H:%M") if at else "—"

@@ -17,8 +17,9 @@ from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.masking import mask_phone
+from ..domain.scores import is_satisfied
 from ..logs import logger
-from .approval import card_raised
+from .approval import card_raised, in_china_time
 from .intake import record_change, retrying
 
 SYSTEM = Caller("system", "supervision")
@@ -26,7 +27,6 @@ RATING_LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满�
 # The dimensions a rating may score (1-5 each), as the national 好差评 system asks them.
 RATING_DIMENSIONS = ("service_attitude", "efficiency", "guide_clarity", "process_simplicity",
                      "result_fairness")
-BAD_RATING = 2                      # 差评: 不满意 or 非常不满意
 CLIP_MARGIN = timedelta(minutes=2)  # footage either side of the reported moment
 MAX_CLIP = timedelta(minutes=30)
 EVIDENCE_LINK_SECONDS = 300
@@ -117,7 +117,7 @@ class Supervision:
         self.count({"kind": "supervision_order_opened", "at": task.opened_at,
                     "department": department})
         self._tell_department(task, f"【电子监察】督办单{task.task_id}：{text[:40]}，"
-                                    f"请于{_china(task.deadline)}前答复。")
+                                    f"请于{in_china_time(work.instant(task.deadline))}前答复。")
         return self.task_view(task)
 
     # -- department answers ---------------------------------------------------------------
@@ -191,7 +191,8 @@ class Supervision:
                  "staff_id": task.subject.get("staff_id"), "chief_staff_id": chief["staff_id"],
                  "chief_name": chief["name"], "deadline": task.deadline,
                  "planned_at": timer["at"], "at": at,
-                 "delay_seconds": round((_t(at) - _t(timer["at"])).total_seconds(), 3)}
+                 "delay_seconds": round(
+                     (work.instant(at) - work.instant(timer["at"])).total_seconds(), 3)}
         if not self.log.record(event):
             return
         if light:
@@ -199,7 +200,8 @@ class Supervision:
         words = {"yellow": "即将到期", "red": "已超期（红牌）", "escalation": "逾期未答复，已升级督办",
                  "reminder": "已超期，请尽快办理（催办）", "reprimand": "超期5个工作日仍未办结，予以通报（红牌）"}
         self._tell_department(task, f"【电子监察】{task.title}{task.task_id}"
-                                    f"{words[timer['kind']]}，期限{_china(task.deadline)}。")
+                                    f"{words[timer['kind']]}，"
+                                    f"期限{in_china_time(work.instant(task.deadline))}。")
 
     # -- complaints with camera evidence ----------------------------------------------------
     def file_complaint(self, caller: Caller, body: dict,
@@ -340,7 +342,7 @@ class Supervision:
                        if accepted else {}),
                     **({"previous_level": previous[-1]["level"],
                         "previous_at": previous[-1]["at"]} if previous else {})})
-        if level <= BAD_RATING:
+        if not is_satisfied(level):
             lead = self._responsible(case)
             self._open("rectification", lead, case.hall,
                        {"case_id": case.case_id, "case_no": case.case_no, "level": level,
@@ -394,7 +396,7 @@ class Supervision:
                                 f"{self._responsible(case)}, not {caller.principal}",
                                 field="case_id")
             rating = case.rating or {}
-            if not rating or rating["level"] > BAD_RATING:
+            if not rating or is_satisfied(rating["level"]):
                 raise Conflict("only a 差评 can be appealed", field="case_id")
             if rating.get("appeal"):
                 raise Conflict("this rating was appealed already", field="case_id")
@@ -689,13 +691,3 @@ def _instant(body: dict, name: str) -> datetime:
     if at.tzinfo is None:
         raise InvalidInput(f"{name} needs its UTC offset, e.g. +08:00", field=name)
     return at
-
-
-def _t(instant: str) -> datetime:
-    return datetime.fromisoformat(instant.replace("Z", "+00:00"))
-
-
-def _china(instant: str) -> str:
-    from zoneinfo import ZoneInfo
-
-    return _t(instant).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y年%m月%d日%H:%M")

@@ -100,6 +100,8 @@ def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_re
     assert task["kind"] == "investigation" and task["department"] == "SCJG"
 
     city = Signed(fast_stack, CITY)
+    wrong = city.get(f"/supervision/tasks/{task['task_id']}/evidence/first")
+    assert wrong.status_code == 400 and wrong.json()["field"] == "index"
     seen = city.get(f"/supervision/tasks/{task['task_id']}/evidence/0")
     assert seen.status_code == 200, seen.text
     body = requests.get(seen.json()["url"], timeout=10)

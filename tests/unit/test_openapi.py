@@ -242,3 +242,18 @@ def test_the_examples_match_their_schemas(document):
         assert not errors, f"{where}: {errors[0].message} at {list(errors[0].absolute_path)}"
         checked += 1
     assert checked > 20
+
+
+def test_the_website_serves_its_own_files_and_nothing_else():
+    from chalice.test import Client
+
+    with Client(app_module.app) as client:
+        page = client.http.get("/")
+        assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+        script = client.http.get("/web/js/app.mjs")
+        assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
+        for path in ("/web/js/..%2F..%2F..%2Fapp.py", "/web/.env", "/web/vendor/missing.js",
+                     "/web/js/app.py", "/web/index.htm"):
+            refused = client.http.get(path)
+            assert refused.status_code == 404, path
+            assert json.loads(refused.body)["field"] == "path"

@@ -477,3 +477,31 @@ def test_a_retried_complaint_with_its_idempotency_key_opens_nothing_new(w):
     assert w.service.ask(ALICE, {"item": "SCJG-001", "question": "?"},
                          "question-key-001")["task_id"] == asked["task_id"]
     assert len(w.tasks.rows) == 3
+
+
+def test_the_public_board_is_compiled_once_for_all_viewers_of_a_few_seconds(w):
+    from chalicelib.adapters.memory import InMemoryCounters, InMemoryReports
+    from chalicelib.service.performance import Performance
+
+    counters = InMemoryCounters()
+    performance = Performance(w.catalog, counters, InMemoryReports(), lambda: w.now[0],
+                              scope=w.service.scope, cases=w.cases)
+    first = performance.board()
+    completed_case(w)
+    assert performance.board() is first                    # another viewer, 0 s later
+    tick(w, Performance.BOARD_SECONDS)
+    assert len(performance.board()["recent"]) == 1         # then it is read again
+
+
+def test_a_report_is_csv_or_html(w):
+    from chalicelib.adapters.memory import InMemoryCounters, InMemoryReports
+    from chalicelib.service.performance import Performance
+
+    performance = Performance(w.catalog, InMemoryCounters(), InMemoryReports(),
+                              lambda: w.now[0], scope=w.service.scope, cases=w.cases)
+    with pytest.raises(InvalidInput) as refused:
+        performance.report(CITY, "2026-11", "pdf")
+    assert refused.value.field == "kind"
+    with pytest.raises(InvalidInput) as refused:
+        performance.report(CITY, "2026-13", "csv")
+    assert refused.value.field == "period"
