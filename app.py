@@ -212,19 +212,22 @@ def read_my_question(task_id):
 
 
 # -- anyone who visited a window (public) -----------------------------------------------------
+@route("/visits/codes", methods=["POST"])
+def request_visit_code():
+    """A visitor without an account proves a mobile number first: a 6-digit code by text
+    message, valid 10 minutes (one a minute, five a day per number)."""
+    return created(bootstrap.supervision().send_visitor_code(json_object(app.current_request)))
+
+
 @route("/visits/complaints", methods=["POST"])
 def file_visit_complaint():
-    """A visitor without an account complains about a window visit; a contact is required so
-    the investigation can reach them."""
+    """A visitor without an account complains about a window visit with the phone and the code
+    texted to it: nothing is kept and nobody is texted before the code holds."""
     from chalicelib.domain.cases import Caller
 
-    body = json_object(app.current_request)
-    if not isinstance(body.get("contact"), str) or not body["contact"].strip():
-        from chalicelib.domain.errors import InvalidInput
-        raise InvalidInput("contact (a phone number) is required for a complaint without an "
-                           "account", field="contact")
     return created(bootstrap.supervision().file_complaint(
-        Caller("public", "visitor"), body, header(app.current_request, "Idempotency-Key")))
+        Caller("public", "visitor"), json_object(app.current_request),
+        header(app.current_request, "Idempotency-Key")))
 
 
 # -- e-certificates (public verification) -----------------------------------------------------

@@ -82,6 +82,8 @@ def _wire():
                                scope=_supervision.scope, cases=cases)
     _approval.count = _supervision.count = _performance.count
     _supervision.idempotency = idempotency
+    from .adapters.verifications import DynamoVerifications
+    _supervision.verifications = DynamoVerifications()   # visitors' codes
     _approval.watch = _supervision.watch_case
 
 

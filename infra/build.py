@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra import monitoring
+from infra import limits, monitoring
 from infra.monitoring import ACCESS_LOG_FORMAT  # noqa: F401 - the auditors' tests read it here
 from infra.slim import slim
 
@@ -53,6 +53,7 @@ def build(out: Path) -> Path:
     body = resources["RestAPI"]["Properties"]["DefinitionBody"]
     body["securityDefinitions"]["Citizens"]["x-amazon-apigateway-authorizer"]["providerARNs"] = \
         [{"Fn::GetAtt": ["CitizenUserPool", "Arn"]}]
+    limits.apply(template)   # throttling and reserved concurrency (infra/limits.py)
     path = out / "template.json"
     path.write_text(json.dumps(template, indent=2, ensure_ascii=False), encoding="utf-8")
     return path

@@ -85,6 +85,9 @@ class StrictAuthorizer(LocalGatewayAuthorizer):
         self.identity = identity
 
     def authorize(self, raw_path, lambda_event, lambda_context):
+        from .throttle import admit   # the stage's throttling first, as API Gateway's
+        admit(self._app_object, lambda_event["requestContext"]["resourcePath"],
+              lambda_event["requestContext"]["httpMethod"])
         route = self._route_for_event(lambda_event)
         authorizer = route.authorizer if route else None
         if authorizer is None:

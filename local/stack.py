@@ -103,6 +103,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     stoppers.append(dispatcher.stop)
 
     _demo_citizen(aws_endpoint, made.user_pool_id, made.user_pool_client_id)
+    from . import outbox
     description = {
         "api_url": api_url,
         "web_url": api_url,
@@ -116,6 +117,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "demo_citizen": {k: DEMO_CITIZEN[k] for k in ("username", "password", "id_number")},
         "workday_seconds": workday_seconds,
         "camera_footage_url": f"{aws_endpoint}/_local/cameras/footage",
+        "sms_outbox_url": outbox.serve(aws_endpoint),   # texts kept by moto (local/outbox.py)
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a client never reads half a description.

@@ -12,10 +12,12 @@ from typing import Callable
 
 from ..domain import supervised as work
 from ..domain import trail
+from ..domain import verification
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
-from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from ..domain.errors import (ConcurrentChange, Conflict, DomainError, Forbidden, InvalidInput,
+                             NotFound, Unprocessable)
 from ..domain.masking import mask_phone
 from ..domain.scores import is_satisfied
 from ..logs import logger
@@ -46,6 +48,7 @@ class Supervision:
         self.faqs = faqs                # answers published to an item's guide
         self.count: Callable[[dict], None] = lambda event: None   # performance counters
         self.idempotency = None         # set by the wiring: a retried POST opens nothing new
+        self.verifications = None       # set by the wiring: visitors' text-message codes
         self.clock = clock
         self.now = now
 
@@ -203,10 +206,68 @@ class Supervision:
                                     f"{words[timer['kind']]}，"
                                     f"期限{in_china_time(work.instant(task.deadline))}。")
 
+    # -- visitors prove a mobile number -------------------------------------------------------
+    def send_visitor_code(self, body: dict) -> dict:
+        """A visitor without an account asks for a code by text message: the number must
+        prove itself before the system keeps evidence or texts anyone for them."""
+        phone = verification.phone_of(body.get("phone"))
+
+        def change():
+            now = self.now()
+            record, code = verification.issue(self.verifications.get(phone), phone, now)
+            self.verifications.save(record)      # on the version read: one code per race
+            return record, code, now
+        try:
+            record, code, now = retrying(change, attempts=3)
+        except ConcurrentChange:
+            raise verification.TooManyRequests("a code is being sent to this number right "
+                                               "now; wait a minute", field="phone")
+        self.notifier.send(phone, f"【亳州市政务服务】您的验证码为{code}，用于来访投诉身份验证，"
+                                  f"{int(verification.CODE_TTL.total_seconds() // 60)}分钟内有效。"
+                                  "如非本人操作，请忽略本短信。")
+        logger.info("visitor code sent", extra={"phone": mask_phone(phone)})
+        return {"phone": mask_phone(phone), "expires_at": record.expires_at,
+                "expires_in": int(verification.CODE_TTL.total_seconds()),
+                "resend_after": int(verification.RESEND_AFTER.total_seconds()),
+                "sends_left_today": verification.sends_left(record, now)}
+
+    def _verify_visitor(self, body: dict) -> str:
+        """The phone and code of a visitor's request; the code is used up here. A wrong one
+        counts against the code (void after 5) and is refused: 403 naming `code`."""
+        phone = verification.phone_of(body.get("phone"))
+        code = verification.code_of(body.get("code"))
+
+        def change():
+            record = self.verifications.get(phone)
+            tried = record.attempts if record else None
+            holds, why = verification.check(record, code, self.now())
+            if record is not None and (holds or record.attempts != tried):
+                self.verifications.save(record)
+            return holds, why
+        holds, why = retrying(change)
+        if not holds:
+            logger.info("visitor code refused", extra={"phone": mask_phone(phone),
+                                                       "reason": why})
+            raise verification.refused(why)
+        return phone
+
+    def _give_code_back(self, phone: str) -> None:
+        def change():
+            record = self.verifications.get(phone)
+            if record is not None and verification.release(record, self.now()):
+                self.verifications.save(record)
+        try:
+            retrying(change, attempts=3)
+        except ConcurrentChange:
+            pass     # a new code was requested meanwhile: the old one stays used
+
     # -- complaints with camera evidence ----------------------------------------------------
     def file_complaint(self, caller: Caller, body: dict,
                        idempotency_key: str | None = None) -> dict:
-        return self._once(f"complaint:{caller.actor}", idempotency_key, body,
+        scope = f"complaint:{caller.actor}"
+        if caller.role == "public" and isinstance(body.get("phone"), str):
+            scope += ":" + body["phone"].strip()     # visitors share one actor
+        return self._once(scope, idempotency_key, body,
                           lambda: self._file_complaint(caller, body))
 
     def _file_complaint(self, caller: Caller, body: dict) -> dict:
@@ -225,14 +286,32 @@ class Supervision:
             case = self.cases.get(case_id) if isinstance(case_id, str) else None
             if case is None or case.applicant.get("id_number") != caller.id_number:
                 raise NotFound(f"no case {case_id!r}", field="case_id")
+        complainant = {"role": caller.role, "actor": caller.actor}
+        if caller.role == "public":
+            # Nothing is fetched, kept or texted for a visitor before the number proved itself.
+            phone = self._verify_visitor(body)
+            complainant.update({"contact": phone, "phone_verified_at": self.now().isoformat()})
+            try:
+                return self._complaint_with_evidence(caller, window, dept, visited, text,
+                                                     case_id, complainant)
+            except DomainError:
+                # Refused before anything was kept (no footage at that moment, say): the
+                # visitor may correct the request and send it again with the same code.
+                self._give_code_back(phone)
+                raise
+        if body.get("contact"):
+            complainant["contact"] = _text(body, "contact", 100)
+        return self._complaint_with_evidence(caller, window, dept, visited, text, case_id,
+                                             complainant)
+
+    def _complaint_with_evidence(self, caller: Caller, window: dict, dept: dict,
+                                 visited: datetime, text: str, case_id, complainant: dict
+                                 ) -> dict:
         clip = self.cameras.clip(window["camera_stream"], visited - CLIP_MARGIN,
                                  visited + CLIP_MARGIN)
         task_id = "TS" + self.now().strftime("%Y%m%d") + secrets.token_hex(4).upper()
         stored = self._store_clip(task_id, window, visited - CLIP_MARGIN, visited + CLIP_MARGIN,
                                   clip)
-        complainant = {"role": caller.role, "actor": caller.actor}
-        if body.get("contact"):
-            complainant["contact"] = _text(body, "contact", 100)
         subject = {"window": window["code"], "visited_at": visited.isoformat(), "text": text,
                    "case_id": case_id, "complainant": complainant, "evidence": [stored]}
         task = self._open("investigation", dept["code"], window["hall"], subject, caller,
@@ -242,6 +321,10 @@ class Supervision:
                                                      "bytes": stored["bytes"]}))
         self.count({"kind": "complaint_filed", "at": task.opened_at, "department": dept["code"],
                     "window": window["code"]})
+        if complainant.get("phone_verified_at"):
+            self.notifier.send(complainant["contact"], (
+                f"【电子监察】您的投诉已受理，编号{task.task_id}，承办部门{dept['name']}，"
+                f"办理期限{in_china_time(work.instant(task.deadline))}。"))
         return self.task_view(task)
 
     def pull_clip(self, caller: Caller, body: dict) -> dict:
@@ -588,7 +671,7 @@ class Supervision:
     def task_list(self, caller: Caller, params: dict) -> dict:
         halls = self.scope(caller)
         now = self.now()
-        found = [self.task_view(t, now) for t in self.tasks.of_halls(halls)
+        found = [self.task_view(t, now, unmasked=True) for t in self.tasks.of_halls(halls)
                  if not params.get("kind") or t.kind == params["kind"]]
         return {"halls": sorted(halls), "count": len(found), "tasks": found}
 
@@ -596,18 +679,21 @@ class Supervision:
         task = self._task(task_id)
         self._check_scope(caller, task.hall, f"{task.title} {task_id}")
         verdict = trail.verify(self.tasks.trail(task_id))
-        return {**self.task_view(task), "trail": [r.to_dict() for r in
+        return {**self.task_view(task, unmasked=True), "trail": [r.to_dict() for r in
                                                   self.tasks.trail(task_id)],
                 "verdict": verdict.to_dict()}
 
-    def task_view(self, task: work.SupervisedTask, at: datetime | None = None) -> dict:
+    def task_view(self, task: work.SupervisedTask, at: datetime | None = None,
+                  unmasked: bool = False) -> dict:
         view = task.to_dict()
         for internal in ("token", "token_since", "trail_hash", "version"):
             view.pop(internal)
-        # Contacts reach the handling department unmasked through its own channel; every
-        # view of a task shows them masked.
+        # A complainant's contact (a visitor's verified phone) is shown in full only to the
+        # supervision office over the task's hall, which investigates; every other view (the
+        # complainant's own answer, the department's list) shows it masked. Other contacts
+        # reach the handling department through its own channel and are always masked.
         complainant = view["subject"].get("complainant")
-        if complainant and complainant.get("contact"):
+        if complainant and complainant.get("contact") and not unmasked:
             complainant["contact"] = mask_phone(complainant["contact"])
         if view["subject"].get("contact"):
             view["subject"]["contact"] = mask_phone(view["subject"]["contact"])

@@ -14,6 +14,7 @@ from local.cameras import declare_recorded
 from tests.conftest import AT_ITS_INSTANT, WORKDAY
 from .client import Citizen, Signed
 from .flows import Flow, wait_for
+from .visitors import post
 
 CITY, GUOYANG = "auditor:BZ-JJJC", "auditor:BZGY-JJJC"
 
@@ -133,10 +134,10 @@ def test_complaints_about_a_window_or_time_that_does_not_exist_are_refused(fast_
             ({"window": "BZ-A01", "visited_at": "上午十点", "text": "x"}, 400, "visited_at")):
         answer = citizen.post("/complaints", body)
         assert (answer.status_code, answer.json()["field"]) == (status, field), answer.text
-    anonymous = requests.post(f"{fast_stack['api_url']}/visits/complaints", timeout=10,
-                              json={"window": "BZ-A01", "visited_at": night.isoformat(),
-                                    "text": "x"})
-    assert anonymous.status_code == 400 and anonymous.json()["field"] == "contact"
+    # A visitor without an account proves a mobile number first (tests/e2e/test_visitors.py).
+    anonymous = post(fast_stack, "/visits/complaints",
+                     {"window": "BZ-A01", "visited_at": night.isoformat(), "text": "x"})
+    assert anonymous.status_code == 400 and anonymous.json()["field"] == "phone"
     clip = Signed(fast_stack, CITY).post("/supervision/clips", {
         "window": "BZ-A01", "start": night.isoformat(),
         "end": (night + timedelta(minutes=5)).isoformat()})

@@ -55,13 +55,17 @@ def test_uploads_queue_in_the_template_is_the_one_the_app_listens_to():
 
 def test_pynamodb_models_match_the_tables_of_the_template():
     from chalicelib.adapters.dynamodb import MODELS
+    from chalicelib.adapters.verifications import VerificationModel
+
+    models = MODELS + (VerificationModel,)
 
     def same(entries):
         return sorted(tuple(sorted(e.items())) for e in entries)
 
-    assert {m.Meta.table_name for m in MODELS} >= {"CasesTable", "TrailTable", "BranchesTable",
-                                                   "SupervisionTable", "TasksTable"}
-    for model in MODELS:
+    assert {m.Meta.table_name for m in models} >= {"CasesTable", "TrailTable", "BranchesTable",
+                                                   "SupervisionTable", "TasksTable",
+                                                   "VerificationsTable"}
+    for model in models:
         logical_id = model.Meta.table_name
         table = TEMPLATE["Resources"][logical_id]["Properties"]
         schema = model._get_schema()
