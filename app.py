@@ -15,11 +15,52 @@ from chalicelib.logs import logger
 app = Chalice(app_name="approval")
 app.api.cors = False
 
-citizen = CognitoUserPoolAuthorizer(
-    "Citizens", header="Authorization",
-    provider_arns=[os.environ.get("CITIZEN_POOL_ARN",
-                                  "arn:aws:cognito-idp:us-east-1:123456789012:userpool/citizens")])
 signed = IAMAuthorizer()
+
+# Citizens sign in with Cognito, or where Cognito is not offered (AWS's China regions) with an
+# OpenID Connect provider whose ID token a Lambda authorizer verifies: chosen when the app is
+# imported, for packaging (infra/build.py) and in every function of the deployed variant.
+CITIZEN_SIGN_IN = os.environ.get("CITIZEN_SIGN_IN", "cognito")
+if CITIZEN_SIGN_IN == "oidc":
+    @app.authorizer(ttl_seconds=300, header="Authorization")
+    def citizen_sign_in(auth_request):
+        """The identity provider's ID token, verified (chalicelib/adapters/oidc.py): a policy
+        allowing every citizen route, the citizen's claims in its context; 401 otherwise."""
+        from chalice import AuthResponse, UnauthorizedError
+
+        from chalicelib.adapters import oidc
+
+        verifier = oidc.verifier()
+        try:
+            claims = verifier.verify(auth_request.token)
+        except oidc.Refused as refusal:
+            logger.info("sign-in refused", extra={"reason": str(refusal)})
+            raise UnauthorizedError("Unauthorized")
+        return AuthResponse(routes=citizen_routes(), principal_id=claims["sub"],
+                            context=oidc.context_of(claims, verifier.provider))
+
+    citizen = citizen_sign_in
+elif CITIZEN_SIGN_IN == "cognito":
+    citizen = CognitoUserPoolAuthorizer(
+        "Citizens", header="Authorization",
+        provider_arns=[os.environ.get("CITIZEN_POOL_ARN",
+                                      "arn:aws:cognito-idp:us-east-1:123456789012:userpool/"
+                                      "citizens")])
+else:
+    raise RuntimeError(f"CITIZEN_SIGN_IN is cognito or oidc, not {CITIZEN_SIGN_IN!r}")
+
+
+@functools.cache
+def citizen_routes():
+    """Every route behind the citizens' authorizer, path parameters as wildcards: the policy
+    API Gateway caches for a token must cover all of them, not only the first one called."""
+    import re
+
+    from chalice import AuthRoute
+
+    return [AuthRoute(re.sub(r"\{[^}]+\}", "*", path), [method])
+            for path, methods in sorted(app.routes.items())
+            for method, entry in sorted(methods.items()) if entry.authorizer is citizen]
 
 
 def route(path, **options):
@@ -77,7 +118,11 @@ def web_vendor(name):
 
 @app.route("/web-config.json", methods=["GET"])
 def web_config():
-    """Where the browser signs citizens in: the user pool's app client and Cognito endpoint."""
+    """Where the browser signs citizens in: the user pool's app client and Cognito endpoint,
+    or the OpenID Connect provider and our client id there."""
+    if CITIZEN_SIGN_IN == "oidc":
+        return {"oidc": {"issuer": os.environ.get("OIDC_ISSUER", ""),
+                         "client_id": os.environ.get("OIDC_AUDIENCE", "")}}
     region = os.environ.get("AWS_REGION", "us-east-1")
     return {"cognito": {"region": region, "client_id": os.environ.get("CITIZEN_CLIENT_ID", ""),
                         "endpoint": os.environ.get("COGNITO_ENDPOINT")

@@ -50,14 +50,14 @@ def _wire():
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
     from . import catalog
-    from .adapters import aws
+    from .adapters import aws, notifier
     from .adapters.cameras import KinesisVideoCameras
     from .adapters.dynamodb import (DynamoCases, DynamoCounters, DynamoFaqs, DynamoSupervision,
                                     DynamoTasks)
     from .adapters.evidence import S3Evidence, S3Reports
     from .adapters.idempotency import PowertoolsIdempotency
     from .adapters.s3 import S3Materials
-    from .adapters.workflow import S3Certificates, SnsNotifier, StepFunctionsEngine
+    from .adapters.workflow import S3Certificates, StepFunctionsEngine
     from .service.approval import Approval
     from .service.intake import Intake, utc_now
     from .service.performance import Performance
@@ -70,8 +70,8 @@ def _wire():
     published, cases, materials = catalog.published(), DynamoCases(), S3Materials()
     certificates = S3Certificates()
     _approval = Approval(published, cases, DynamoSupervision(), StepFunctionsEngine(),
-                         SnsNotifier(), certificates, idempotency, working_clock(), utc_now,
-                         materials)
+                         notifier.from_environment(), certificates, idempotency, working_clock(),
+                         utc_now, materials)
     _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start,
                      certificates=certificates)
     _supervision = Supervision(

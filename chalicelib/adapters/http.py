@@ -15,7 +15,7 @@ def caller_of(request, role: str) -> Caller:
     """The verified caller of a route reserved for `role`; anyone else is refused."""
     context = request.context or {}
     if role == "citizen":
-        claims = (context.get("authorizer") or {}).get("claims") or {}
+        claims = citizen_claims(context)
         id_number = claims.get("custom:id_number")
         if not claims.get("sub") or not id_number:
             raise Forbidden("this account has no verified identity number", field="Authorization")
@@ -33,7 +33,7 @@ def caller_of(request, role: str) -> Caller:
 def actor_of(request) -> str:
     """Who called, as verified at the gateway, for the log line of every request."""
     context = request.context or {}
-    claims = (context.get("authorizer") or {}).get("claims")
+    claims = citizen_claims(context)
     if claims:
         return f"citizen:{claims.get('sub')}"
     arn = (context.get("identity") or {}).get("userArn")
@@ -41,6 +41,21 @@ def actor_of(request) -> str:
         parts = arn.split(":", 5)[-1].split("/")
         return f"{parts[-2]}:{parts[-1]}" if len(parts) >= 3 else arn
     return "public"
+
+
+def citizen_claims(context: dict) -> dict:
+    """A signed-in citizen's claims in Cognito's names, whichever authorizer verified them:
+    Cognito's (requestContext.authorizer.claims) or the OpenID Connect Lambda authorizer
+    (requestContext.authorizer carries its context, chalicelib/adapters/oidc.py)."""
+    authorizer = context.get("authorizer") or {}
+    claims = authorizer.get("claims")
+    if isinstance(claims, dict):
+        return claims
+    if authorizer.get("sign_in") == "oidc" and authorizer.get("sub"):
+        named = {"sub": authorizer["sub"], "custom:id_number": authorizer.get("id_number"),
+                 "name": authorizer.get("name"), "phone_number": authorizer.get("phone_number")}
+        return {k: v for k, v in named.items() if v}
+    return {}
 
 
 def json_object(request) -> dict:

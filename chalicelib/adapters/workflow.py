@@ -1,11 +1,11 @@
-"""The case workflow in Step Functions, notifications by SNS, e-certificates in S3."""
+"""The case workflow in Step Functions, e-certificates in S3 (text messages: notifier.py)."""
 from __future__ import annotations
 
 import json
 import os
 
-from ..logs import logger
 from . import aws
+from .notifier import SnsNotifier  # noqa: F401 - text messages moved to adapters/notifier.py
 
 STALE_TOKEN_ERRORS = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
 
@@ -43,16 +43,6 @@ class StepFunctionsEngine:
             if error.response["Error"]["Code"] in STALE_TOKEN_ERRORS:
                 return False
             raise
-
-
-class SnsNotifier:
-    """Text messages to mainland mobile numbers."""
-
-    def send(self, phone: str, text: str) -> None:
-        try:
-            aws.client("sns").publish(PhoneNumber=f"+86{phone}", Message=text)
-        except Exception:  # noqa: BLE001 - a failed text must not undo the recorded event
-            logger.exception("notification failed", extra={"phone": phone})
 
 
 class S3Certificates:
