@@ -50,8 +50,12 @@ verify-trail: $(STAMP)
 audit: $(STAMP)
 	$(PY) -m local.audit $(Q) $(if $(CASE),--case $(CASE)) $(if $(SINCE),--since $(SINCE))
 
+# make package [PARAMS=<file>] [PARAMS_CN=<file>]: the two templates, build/cloud (Cognito, SNS)
+# and build/cloud-cn (AWS's China regions); a file of deploy parameter values (JSON) is checked
+# against each parameter's pattern and written next to its template as parameters.json.
 package: $(STAMP)
-	$(PY) -m infra.build build/cloud
+	$(PY) -m infra.build build/cloud $(if $(PARAMS),--parameters $(PARAMS))
+	$(PY) -m infra.build build/cloud-cn --variant china $(if $(PARAMS_CN),--parameters $(PARAMS_CN))
 
 clean:
 	rm -rf $(VENV) .local build .pytest_cache

@@ -80,7 +80,9 @@ def run(state_dir) -> dict:
         import boto3
         described = stack.description
         cognito = boto3.client("cognito-idp", endpoint_url=described["cognito"]["endpoint"],
-                               region_name=described["cognito"]["region"])
+                               region_name=described["cognito"]["region"],
+                               aws_access_key_id=described["aws"]["access_key_id"],
+                               aws_secret_access_key=described["aws"]["secret_access_key"])
         demo = described["demo_citizen"]
         token = cognito.initiate_auth(
             ClientId=described["cognito"]["client_id"], AuthFlow="USER_PASSWORD_AUTH",

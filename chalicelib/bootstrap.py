@@ -10,11 +10,16 @@ _performance = None
 
 
 def working_clock():
-    """The working-day calendar; WORKDAY_SECONDS compresses one working day for demos."""
+    """The working-day calendar with the hall's own closure days (HALL_CLOSURES, ISO dates
+    separated by commas, a deploy parameter); WORKDAY_SECONDS compresses one working day for
+    demos."""
     from .domain.clock import clock_from_settings
 
     compressed = os.environ.get("WORKDAY_SECONDS")
-    return clock_from_settings(float(compressed) if compressed else None)
+    closures = [day for day in os.environ.get("HALL_CLOSURES", "").split(",")
+                if day.strip() and day.strip() != "none"]
+    return clock_from_settings(float(compressed) if compressed else None,
+                               [day.strip() for day in closures])
 
 
 def intake():
@@ -47,8 +52,6 @@ def performance():
 
 def _wire():
     global _intake, _approval, _supervision, _performance
-    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
     from . import catalog
     from .adapters import aws, notifier
     from .adapters.cameras import KinesisVideoCameras
@@ -63,9 +66,12 @@ def _wire():
     from .service.performance import Performance
     from .service.supervision import Supervision
 
-    store = DynamoDBPersistenceLayer(
-        table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-        boto3_client=aws.client("dynamodb"))
+    def store():
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        return DynamoDBPersistenceLayer(
+            table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+            boto3_client=aws.client("dynamodb"))
     idempotency = PowertoolsIdempotency(store)
     published, cases, materials = catalog.published(), DynamoCases(), S3Materials()
     certificates = S3Certificates()

@@ -97,7 +97,8 @@ def declare_recorded(endpoint: str, stream_name: str, start: datetime, end: date
 
 def provision_cameras(endpoint: str, region: str, stream_names,
                       retention_hours: int = RETENTION_HOURS,
-                      hall_hours=HALL_HOURS) -> dict[str, str]:
+                      hall_hours=HALL_HOURS, operator: tuple[str, str] | None = None
+                      ) -> dict[str, str]:
     """Emulates KVS in this process (the one running moto), starts an empty archive that
     records `hall_hours` on working days (() for none: only declared periods), and creates one
     stream per camera. Returns stream name → ARN."""
@@ -105,7 +106,9 @@ def provision_cameras(endpoint: str, region: str, stream_names,
 
     emulate_cameras()
     ARCHIVE.reset(hall_hours)
-    kvs = boto3.Session(region_name=region).client("kinesisvideo", endpoint_url=endpoint)
+    keys = {"aws_access_key_id": operator[0], "aws_secret_access_key": operator[1]} \
+        if operator else {}
+    kvs = boto3.Session(region_name=region, **keys).client("kinesisvideo", endpoint_url=endpoint)
     return {name: kvs.create_stream(StreamName=name, DeviceName=f"camera-{name}",
                                     MediaType="video/h264",
                                     DataRetentionInHours=retention_hours)["StreamARN"]

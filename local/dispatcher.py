@@ -51,24 +51,34 @@ def sqs_event(messages: list[dict], queue_arn: str, region: str) -> dict:
 
 class Dispatcher:
     def __init__(self, app_module, names: dict[str, str], region: str, poll_seconds: float = 0.05,
-                 speedup: float = 1.0):
+                 speedup: float = 1.0, queue_urls: dict[str, str] | None = None,
+                 schedule_seconds: float | None = None):
         from chalice.app import ScheduledEventConfig, SQSEventConfig
 
         self.app_module = app_module
         self.region = region
         self.poll_seconds = poll_seconds
         self.speedup = speedup
+        self.every = schedule_seconds      # every schedule this often (demos, benchmarks)
         self._stop = threading.Event()
         sources = app_module.app.event_sources
         self.queues = [s for s in sources if isinstance(s, SQSEventConfig)]
         self.schedules = [s for s in sources if isinstance(s, ScheduledEventConfig)]
         self.invocations: dict[str, int] = {}
-        self._queue_urls: dict[str, str] = {}
+        # An event source mapping knows its queue; it never asks for the URL with the role.
+        self._queue_urls: dict[str, str] = dict(queue_urls or {})
         from concurrent.futures import ThreadPoolExecutor
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dispatcher")
 
     def handler(self, source):
         return getattr(self.app_module, source.handler_string.rsplit(".", 1)[-1])
+
+    @staticmethod
+    def function(source) -> str:
+        """The function's name in the packaged template, whose role it runs with."""
+        from chalice.utils import to_cfn_resource_name
+
+        return to_cfn_resource_name(source.name)
 
     def start(self) -> None:
         # One poller per queue, as each event source mapping polls on its own.
@@ -78,23 +88,30 @@ class Dispatcher:
                              daemon=True).start()
 
     def _poll_forever(self, source) -> None:
+        from .runtime import acting_as
+
         while not self._stop.is_set():
             try:
-                self.poll(source)
+                # An event source mapping polls with its function's role.
+                with acting_as(self.function(source)):
+                    self.poll(source)
             except Exception:  # noqa: BLE001 - the endpoint may be going away at shutdown
+                log.debug("poll failed", exc_info=True)
                 self._stop.wait(self.poll_seconds)
 
     def stop(self) -> None:
         self._stop.set()
         self._pool.shutdown(wait=False)
 
+    def _period(self, source) -> float:
+        return self.every or schedule_seconds(source.schedule_expression) / self.speedup
+
     def _run(self) -> None:
-        due = {s.name: time.monotonic() + schedule_seconds(s.schedule_expression) / self.speedup
-               for s in self.schedules}
+        due = {s.name: time.monotonic() + self._period(s) for s in self.schedules}
         while not self._stop.is_set():
             for source in self.schedules:
                 if time.monotonic() >= due[source.name]:
-                    due[source.name] += schedule_seconds(source.schedule_expression) / self.speedup
+                    due[source.name] += self._period(source)
                     self._invoke(source, scheduled_event(source.name, self.region,
                                                          datetime.now(timezone.utc)))
             self._stop.wait(self.poll_seconds)
@@ -129,9 +146,12 @@ class Dispatcher:
         return len(messages)
 
     def _invoke(self, source, event: dict) -> bool:
+        from .runtime import acting_as
+
         self.invocations[source.name] = self.invocations.get(source.name, 0) + 1
         try:
-            self.handler(source)(event, LambdaContext(source.name))
+            with acting_as(self.function(source)):
+                self.handler(source)(event, LambdaContext(source.name))
             return True
         except Exception:  # noqa: BLE001 - a failing handler must not stop the dispatcher
             log.exception(json.dumps({"event": "handler_failed", "handler": source.name}))

@@ -117,7 +117,10 @@ class GatewayHandler(ChaliceRequestHandler):
     def __init__(self, request, client_address, server, app_object, config, identity):
         self.local_gateway = LocalGateway(app_object, config)
         self.local_gateway._authorizer = StrictAuthorizer(app_object, identity)
-        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+        from .runtime import acting_as
+
+        with acting_as("APIHandler"):      # the API function's role signs what the app calls
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         log.debug(format, *args)

@@ -1,5 +1,8 @@
 """Creates the local stack's resources from infra/resources.json, the template the cloud uses,
-through the real AWS APIs (here answered by moto), and issues the demo SigV4 keys."""
+through the real AWS APIs (here answered by moto) with the operator's key, creates each
+function's and each workflow's role as the packaged template defines it (infra/roles.py and the
+workflow roles of infra/resources.json, their references resolved to the local resources), and
+issues the demo SigV4 keys."""
 from __future__ import annotations
 
 import json
@@ -13,7 +16,6 @@ from .sigv4 import Key
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 STACK = "approval"
 ACCOUNT = "123456789012"
-APP_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{STACK}-api-handler"
 # Demo callers besides the departments of the catalog: a village agent point and the 12345
 # hotline's system. The supervision offices of the halls (auditors) come from the catalog.
 AGENT_POINTS = {"BZQC-WLC": "谯城区魏岗镇王楼村代办点"}
@@ -30,6 +32,7 @@ class Provisioned:
     user_pool_id: str = ""
     user_pool_client_id: str = ""
     keys: dict[str, Key] = field(default_factory=dict)          # access key id → key
+    roles: dict[str, str] = field(default_factory=dict)         # function / workflow → role ARN
     callers: dict[str, dict] = field(default_factory=dict)      # "department:SCJG" → key pair
 
 
@@ -37,18 +40,27 @@ def template() -> dict:
     return json.loads(TEMPLATE.read_text(encoding="utf-8"))
 
 
+def named(value) -> str:
+    """A name the template derives from the stack's name, for the local stack."""
+    return resolve(value, {}, {}, "us-east-1")
+
+
 def physical_name(logical_id: str, resource: dict) -> str:
     kind = resource.get("Type")
     if kind == "AWS::SQS::Queue":
-        return resource["Properties"]["QueueName"]   # handlers subscribe to it by this name
+        return named(resource["Properties"]["QueueName"])   # handlers subscribe by this name
     if kind == "AWS::S3::Bucket":
         return f"{STACK}-{logical_id}".lower()
     return f"{STACK}-{logical_id}"
 
 
 def provision(endpoint: str, region: str, department_codes: list[str],
-              auditors: dict[str, str]) -> Provisioned:
-    session = boto3.Session(region_name=region)
+              auditors: dict[str, str], operator: tuple[str, str],
+              without: tuple[str, ...] = ()) -> Provisioned:
+    """`without`: statements left out of the roles, as "Function:Sid" (to show that a missing
+    permission fails here as it would in the cloud)."""
+    session = boto3.Session(region_name=region, aws_access_key_id=operator[0],
+                            aws_secret_access_key=operator[1])
 
     def client(service):
         return session.client(service, endpoint_url=endpoint)
@@ -77,7 +89,8 @@ def provision(endpoint: str, region: str, department_codes: list[str],
         elif kind == "AWS::IAM::Group":
             client("iam").create_group(GroupName=name, Path=props["Path"])
         elif kind == "AWS::SNS::Topic":
-            out.refs[logical_id] = client("sns").create_topic(Name=props["TopicName"])["TopicArn"]
+            out.refs[logical_id] = client("sns").create_topic(
+                Name=named(props["TopicName"]))["TopicArn"]
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::Cognito::UserPoolClient":
             props = resource["Properties"]
@@ -87,10 +100,30 @@ def provision(endpoint: str, region: str, department_codes: list[str],
                 ReadAttributes=props.get("ReadAttributes", []),
             )["UserPoolClient"]["ClientId"]
     pool_arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{out.user_pool_id}"
+    arns = _arns(resources, out, region, pool_arn)
+    iam = client("iam")
+    for logical_id, resource in resources.items():
+        if resource.get("Type") == "AWS::IAM::Role":        # the workflows' roles
+            props = resource["Properties"]
+            arns[logical_id] = _role(iam, out.names[logical_id], props["AssumeRolePolicyDocument"],
+                                     props.get("Policies", []), out, arns, region)
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::StepFunctions::StateMachine":
-            out.refs[logical_id] = _state_machine(client("stepfunctions"), resource["Properties"],
-                                                  {**out.names, **out.refs}, region)
+            props = resource["Properties"]
+            out.refs[logical_id] = _state_machine(
+                client("stepfunctions"), props, {**out.names, **out.refs}, region,
+                arns[props["RoleArn"]["Fn::GetAtt"][0]])
+            out.roles[logical_id] = arns[props["RoleArn"]["Fn::GetAtt"][0]]
+    from infra import roles
+    for function in roles.POLICIES:
+        document = roles.role(function)["Properties"]
+        for policy in document["Policies"]:
+            policy["PolicyDocument"]["Statement"] = [
+                statement for statement in policy["PolicyDocument"]["Statement"]
+                if f"{function}:{statement.get('Sid')}" not in without]
+        out.roles[function] = _role(iam, f"{STACK}-{roles.role_name(function)}",
+                                    document["AssumeRolePolicyDocument"], document["Policies"],
+                                    out, arns, region)
     refs = {**out.names, **out.refs, "CitizenUserPool": out.user_pool_id,
             "CitizenWebClient": out.user_pool_client_id}
     for name, value in resources["APIHandler"]["Properties"]["Environment"]["Variables"].items():
@@ -98,7 +131,6 @@ def provision(endpoint: str, region: str, department_codes: list[str],
             out.environment[name] = refs[value["Ref"]]
         elif value.get("Fn::GetAtt") == ["CitizenUserPool", "Arn"]:
             out.environment[name] = pool_arn
-    iam = client("iam")
     callers = [("department", code, code) for code in department_codes]
     callers += [("agent", code, label) for code, label in AGENT_POINTS.items()]
     callers += [("hotline", code, label) for code, label in HOTLINES.items()]
@@ -175,21 +207,81 @@ def _bucket(s3, name: str, props: dict, region: str) -> None:
                 for n in notifications]})
 
 
-def _state_machine(sfn, props: dict, refs: dict, region: str) -> str:
+def _arns(resources: dict, out: Provisioned, region: str, pool_arn: str) -> dict[str, str]:
+    """What Fn::GetAtt [X, Arn] names for each local resource."""
+    arns = {}
+    for logical_id, resource in resources.items():
+        name, kind = out.names.get(logical_id), resource.get("Type")
+        arns[logical_id] = {
+            "AWS::DynamoDB::Table": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{name}",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{region}:{ACCOUNT}:{name}",
+            "AWS::SNS::Topic": out.refs.get(logical_id),
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::Cognito::UserPool": pool_arn,
+            "AWS::StepFunctions::StateMachine":
+                f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:"
+                f"{named(resource.get('Properties', {}).get('StateMachineName', ''))}",
+        }.get(kind)
+    return arns
+
+
+def resolve(value, refs: dict, arns: dict, region: str):
+    """The template's intrinsic functions (Ref, Fn::GetAtt, Fn::Sub), resolved to the local
+    stack's resources."""
+    import re
+
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": region, "AWS::AccountId": ACCOUNT,
+              "AWS::StackName": STACK, "AWS::URLSuffix": "amazonaws.com"}
+    if isinstance(value, list):
+        return [resolve(v, refs, arns, region) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"}:
+        name = value["Ref"]
+        return pseudo.get(name) or refs.get(name) or arns[name]
+    if set(value) == {"Fn::GetAtt"}:
+        logical_id, attribute = value["Fn::GetAtt"]
+        if attribute != "Arn":
+            raise ValueError(f"Fn::GetAtt {logical_id}.{attribute} is not resolved locally")
+        return arns[logical_id]
+    if set(value) == {"Fn::Sub"}:
+        def one(match):
+            name = match.group(1)
+            if name.endswith(".Arn"):
+                return arns[name[:-4]]
+            return pseudo.get(name) or refs.get(name) or arns[name]
+        return re.sub(r"\$\{([^}]+)\}", one, value["Fn::Sub"])
+    return {k: resolve(v, refs, arns, region) for k, v in value.items()}
+
+
+def _role(iam, name: str, trust: dict, policies: list, out: Provisioned, arns: dict,
+          region: str) -> str:
+    refs = {**out.names, **out.refs}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust)
+                          )["Role"]["Arn"]
+    for policy in policies:
+        iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
+                            PolicyDocument=json.dumps(resolve(policy["PolicyDocument"], refs,
+                                                              arns, region)))
+    return arn
+
+
+def _state_machine(sfn, props: dict, refs: dict, region: str, role_arn: str) -> str:
     """Created through the API from the same ASL file and substitutions as the cloud's (moto
     executes only state machines created this way)."""
     definition = (TEMPLATE.parent.parent / props["DefinitionS3Location"]).read_text(encoding="utf-8")
     for name, value in props.get("DefinitionSubstitutions", {}).items():
         definition = definition.replace("${" + name + "}", refs[value["Ref"]])
-    return sfn.create_state_machine(name=props["StateMachineName"], definition=definition,
-                                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-workflow",
+    return sfn.create_state_machine(name=named(props["StateMachineName"]), definition=definition,
+                                    roleArn=role_arn,
                                     type=props.get("StateMachineType", "STANDARD")
                                     )["stateMachineArn"]
 
 
 def _queue_name(reference: dict) -> str:
     logical_id = reference["Fn::GetAtt"][0]
-    return template()["Resources"][logical_id]["Properties"]["QueueName"]
+    return named(template()["Resources"][logical_id]["Properties"]["QueueName"])
 
 
 def _user_pool(cognito, props: dict) -> str:
@@ -200,6 +292,6 @@ def _user_pool(cognito, props: dict) -> str:
             entry["StringAttributeConstraints"] = attribute["StringAttributeConstraints"]
         schema.append(entry)
     return cognito.create_user_pool(
-        PoolName=props["UserPoolName"], Policies=props["Policies"], Schema=schema,
+        PoolName=named(props["UserPoolName"]), Policies=props["Policies"], Schema=schema,
         AutoVerifiedAttributes=props.get("AutoVerifiedAttributes", []),
     )["UserPool"]["Id"]

@@ -1,7 +1,10 @@
-"""The local S3 front door. moto stores whatever it is sent; real S3 refuses a presigned upload
-whose signature, expiry, signed headers (type, length) or checksum do not hold. This gate
-checks all of that with the same SigV4 code as the API gateway, then hands the request to moto
-unchanged."""
+"""The local S3 front door. Real S3 refuses a presigned upload whose signature, expiry, signed
+headers (type, length), session token or checksum do not hold; moto checks none of that for
+presigned URLs. This gate checks all of it with the same SigV4 code as the API gateway, then
+hands the request to moto signed in the header by the same credentials, so that moto's IAM
+decides what the signer's role may do, as S3 does for the signer of a presigned URL. A request
+signed in its header goes to moto as it came (moto checks it); an unsigned one is refused, but
+for a browser's CORS preflight, which S3 answers from the bucket's rules."""
 from __future__ import annotations
 
 import json
@@ -30,19 +33,25 @@ def make_handler(backend: str, keys: Callable[[str], Key | None], region: str):
             body = self.rfile.read(length) if length else b""
             headers = {k: v for k, v in self.headers.items()}
             url = f"http://{self.headers.get('host')}{self.path}"
+            path = self.path
             # A browser's preflight (OPTIONS) carries no signature of its own: S3 answers it
             # from the bucket's CORS rules, and so does moto behind this gate.
-            if "X-Amz-Signature=" in self.path and self.command != "OPTIONS":
+            if self.command == "OPTIONS":
+                pass
+            elif "X-Amz-Signature=" in self.path:
                 try:
-                    verify_presigned(self.command, url, headers, body, keys, region)
+                    key = verify_presigned(self.command, url, headers, body, keys, region)
+                    path, headers = _signed_by(key, self.command, backend, self.path, headers,
+                                               body, region)
                 except SignatureRefused as refused:
                     log.warning(json.dumps({"event": "presigned_refused",
                                             "reason": refused.message, "path": self.path}))
                     return self._error(refused.status, refused.message)
-            upstream = session.request(self.command, backend + self.path, data=body or None,
-                                       headers={k: v for k, v in headers.items()
-                                                if k.lower() != "host"},
-                                       allow_redirects=False)
+            elif "authorization" not in {k.lower() for k in headers}:
+                return self._error(403, "Anonymous access is not allowed: sign the request or "
+                                        "use a presigned URL.")
+            upstream = session.request(self.command, backend + path, data=body or None,
+                                       headers=headers, allow_redirects=False)
             self.send_response(upstream.status_code)
             for name, value in upstream.headers.items():
                 if name.lower() not in HOP_BY_HOP:
@@ -71,6 +80,32 @@ def make_handler(backend: str, keys: Callable[[str], Key | None], region: str):
             log.debug(format, *args)
 
     return Handler
+
+
+def _signed_by(key: Key, method: str, backend: str, path: str, headers: dict, body: bytes,
+               region: str) -> tuple[str, dict]:
+    """The presigned request as its signer would send it with a signed header: the query's
+    authentication parameters out, Authorization and the session token in."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    parts = urlsplit(path)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    token = dict(query).get("X-Amz-Security-Token")
+    if key.session_token and token != key.session_token:
+        raise SignatureRefused("The provided token is malformed or otherwise invalid.")
+    kept = [(k, v) for k, v in query if not k.startswith("X-Amz-")]
+    path = parts.path + (f"?{urlencode(kept)}" if kept else "")
+    host = urlsplit(backend).netloc
+    sent = {k: v for k, v in headers.items() if k.lower() not in ("host", "authorization")}
+    request = AWSRequest(method=method, url=f"{backend}{path}", data=body or b"",
+                         headers={**sent, "Host": host})
+    S3SigV4Auth(Credentials(key.access_key_id, key.secret_access_key, key.session_token), "s3",
+                region).add_auth(request)
+    return path, dict(request.headers.items())
 
 
 def start(backend: str, keys: Callable[[str], Key | None], region: str,

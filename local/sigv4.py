@@ -23,6 +23,7 @@ class Key:
     access_key_id: str
     secret_access_key: str
     arn: str
+    session_token: str | None = None     # temporary credentials (a role's) carry one
 
 
 class SignatureRefused(Exception):

@@ -18,7 +18,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REGION = "us-east-1"
-APP_KEY = ("AKIALOCALAPIHANDLER", "local-api-handler-secret")   # the API function's own role
 DEMO_CITIZEN = {"username": "13800138000", "password": "Demo2026pass", "name": "张三",
                 "phone_number": "+8613800138000", "id_number": "341602199001011234"}
 
@@ -41,12 +40,14 @@ class Stack:
 
 
 def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: str = "127.0.0.1",
-          state_dir: Path = ROOT / ".local", workday_seconds: float | None = None) -> Stack:
-    # Everything below talks to the local endpoint with the local function's credentials.
-    os.environ.update({"AWS_ACCESS_KEY_ID": APP_KEY[0], "AWS_SECRET_ACCESS_KEY": APP_KEY[1],
-                       "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
+          state_dir: Path = ROOT / ".local", workday_seconds: float | None = None,
+          without: tuple[str, ...] = (), schedule_seconds: float | None = None) -> Stack:
+    # No key in the environment: the stack provisions with the operator's key, and each function
+    # signs with its own role's credentials (local/runtime.py).
+    os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
                        "MOTO_PORT": str(aws_port)})   # moto's executor calls back on this port
-    os.environ.pop("AWS_PROFILE", None)
+    for name in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
     if workday_seconds:
         os.environ["WORKDAY_SECONDS"] = str(workday_seconds)   # the compressed clock
     stoppers = []
@@ -66,22 +67,27 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     requests.post(f"{aws_endpoint}/moto-api/reset", timeout=10)
     requests.post(f"{aws_endpoint}/moto-api/config",
                   json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+    from . import iam
+    iam.enable(_fresh(state_dir / "logs" / "iam.jsonl"))   # every request authenticated from here
+    operator = iam.operator_key()
 
     from chalicelib import catalog
     from . import provision, s3gate
     from .gateway import Identity, create_server
-    from .sigv4 import Key
 
     published = catalog.published()
     offices = {h["supervision_office"]["code"]: h["supervision_office"]["name"]
                for h in published.halls.values() if h.get("supervision_office")}
-    made = provision.provision(aws_endpoint, REGION, sorted(published.departments), offices)
+    made = provision.provision(aws_endpoint, REGION, sorted(published.departments), offices,
+                               operator, without)
     from .cameras import provision_cameras
     provision_cameras(aws_endpoint, REGION, sorted({w["camera_stream"]
                                                     for d in published.departments.values()
-                                                    for w in d["windows"]}))
-    app_key = Key(APP_KEY[0], APP_KEY[1], provision.APP_ROLE_ARN)
-    gate = s3gate.start(aws_endpoint, {app_key.access_key_id: app_key}.get, REGION, host, s3_port)
+                                                    for w in d["windows"]}), operator=operator)
+    from . import runtime
+    runtime.install(lambda function: iam.service_credentials(made.roles[function], function,
+                                                             REGION))
+    gate = s3gate.start(aws_endpoint, runtime.key_of, REGION, host, s3_port)
     stoppers.append(gate.shutdown)
     s3_endpoint = f"http://{host}:{gate.server_address[1]}"
     os.environ.update(made.environment)
@@ -98,18 +104,22 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     api_url = f"http://{host}:{server.server.server_address[1]}"
 
     from .dispatcher import Dispatcher
-    dispatcher = Dispatcher(app_module, made.names, region=REGION)
+    dispatcher = Dispatcher(app_module, made.names, region=REGION, queue_urls={
+        made.names[logical_id]: url for logical_id, url in made.refs.items()
+        if url.startswith("http")}, schedule_seconds=schedule_seconds)
     dispatcher.start()
     stoppers.append(dispatcher.stop)
 
-    _demo_citizen(aws_endpoint, made.user_pool_id, made.user_pool_client_id)
+    _demo_citizen(aws_endpoint, made.user_pool_id, made.user_pool_client_id, operator)
     from . import outbox
     description = {
         "api_url": api_url,
         "web_url": api_url,
         "openapi_url": f"{api_url}/openapi.json",
+        # The operator's key (a deployer's): what an administrator's tools use.
         "aws": {"endpoint": aws_endpoint, "s3_endpoint": s3_endpoint, "region": REGION,
-                "access_key_id": "testing", "secret_access_key": "testing"},
+                "access_key_id": operator[0], "secret_access_key": operator[1]},
+        "roles": made.roles,
         "cognito": {"region": REGION, "endpoint": aws_endpoint,
                     "user_pool_id": made.user_pool_id, "client_id": made.user_pool_client_id},
         "callers": made.callers,
@@ -146,9 +156,16 @@ def _keep_logs(folder: Path) -> None:
     gateway_log.setLevel(logging.INFO)
 
 
-def _demo_citizen(endpoint: str, pool_id: str, client_id: str) -> None:
+def _fresh(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("")
+    return path
+
+
+def _demo_citizen(endpoint: str, pool_id: str, client_id: str, operator) -> None:
     import boto3
-    cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
+    cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION,
+                           aws_access_key_id=operator[0], aws_secret_access_key=operator[1])
     cognito.sign_up(ClientId=client_id, Username=DEMO_CITIZEN["username"],
                     Password=DEMO_CITIZEN["password"], UserAttributes=[
                         {"Name": "name", "Value": DEMO_CITIZEN["name"]},
@@ -167,10 +184,15 @@ def main(argv=None) -> int:
     parser.add_argument("--workday-seconds", type=float,
                         default=float(os.environ.get("WORKDAY_SECONDS") or 0) or None,
                         help="compressed clock: one working day lasts this many seconds")
+    parser.add_argument("--schedule-seconds", type=float, default=None,
+                        help="run every scheduled job this often (demos, benchmarks)")
+    parser.add_argument("--without-statement", action="append", default=[],
+                        metavar="FUNCTION:SID",
+                        help="leave this statement out of the function's role (tests)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir,
-                  args.workday_seconds)
+                  args.workday_seconds, tuple(args.without_statement), args.schedule_seconds)
     print(f"Approval system running.\n"
           f"  website and API  {stack.api_url}\n"
           f"  API description  {stack.api_url}/openapi.json\n"

@@ -13,7 +13,15 @@ KEEP_ANSWERS_SECONDS = 24 * 3600
 
 class PowertoolsIdempotency:
     def __init__(self, persistence_store):
-        self.persistence_store = persistence_store
+        """`persistence_store`: the store, or a function that makes it when a request first
+        carries a key (most requests, and every cold start's first, need none)."""
+        self._store = persistence_store
+
+    @property
+    def persistence_store(self):
+        if callable(self._store) and not hasattr(self._store, "get_record"):
+            self._store = self._store()
+        return self._store
 
     def run(self, scope: str, key: str, body: dict, work: Callable[[], dict]) -> dict:
         from aws_lambda_powertools.utilities.idempotency import (IdempotencyConfig,

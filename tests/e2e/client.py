@@ -43,7 +43,8 @@ class Citizen(Api):
     def __init__(self, stack: dict, id_number: str, name: str = "李四", password="Citizen2026pass"):
         cognito = boto3.client("cognito-idp", endpoint_url=stack["cognito"]["endpoint"],
                                region_name=stack["cognito"]["region"],
-                               aws_access_key_id="x", aws_secret_access_key="x")
+                               aws_access_key_id=stack["aws"]["access_key_id"],
+                               aws_secret_access_key=stack["aws"]["secret_access_key"])
         username = "1" + str(uuid.uuid4().int)[:10]
         cognito.sign_up(ClientId=stack["cognito"]["client_id"], Username=username,
                         Password=password, UserAttributes=[

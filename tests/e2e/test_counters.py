@@ -156,7 +156,8 @@ def test_the_trail_is_verified_and_an_edit_is_found(stack, guide):
     # Someone with database access edits the second record.
     dynamodb = boto3.client("dynamodb", endpoint_url=stack["aws"]["endpoint"],
                             region_name=stack["aws"]["region"],
-                            aws_access_key_id="x", aws_secret_access_key="x")
+                            aws_access_key_id=stack["aws"]["access_key_id"],
+                               aws_secret_access_key=stack["aws"]["secret_access_key"])
     table = stack["resources"]["TrailTable"]
     item = dynamodb.get_item(TableName=table, Key={"case_id": {"S": case["case_id"]},
                                                    "seq": {"N": "2"}})["Item"]

@@ -45,12 +45,18 @@ def test_citizen_routes_are_checked_against_the_template_user_pool(template):
     assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["CitizenUserPool", "Arn"]}]
 
 
-def test_uploads_queue_in_the_template_is_the_one_the_app_listens_to():
+def test_uploads_queue_in_the_template_is_the_one_the_app_listens_to(template):
     import app
+    from local.provision import named
 
-    queues = {r["Properties"]["QueueName"] for r in TEMPLATE["Resources"].values()
+    queues = {named(r["Properties"]["QueueName"]): logical_id
+              for logical_id, r in TEMPLATE["Resources"].items()
               if r.get("Type") == "AWS::SQS::Queue"}
-    assert app.MATERIAL_UPLOADS_QUEUE in queues
+    assert app.MATERIAL_UPLOADS_QUEUE in queues          # the local stack's (stack "approval")
+    events = template["Resources"]["MaterialUploaded"]["Properties"]["Events"]
+    # In the cloud the queue is named after the stack; the event source names the resource.
+    assert [e["Properties"]["Queue"] for e in events.values()] == \
+        [{"Fn::GetAtt": [queues[app.MATERIAL_UPLOADS_QUEUE], "Arn"]}]
 
 
 def test_pynamodb_models_match_the_tables_of_the_template():
@@ -79,10 +85,13 @@ def test_pynamodb_models_match_the_tables_of_the_template():
 
 
 def test_trail_table_is_append_only_for_the_functions():
-    statements = TEMPLATE["Resources"]["APIHandler"]["Properties"]["Policies"][0]["Statement"]
-    trail = [s for s in statements if s["Resource"] == {"Fn::GetAtt": ["TrailTable", "Arn"]}]
-    assert len(trail) == 1
-    assert not {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(trail[0]["Action"])
+    from infra import roles
+
+    for function in roles.POLICIES:
+        statements = roles.role(function)["Properties"]["Policies"][0]["PolicyDocument"][
+            "Statement"]
+        for trail in [s for s in statements if "TrailTable" in json.dumps(s["Resource"])]:
+            assert not {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(trail["Action"])
 
 
 def test_the_auditors_questions_are_saved_queries_over_the_logs_that_answer_them(template):
@@ -90,20 +99,21 @@ def test_the_auditors_questions_are_saved_queries_over_the_logs_that_answer_them
     from infra.build import ACCESS_LOG_FORMAT
 
     resources = template["Resources"]
-    saved = {r["Properties"]["Name"]: r["Properties"] for r in resources.values()
+    # Named after the stack, so two stages coexist in one account.
+    saved = {r["Properties"]["Name"]["Fn::Sub"]: r["Properties"] for r in resources.values()
              if r["Type"] == "AWS::Logs::QueryDefinition"}
-    assert set(saved) == {f"approval/{q.name}" for q in QUERIES}
+    assert set(saved) == {f"${{AWS::StackName}}/{q.name}" for q in QUERIES}
     access_fields = set(json.loads(ACCESS_LOG_FORMAT.replace("$context.status", "0")))
     for query in QUERIES:
-        definition = saved[f"approval/{query.name}"]
+        definition = saved[f"${{AWS::StackName}}/{query.name}"]
         assert definition["QueryString"] == insights(query)
         groups = [resources[g["Ref"]]["Properties"]["LogGroupName"]
                   for g in definition["LogGroupNames"]]
         if query.log == "gateway":
-            assert groups == ["/approval/api-access"]
+            assert groups == [{"Fn::Sub": "/${AWS::StackName}/api-access"}]
             assert query.used_fields <= access_fields, query.name
         else:
-            assert {"Fn::Sub": "/aws/lambda/${APIHandler}"} in groups
+            assert {"Fn::Sub": "/aws/lambda/${AWS::StackName}-APIHandler"} in groups
     assert resources["RestAPI"]["Properties"]["AccessLogSetting"]["Format"] == ACCESS_LOG_FORMAT
     alarms = [r for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     assert len(alarms) >= 4 and all(a["Properties"]["AlarmActions"] for a in alarms)

@@ -1,0 +1,178 @@
+"""Each Lambda function's own role: exactly the actions and resources its code uses.
+
+One definition for the cloud and the local stack: `infra/build.py` turns it into one
+AWS::IAM::Role per function in the packaged template (SAM ignores a function's `Policies` when it
+also names a `Role`, so the template carries roles, not policies), and `local/provision.py`
+creates the same roles in the local stack, whose functions run with credentials of their own role
+while moto checks every call (local/iam.py).
+
+The trail and the supervision records are written once: no role may update or delete them, and
+every write is a conditional put (attribute_not_exists) in the code. Evidence is written once to
+the Object Lock bucket and can be neither overwritten nor deleted within its retention.
+"""
+from __future__ import annotations
+
+import copy
+
+# The functions as `chalice package` names them (app.py's handlers, CamelCased).
+API = "APIHandler"
+MATERIAL_UPLOADED = "MaterialUploaded"
+WORKFLOW_MESSAGE = "WorkflowMessage"
+DEFAULT_RATINGS = "DefaultRatings"
+EXPORT_REPORTS = "ExportReports"
+
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}]}
+
+READ = ("dynamodb:GetItem", "dynamodb:Query")
+APPEND = ("dynamodb:PutItem",)            # conditional puts only: never update or delete
+
+
+def table(logical_id: str, *actions: str, indexes: bool = False) -> dict:
+    resources = [{"Fn::GetAtt": [logical_id, "Arn"]}]
+    if indexes:
+        resources.append({"Fn::Sub": f"${{{logical_id}.Arn}}/index/*"})
+    return {"Sid": logical_id, "Effect": "Allow", "Action": sorted(set(actions)),
+            "Resource": resources}
+
+
+def objects(logical_id: str, *actions: str, prefix: str = "") -> dict:
+    return {"Sid": logical_id, "Effect": "Allow", "Action": sorted(set(actions)),
+            "Resource": {"Fn::Sub": f"${{{logical_id}.Arn}}/{prefix}*"}}
+
+
+def workflows(*logical_ids: str) -> dict:
+    return {"Sid": "StartWorkflows", "Effect": "Allow", "Action": ["states:StartExecution"],
+            "Resource": [{"Ref": name} for name in logical_ids]}
+
+
+# Task tokens name no resource: IAM knows SendTask* only on "*" (the token itself is the
+# capability, and only the system ever holds one).
+ANSWER_WAITS = {"Sid": "AnswerWorkflowWaits", "Effect": "Allow",
+                "Action": ["states:SendTaskFailure", "states:SendTaskSuccess"], "Resource": "*"}
+# Text messages to a phone number name no resource either ("*" is the only form IAM has);
+# publishing to a topic would name the topic.
+TEXT_MESSAGES = {"Sid": "TextMessages", "Effect": "Allow", "Action": ["sns:Publish"],
+                 "Resource": "*"}
+CAMERAS = {"Sid": "WindowCameras", "Effect": "Allow",
+           "Action": ["kinesisvideo:GetClip", "kinesisvideo:GetDataEndpoint"],
+           "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kinesisvideo:${AWS::Region}:"
+                                   "${AWS::AccountId}:stream/*"}}
+
+
+def queue(logical_id: str) -> dict:
+    """What Lambda's event source mapping does with the function's role: poll and delete."""
+    return {"Sid": f"Poll{logical_id}", "Effect": "Allow",
+            "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
+                       "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            "Resource": {"Fn::GetAtt": [logical_id, "Arn"]}}
+
+
+def logs(function: str) -> dict:
+    """Its own log group only (created by the template, so no logs:CreateLogGroup)."""
+    return {"Sid": "OwnLogGroup", "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+                                    f":log-group:{log_group(function)}:*"}}
+
+
+def log_group(function: str) -> str:
+    """A function's log group, named from its stack-derived function name (so the role can name
+    it without referring to the function, which refers to the role)."""
+    return f"/aws/lambda/${{AWS::StackName}}-{function}"
+
+
+IDEMPOTENCY = table("IdempotencyTable", "dynamodb:DeleteItem", "dynamodb:GetItem",
+                    "dynamodb:PutItem", "dynamodb:UpdateItem")
+# A case change is one transaction: the case (put on the trail head it read), its trail record
+# and its branches (each put on the version it read).
+CASE_CHANGES = [table("CasesTable", *READ, "dynamodb:PutItem", indexes=True),
+                table("TrailTable", "dynamodb:Query", *APPEND),
+                table("BranchesTable", *READ, "dynamodb:PutItem", indexes=True)]
+SUPERVISION_RECORDS = table("SupervisionTable", "dynamodb:Query", *APPEND, indexes=True)
+COUNTING = table("ScoresTable", "dynamodb:Query", "dynamodb:UpdateItem", indexes=True)
+
+POLICIES: dict[str, list[dict]] = {
+    # The API: citizens, departments, agent points, the hotline and supervision offices.
+    API: [
+        *CASE_CHANGES,
+        table("CountersTable", "dynamodb:UpdateItem"),        # running case numbers
+        IDEMPOTENCY,
+        SUPERVISION_RECORDS,
+        table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
+        table("FaqsTable", "dynamodb:PutItem", "dynamodb:Query"),
+        COUNTING,
+        # Presigned uploads and views of materials; HEAD needs GetObject.
+        objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),
+        objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
+        # Evidence is written once; PutObjectRetention only lengthens a COMPLIANCE lock.
+        objects("EvidenceBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
+                "s3:PutObjectRetention"),
+        objects("ReportsBucket", "s3:GetObject"),
+        workflows("CaseWorkflow", "TaskWorkflow"),
+        ANSWER_WAITS,
+        TEXT_MESSAGES,
+        CAMERAS,
+    ],
+    # S3 tells that a material arrived: the case records it as received or rejected.
+    MATERIAL_UPLOADED: [
+        queue("MaterialUploadsQueue"),
+        table("CasesTable", "dynamodb:GetItem", "dynamodb:PutItem"),
+        table("TrailTable", *APPEND),
+        objects("MaterialsBucket", "s3:GetObject", prefix="cases/"),
+    ],
+    # What the workflows report: waits, limits run out, stages decided, tasks awaiting.
+    WORKFLOW_MESSAGE: [
+        queue("WorkflowQueue"),
+        *CASE_CHANGES,
+        SUPERVISION_RECORDS,
+        table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
+        COUNTING,
+        objects("CertificatesBucket", "s3:PutObject"),
+        ANSWER_WAITS,
+        TEXT_MESSAGES,
+    ],
+    # Daily: unrated cases past the hall's period count as satisfied.
+    DEFAULT_RATINGS: [
+        *CASE_CHANGES,
+        COUNTING,
+    ],
+    # Hourly: the period's reports from the counters.
+    EXPORT_REPORTS: [
+        table("ScoresTable", "dynamodb:Query", indexes=True),
+        objects("ReportsBucket", "s3:PutObject"),
+    ],
+}
+
+
+def role_name(function: str) -> str:
+    return f"{function}Role"
+
+
+def role(function: str) -> dict:
+    statements = [logs(function)] + copy.deepcopy(POLICIES[function])
+    return {"Type": "AWS::IAM::Role", "Properties": {
+        "Description": f"The {function} function's own role (infra/roles.py)",
+        "AssumeRolePolicyDocument": LAMBDA_TRUST,
+        "Policies": [{"PolicyName": f"{function}-least-privilege", "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": statements}}]}}
+
+
+def apply(resources: dict) -> None:
+    """Every function gets its own role and a stack-derived name; chalice's shared DefaultRole
+    and the policies it would ignore are removed."""
+    functions = sorted(name for name, r in resources.items()
+                       if r["Type"] == "AWS::Serverless::Function")
+    unknown = set(functions) - set(POLICIES)
+    if unknown:
+        raise SystemExit(f"infra/roles.py defines no role for the function(s) {sorted(unknown)}")
+    for name in functions:
+        props = resources[name]["Properties"]
+        props.pop("Policies", None)
+        props["FunctionName"] = {"Fn::Sub": f"${{AWS::StackName}}-{name}"}
+        props["Role"] = {"Fn::GetAtt": [role_name(name), "Arn"]}
+        resources[role_name(name)] = role(name)
+    if resources.get("DefaultRole", {}).get("Type") == "AWS::IAM::Role":
+        del resources["DefaultRole"]
