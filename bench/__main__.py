@@ -166,8 +166,9 @@ def cold_start_report(cold: dict) -> list[str]:
             f"{first['import_and_wiring_median_ms']} ms | {first['import_and_wiring_ratio']} |",
             f"| + the answer ({first['answer_median_ms']} ms): the first request | "
             f"{first['first_request_median_ms']} ms | {first['ratio']} |", "",
-            f"**Ratio {first['ratio']}** (goal {first['goal']}: "
-            f"{'met' if first['met'] else 'NOT met'}). "
+            f"**Import and wiring {first['import_and_wiring_ratio']}** (goal {first['goal']}: "
+            f"{'met' if first['met'] else 'NOT met'}); the whole first request "
+            f"{first['ratio']}. "
             + (f"boto3 is first imported by the {first['boto3_imported_by']}."
                if first.get("boto3_imported_by") else
                "boto3 is not imported on this request's path (botocore alone, by pynamodb)."),

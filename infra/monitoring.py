@@ -48,9 +48,16 @@ def apply(resources: dict, functions: list[str]) -> None:
         # operators hear of, even where the API answered it as a 500 and Lambda saw success.
         resources[f"{name}RefusedCalls"] = {"Type": "AWS::Logs::MetricFilter", "Properties": {
             "LogGroupName": {"Ref": f"{name}LogGroup"},
-            "FilterPattern": '?AccessDenied ?AccessDeniedException ?UnauthorizedOperation',
+            "FilterPattern": REFUSED_CALLS,
             "MetricTransformations": [{"MetricNamespace": NAMESPACE,
                                        "MetricName": "RefusedAwsCalls", "MetricValue": "1"}]}}
+        # A text that could not be sent is logged, not raised (the recorded work stands): the
+        # operators still hear of it.
+        resources[f"{name}FailedTexts"] = {"Type": "AWS::Logs::MetricFilter", "Properties": {
+            "LogGroupName": {"Ref": f"{name}LogGroup"},
+            "FilterPattern": FAILED_TEXTS,
+            "MetricTransformations": [{"MetricNamespace": NAMESPACE,
+                                       "MetricName": "FailedTexts", "MetricValue": "1"}]}}
     _operators_topic(resources)
     for logical, (namespace, metric, dimensions, threshold) in alarms(resources,
                                                                        functions).items():
@@ -70,6 +77,10 @@ def apply(resources: dict, functions: list[str]) -> None:
 
 
 NAMESPACE = {"Fn::Sub": "Approval/${AWS::StackName}"}
+# Any of these terms in a function's log line (CloudWatch's `?term` filter syntax): AWS refused
+# a call.
+REFUSED_CALLS = "?AccessDenied ?AccessDeniedException ?UnauthorizedOperation"
+FAILED_TEXTS = '{ $.message = "notification failed" }'   # chalicelib/adapters/notifier.py
 # Where each kind of event is written: a card raised by a timeout is logged by the function that
 # reads the workflow's messages, a card raised by a decision by the API.
 CARDS_LOGGED_BY = ("APIHandler", "WorkflowMessage")
@@ -102,6 +113,7 @@ def alarms(resources: dict, functions: list[str]) -> dict:
     found["Api5xxAlarm"] = ("AWS/ApiGateway", "5XXError", api, 1)
     found["RefusedSignaturesAlarm"] = (NAMESPACE, "RefusedSignatures", [], 20)
     found["RefusedAwsCallsAlarm"] = (NAMESPACE, "RefusedAwsCalls", [], 1)
+    found["FailedTextsAlarm"] = (NAMESPACE, "FailedTexts", [], 5)
     return found
 
 

@@ -144,6 +144,30 @@ def test_a_role_without_a_statement_it_needs_is_refused_as_in_the_cloud(stack, t
         assert {"principal": "role/approval-APIHandlerRole", "action": "dynamodb:Query",
                 "resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/"
                             f"{weaker['resources']['FaqsTable']}", "allowed": False} in denied
+        # Never silent: the function's log line is one the operators' alarm counts.
+        logged = (tmp_path / "logs" / "functions.jsonl").read_text(encoding="utf-8")
+        assert any(refused_call(line) for line in logged.splitlines())
+
+
+def refused_call(line: str) -> bool:
+    """The template's metric filter on the functions' log groups (`?A ?B`: any of the terms)."""
+    from infra.monitoring import REFUSED_CALLS
+
+    return any(term.lstrip("?") in line for term in REFUSED_CALLS.split())
+
+
+def test_refused_calls_raise_an_alarm_in_the_template(packaged):
+    from infra.monitoring import REFUSED_CALLS
+
+    resources = packaged["Resources"]
+    filters = [r["Properties"] for r in resources.values()
+               if r["Type"] == "AWS::Logs::MetricFilter"
+               and r["Properties"]["FilterPattern"] == REFUSED_CALLS]
+    assert {f["LogGroupName"]["Ref"] for f in filters} == {f"{name}LogGroup"
+                                                           for name in roles.POLICIES}
+    alarm = resources["RefusedAwsCallsAlarm"]["Properties"]
+    assert alarm["MetricName"] == filters[0]["MetricTransformations"][0]["MetricName"]
+    assert alarm["Threshold"] == 1 and alarm["AlarmActions"] == [{"Ref": "NotificationsTopic"}]
 
 
 def test_the_api_callers_keys_and_unknown_keys_cannot_touch_the_data(stack):
