@@ -5,7 +5,8 @@ import functools
 import os
 from datetime import timedelta
 
-from chalice import Chalice, CognitoUserPoolAuthorizer, IAMAuthorizer, Rate, Response
+from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Rate,
+                     Response)
 
 from chalicelib import bootstrap
 from chalicelib.adapters.http import actor_of, caller_of, header, json_object, query_int
@@ -369,10 +370,13 @@ def agent_submit(case_id):
 # -- auditors (SigV4, read-only) --------------------------------------------------------------
 @route("/audit/cases/{case_id}/trail", methods=["GET"], authorizer=signed)
 def audit_trail(case_id):
+    """The case's trail and the verdict: its links, the head the case stores (a deleted tail is
+    reported) and the latest anchor of its head outside the table (a rewrite is reported)."""
     bootstrap.supervision().check_case_scope(caller_of(app.current_request, "auditor"), case_id)
-    intake = bootstrap.intake()
-    return {"case_id": case_id, "verdict": intake.verify_trail(case_id).to_dict(),
-            "records": intake.timeline(case_id)}
+    verdict, records = bootstrap.trail_audit().verify(case_id)
+    return {"case_id": case_id, "verdict": verdict.to_dict(),
+            "records": [{"seq": r.seq, "at": r.at, "action": r.action, "actor": r.actor,
+                         "data": r.data} for r in records]}
 
 
 @route("/audit/cases/{case_id}/supervision", methods=["GET"], authorizer=signed)
@@ -522,6 +526,15 @@ def export_reports(event):
     for period in sorted(periods):
         written = performance.export(period)
         logger.info("report exported", extra={"period": period, "keys": written})
+
+
+@app.schedule(Cron(15, "*", "*", "*", "?", "*"))
+def anchor_trails(event):
+    """Hourly, a quarter past: the heads of every trail that changed in the hour before are
+    anchored in the evidence bucket (Object Lock), each hour's anchor chained to the one before
+    (chalicelib/domain/anchors.py); hours missed are caught up."""
+    written = bootstrap.anchoring().run()
+    logger.info("anchoring done", extra={"periods": written})
 
 
 # -- the API's own description ----------------------------------------------------------------

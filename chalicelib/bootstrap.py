@@ -50,6 +50,30 @@ def performance():
     return _performance
 
 
+def trail_audit(kind: str = "case"):
+    """Verifies a case's (or a supervised task's) trail against its stored head and anchors."""
+    from .adapters.anchors import DynamoTrails, S3Anchors
+    from .adapters.dynamodb import DynamoCases, DynamoTasks
+    from .service.trails import TrailAudit
+
+    store = DynamoCases() if kind == "case" else DynamoTasks()
+
+    def head(chain_id):
+        found = store.get(chain_id)
+        return (found.trail_seq, found.trail_hash) if found is not None else None
+    return TrailAudit(head, DynamoTrails(), S3Anchors())
+
+
+def anchoring():
+    """The hourly anchoring of the trails' heads (only what that job needs is loaded)."""
+    from datetime import datetime, timezone
+
+    from .adapters.anchors import DynamoTrails, S3Anchors
+    from .service.trails import Anchoring
+
+    return Anchoring(DynamoTrails(), S3Anchors(), lambda: datetime.now(timezone.utc))
+
+
 def _wire():
     global _intake, _approval, _supervision, _performance
     from . import catalog

@@ -20,6 +20,7 @@ MATERIAL_UPLOADED = "MaterialUploaded"
 WORKFLOW_MESSAGE = "WorkflowMessage"
 DEFAULT_RATINGS = "DefaultRatings"
 EXPORT_REPORTS = "ExportReports"
+ANCHOR_TRAILS = "AnchorTrails"
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -91,6 +92,12 @@ IDEMPOTENCY = table("IdempotencyTable", "dynamodb:DeleteItem", "dynamodb:GetItem
 CASE_CHANGES = [table("CasesTable", *READ, "dynamodb:PutItem", indexes=True),
                 table("TrailTable", "dynamodb:Query", *APPEND),
                 table("BranchesTable", *READ, "dynamodb:PutItem", indexes=True)]
+# Which anchors there are and their first versions (ListObjectVersions names the bucket; a
+# condition on s3:prefix would narrow it to anchors/, but the local stack's IAM cannot evaluate
+# it and the roles must be the same in both).
+ANCHOR_VERSIONS = {"Sid": "ListAnchorVersions", "Effect": "Allow",
+                   "Action": ["s3:ListBucketVersions"],
+                   "Resource": {"Fn::GetAtt": ["EvidenceBucket", "Arn"]}}
 SUPERVISION_RECORDS = table("SupervisionTable", "dynamodb:Query", *APPEND, indexes=True)
 COUNTING = table("ScoresTable", "dynamodb:Query", "dynamodb:UpdateItem", indexes=True)
 
@@ -107,9 +114,15 @@ POLICIES: dict[str, list[dict]] = {
         # Presigned uploads and views of materials; HEAD needs GetObject.
         objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),
         objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
-        # Evidence is written once; PutObjectRetention only lengthens a COMPLIANCE lock.
+        # Evidence is written once; PutObjectRetention only lengthens a COMPLIANCE lock. Clips
+        # are linked by the version the trail recorded (GetObjectVersion). No PutObject on
+        # anchors/: the role that writes trails cannot write their anchors.
         objects("EvidenceBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
-                "s3:PutObjectRetention"),
+                "s3:PutObjectRetention", prefix="evidence/"),
+        # The trail verdict reads each anchor in its first version, the one Object Lock keeps.
+        ANCHOR_VERSIONS,
+        {**objects("EvidenceBucket", "s3:GetObjectVersion", prefix="anchors/"),
+         "Sid": "ReadAnchors"},
         objects("ReportsBucket", "s3:GetObject"),
         workflows("CaseWorkflow", "TaskWorkflow"),
         ANSWER_WAITS,
@@ -143,6 +156,18 @@ POLICIES: dict[str, list[dict]] = {
     EXPORT_REPORTS: [
         table("ScoresTable", "dynamodb:Query", indexes=True),
         objects("ReportsBucket", "s3:PutObject"),
+    ],
+    # Hourly: the heads of the chains that changed in the hour before, anchored outside the
+    # trail table. It reads only the index of changed chains (no trail record, no case) and
+    # writes only under anchors/ in the Object Lock bucket; it can neither write a trail nor
+    # change or delete an anchor (the bucket's default COMPLIANCE retention locks each one, so
+    # no PutObjectRetention is needed). GetObjectVersion: the previous hour's manifest, chained.
+    ANCHOR_TRAILS: [
+        {"Sid": "ChangedChains", "Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": {"Fn::Sub": "${TrailTable.Arn}/index/ByAnchorPeriod"}},
+        ANCHOR_VERSIONS,
+        {**objects("EvidenceBucket", "s3:GetObjectVersion", "s3:PutObject", prefix="anchors/"),
+         "Sid": "WriteAnchors"},
     ],
 }
 

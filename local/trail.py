@@ -1,6 +1,9 @@
-"""`make verify-trail CASE=<case id>`: checks a case's hash-chained audit trail in the running
-local stack (or, with AWS_* variables and TRAIL_TABLE set, in the cloud) and reports the first
-broken link. Exit status 0 when intact, 1 when broken, 2 when there is no such trail."""
+"""`make verify-trail CASE=<case id>`: checks a case's (or a supervised task's) hash-chained
+audit trail in the running local stack (or, with AWS_* variables and TRAIL_TABLE, CASES_TABLE,
+TASKS_TABLE and EVIDENCE_BUCKET set, in the cloud): its links, the head its case stores, and the
+latest anchor of its head in the evidence bucket. It reports intact, the first broken link, a
+deleted tail (stored head seq N, chain ends at M) or a difference from an anchor. Exit status 0
+when intact, 1 when not, 2 when there is no such trail."""
 from __future__ import annotations
 
 import argparse
@@ -17,7 +20,11 @@ def _use_local_stack(state_dir: Path) -> None:
     if "TRAIL_TABLE" in os.environ or not stack.exists():
         return
     described = json.loads(stack.read_text(encoding="utf-8"))
-    os.environ.update({"TRAIL_TABLE": described["resources"]["TrailTable"],
+    resources = described["resources"]
+    os.environ.update({"TRAIL_TABLE": resources["TrailTable"],
+                       "CASES_TABLE": resources["CasesTable"],
+                       "TASKS_TABLE": resources["TasksTable"],
+                       "EVIDENCE_BUCKET": resources["EvidenceBucket"],
                        "AWS_ENDPOINT_URL": described["aws"]["endpoint"],
                        "AWS_DEFAULT_REGION": described["aws"]["region"],
                        "AWS_REGION": described["aws"]["region"],
@@ -27,24 +34,35 @@ def _use_local_stack(state_dir: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a case's audit trail.")
-    parser.add_argument("case_id")
+    parser.add_argument("case_id", help="a case id (or a supervised task's id)")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
     args = parser.parse_args(argv)
     _use_local_stack(args.state_dir)
-    from chalicelib.adapters.dynamodb import DynamoCases
+    from chalicelib import bootstrap
     from chalicelib.domain import trail
 
-    records = DynamoCases().trail(args.case_id)
-    if not records:
+    audit, what = bootstrap.trail_audit("case"), "case"
+    stored = audit.heads(args.case_id)
+    if stored is None:
+        tasks = bootstrap.trail_audit("task")
+        stored = tasks.heads(args.case_id)
+        if stored is not None:
+            audit, what = tasks, "task"
+    verdict, records = audit.verify(args.case_id)
+    if not records and stored is None:
         print(f"case {args.case_id}: no trail records found")
         return 2
-    verdict = trail.verify(records)
     if verdict.intact:
-        print(f"case {args.case_id}: trail intact, {verdict.records} records, "
-              f"head {records[-1].hash}")
+        print(f"{what} {args.case_id}: trail intact, {verdict.records} records, "
+              f"head {records[-1].hash if records else trail.GENESIS}"
+              + (f", agrees with the anchor of {verdict.anchor}:00Z" if verdict.anchor
+                 else ", not anchored yet"))
         return 0
-    print(f"case {args.case_id}: trail BROKEN at record {verdict.broken_seq} of "
-          f"{verdict.records}: {verdict.reason}")
+    if verdict.kind == trail.BROKEN_LINK:
+        print(f"{what} {args.case_id}: trail BROKEN at record {verdict.broken_seq} of "
+              f"{verdict.records}: {verdict.reason}")
+    else:
+        print(f"{what} {args.case_id}: trail BROKEN: {verdict.summary}: {verdict.reason}")
     return 1
 
 

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import (AllProjection, GlobalSecondaryIndex, IncludeProjection,
+                              KeysOnlyProjection)
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -82,15 +83,37 @@ class CaseModel(Model):
                    data=case.to_dict())
 
 
+class ByAnchorPeriod(GlobalSecondaryIndex):
+    """Trail records by the hour (UTC) they were written and their chain's shard
+    (`2026-11-21T02#07`, domain/anchors.py): the hourly anchoring job reads the heads of the
+    chains that changed in an hour from 16 partitions, without scanning the table. Sharded
+    because one partition per hour would take every trail write of the province's busiest hour;
+    only the record's hash is projected (the record itself is not copied)."""
+    class Meta:
+        index_name = "ByAnchorPeriod"
+        projection = IncludeProjection(["record_hash"])
+
+    anchor_period = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+
+
 class TrailModel(Model):
     Meta = _meta("TRAIL_TABLE", "TrailTable")
     case_id = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     record = JSONAttribute()
+    anchor_period = UnicodeAttribute(null=True)
+    record_hash = UnicodeAttribute(null=True)
+    by_anchor_period = ByAnchorPeriod()
 
     @classmethod
-    def of(cls, record: TrailRecord) -> "TrailModel":
-        return cls(record.case_id, record.seq, record=record.to_dict())
+    def of(cls, record: TrailRecord, written: datetime | None = None) -> "TrailModel":
+        from ..domain import anchors
+
+        written = written or datetime.now(timezone.utc)
+        return cls(record.case_id, record.seq, record=record.to_dict(),
+                   anchor_period=anchors.index_key(record.case_id, written),
+                   record_hash=record.hash)
 
 
 class CounterModel(Model):

@@ -1,6 +1,7 @@
 """Evidence (camera clips) in S3, written once: the bucket's Object Lock keeps every version
 in compliance mode, so no role, not even the account's root, can change or delete a clip
-before its retention ends. The SHA-256 recorded in the trail is also S3's own checksum."""
+before its retention ends. The SHA-256 recorded in the trail is also S3's own checksum, and so
+is the version S3 gave the clip: a link opens that version, whatever is put on the key later."""
 from __future__ import annotations
 
 import base64
@@ -13,15 +14,21 @@ class S3Evidence:
     def __init__(self, bucket: str | None = None):
         self.bucket = bucket or os.environ.get("EVIDENCE_BUCKET", "evidence")
 
-    def put_once(self, key: str, body: bytes, content_type: str, sha256_hex: str) -> None:
-        aws.client("s3").put_object(
+    def put_once(self, key: str, body: bytes, content_type: str, sha256_hex: str) -> str | None:
+        """The version S3 gave the clip (None only where a bucket keeps no versions)."""
+        written = aws.client("s3").put_object(
             Bucket=self.bucket, Key=key, Body=body, ContentType=content_type,
             ChecksumAlgorithm="SHA256",   # Object Lock accepts no write without a checksum
             ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex)).decode())
+        return written.get("VersionId")
 
-    def link(self, key: str, seconds: int) -> str:
-        return aws.client("s3").generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=seconds)
+    def link(self, key: str, seconds: int, version_id: str | None = None) -> str:
+        """A presigned GET of exactly that version of the clip (GetObjectVersion)."""
+        params = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            params["VersionId"] = version_id
+        return aws.client("s3").generate_presigned_url("get_object", Params=params,
+                                                       ExpiresIn=seconds)
 
 
 class InMemoryEvidence:
@@ -31,10 +38,14 @@ class InMemoryEvidence:
     def put_once(self, key, body, content_type, sha256_hex):
         if key in self.objects:
             raise PermissionError(f"evidence {key} is written once")
-        self.objects[key] = {"body": body, "content_type": content_type, "sha256": sha256_hex}
+        version_id = f"v{len(self.objects) + 1}"
+        self.objects[key] = {"body": body, "content_type": content_type, "sha256": sha256_hex,
+                             "version_id": version_id}
+        return version_id
 
-    def link(self, key, seconds):
-        return f"memory://evidence/{key}?expires={seconds}"
+    def link(self, key, seconds, version_id=None):
+        version = f"&versionId={version_id}" if version_id else ""
+        return f"memory://evidence/{key}?expires={seconds}{version}"
 
 
 class S3Reports:

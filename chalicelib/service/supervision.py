@@ -317,6 +317,7 @@ class Supervision:
         task = self._open("investigation", dept["code"], window["hall"], subject, caller,
                           None, task_id=task_id,
                           first=("evidence_stored", {"key": stored["key"],
+                                                     "version_id": stored["version_id"],
                                                      "sha256": stored["sha256"],
                                                      "bytes": stored["bytes"]}))
         self.count({"kind": "complaint_filed", "at": task.opened_at, "department": dept["code"],
@@ -351,8 +352,10 @@ class Supervision:
         extension = {"video/mp4": "mp4", "video/x-matroska": "mkv"}.get(clip.content_type, "bin")
         key = f"evidence/{owner}/{window['camera_stream']}-{start:%Y%m%dT%H%M%S}.{extension}"
         sha256 = hashlib.sha256(clip.content).hexdigest()
-        self.evidence.put_once(key, clip.content, clip.content_type, sha256)
-        return {"key": key, "sha256": sha256, "bytes": len(clip.content),
+        # The version S3 gave the clip goes into the trail: a link opens exactly that one.
+        version_id = self.evidence.put_once(key, clip.content, clip.content_type, sha256)
+        return {"key": key, "version_id": version_id, "sha256": sha256,
+                "bytes": len(clip.content),
                 "content_type": clip.content_type, "window": window["code"],
                 "stream": window["camera_stream"], "start": start.isoformat(),
                 "end": end.isoformat()}
@@ -366,12 +369,14 @@ class Supervision:
             if not 0 <= index < len(clips):
                 raise NotFound(f"{task_id} has no evidence clip {index}", field="index")
             self.tasks.save(task, self._record(task, "evidence_viewed", caller, self.now(),
-                                               {"key": clips[index]["key"]}))
+                                               {"key": clips[index]["key"],
+                                                "version_id": clips[index].get("version_id")}))
             return clips[index]
         clip = retrying(change)
         logger.info("evidence viewed", extra={"task_id": task_id, "key": clip["key"],
                                               "viewer": caller.actor})
-        return {**clip, "url": self.evidence.link(clip["key"], EVIDENCE_LINK_SECONDS),
+        return {**clip, "url": self.evidence.link(clip["key"], EVIDENCE_LINK_SECONDS,
+                                                  clip.get("version_id")),
                 "expires_in": EVIDENCE_LINK_SECONDS}
 
     # -- ratings (好差评) -----------------------------------------------------------------------
