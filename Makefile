@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Node tools for the tests only (asl-validator), pinned by package-lock.json; `make run` needs none.
 NODE_STAMP := node_modules/.installed
+# checkov, the IaC scanner of the tests (tests/integration/test_checkov.py), in a virtualenv of its
+# own: its pinned dependencies (boto3 among them) conflict with requirements-dev.txt.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
 .PHONY: run test unit e2e bench verify-trail audit package clean
 
@@ -18,6 +22,11 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
 run: $(STAMP)
 	$(PY) -m local.stack
 
@@ -29,7 +38,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei
 
-test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
+test: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 	$(PY) -m pytest
 
 unit: $(STAMP)
@@ -58,4 +67,4 @@ package: $(STAMP)
 	$(PY) -m infra.build build/cloud-cn --variant china $(if $(PARAMS_CN),--parameters $(PARAMS_CN))
 
 clean:
-	rm -rf $(VENV) .local build .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .local build .pytest_cache
