@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from local.cameras import declare_recorded
 from tests.e2e.client import Signed
 from tests.e2e.flows import wait_for
+from tests.e2e.visitors import code_of, new_phone, texts
 
 from .conftest import (ARTIFACTS, AUDITOR, COMPANY_SETUP, DEPARTMENTS, LATE, decide, file_case,
                        finish_quietly, low_contrast, no_horizontal_overflow, shot, sign_in_ui,
@@ -267,6 +268,49 @@ def test_supervision_board_shows_the_late_departments_red_card(page, fast_stack,
     trail = auditor.get(f"/audit/tasks/{complaint_id}").json()["trail"]
     assert any(r["action"] == "evidence_viewed" and r["actor"] == AUDITOR for r in trail)
     shot(page, "b4-evidence")
+
+
+def test_a_visitor_proves_the_phone_with_the_texted_code_then_complains(phone_page, fast_stack):
+    """Without an account, at phone width: the mobile number, 获取验证码, the code (read from the
+    local text-message outbox, as the visitor reads their phone), then the complaint. A wrong
+    code is refused next to its field, in Chinese, and keeps nothing."""
+    page = phone_page
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    declare_recorded(fast_stack["aws"]["endpoint"], "bz-a02", now - timedelta(hours=1), now)
+    phone = new_phone()
+    page.goto("/#/complaint")
+    expect(page.get_by_text("未登录也可以投诉")).to_be_visible()
+    page.get_by_role("button", name="提交投诉").click()       # nothing filled in yet
+    expect(page.locator(".field.invalid .field-error").first).to_have_text("请输入 11 位手机号码")
+
+    page.get_by_label("手机号").fill(phone)
+    page.get_by_role("button", name="获取验证码").click()
+    masked = f"{phone[:3]}****{phone[-4:]}"
+    expect(page.get_by_text(f"验证码已发送至 {masked}，10 分钟内有效。")).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile(r"^重新获取（\d+ 秒）$"))).to_be_disabled()
+    code = code_of(fast_stack, phone)                          # the local outbox
+
+    page.get_by_label("投诉窗口").select_option("BZ-A02")
+    page.get_by_label("投诉内容").fill("窗口工作人员未按规定一次性告知所需材料")
+    page.get_by_label("短信验证码").fill("000000" if code != "000000" else "999999")
+    page.get_by_role("button", name="提交投诉").click()
+    code_field = page.locator(".field.invalid", has=page.get_by_label("短信验证码"))
+    expect(code_field.locator(".field-error")).to_have_text("验证码不正确，还可尝试 4 次")
+    assert len(texts(fast_stack, phone)) == 1                 # the code only: nobody else texted
+    assert no_horizontal_overflow(page) <= 375
+    assert not unlabelled_fields(page)
+    assert not low_contrast(page)
+    shot(page, "e-visitor-wrong-code")
+
+    page.get_by_label("短信验证码").fill(code)
+    page.get_by_role("button", name="提交投诉").click()
+    expect(page.locator("#complaint-id")).to_have_text(re.compile(r"^TS\w+$"))
+    complaint_id = page.locator("#complaint-id").inner_text()
+    expect(page.get_by_text("受理短信已发送至您验证的手机号。")).to_be_visible()
+    assert complaint_id in texts(fast_stack, phone)[-1]
+    seen = Signed(fast_stack, AUDITOR).get(f"/audit/tasks/{complaint_id}").json()
+    assert seen["subject"]["complainant"]["contact"] == phone   # the supervision office only
+    shot(page, "e-visitor-complaint-filed")
 
 
 def test_public_board_shows_the_completed_case_with_the_name_masked(page, fast_stack, shared):

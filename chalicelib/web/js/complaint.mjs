@@ -1,11 +1,17 @@
 // A complaint about a window visit: the window, the moment, what happened. The window camera's
-// footage around that moment is kept as evidence for the supervision office.
-import { ApiError, citizen, reference } from "./api.mjs";
+// footage around that moment is kept as evidence for the supervision office. A signed-in citizen
+// complains in their own name; a visitor without an account first proves a mobile number with the
+// code texted to it (获取验证码), and only then is anything kept or anyone texted.
+import { ApiError, citizen, reference, request, session } from "./api.mjs";
 import { chinaParts, crumbs, dateTime, errorNotice, field, fieldError, h, heading, render } from "./ui.mjs";
 
+const MOBILE = /^1[3-9]\d{9}$/;
+const RESEND_SECONDS = 60;
+
 export async function complaintPage(main, ctx) {
+  const signedIn = Boolean(session.token());
   const [departments, halls, mine] = await Promise.all([reference.departments(), reference.hallNames(),
-    citizen.get("/cases").catch(() => ({ cases: [] }))]);
+    signedIn ? citizen.get("/cases").catch(() => ({ cases: [] })) : { cases: [] }]);
   if (!ctx.alive()) return;
   const window_ = h("select", { name: "window" }, h("option", { value: "" }, "请选择窗口"),
     departments.map((d) => h("optgroup", { label: d.name }, d.windows.map((w) =>
@@ -17,16 +23,62 @@ export async function complaintPage(main, ctx) {
     (mine.cases || []).filter((c) => c.case_no).map((c) => h("option", { value: c.case_id, selected: ctx.query.get("case") === c.case_id },
       `${c.case_no} ${c.item_name || ""}`)));
   const text = h("textarea", { name: "text", maxlength: "2000", rows: "5" });
+  const phone = h("input", { type: "tel", name: "phone", inputmode: "numeric", autocomplete: "tel", maxlength: "20" });
+  const code = h("input", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code",
+    maxlength: "6", pattern: "\\d{6}" });
+  const sendCode = h("button", { class: "btn secondary", type: "button" }, "获取验证码");
+  const codeStatus = h("p", { class: "hint", "aria-live": "polite" });
+  const visitor = signedIn ? {} : {
+    phone: field({ label: "手机号", control: phone, required: true, hint: "未登录投诉需先验证手机号，受理结果将以短信告知" }),
+    code: field({ label: "短信验证码", control: code, required: true, hint: "6 位数字，10 分钟内有效" }),
+  };
+  if (!signedIn) visitor.phone.append(h("div", { class: "row" }, sendCode), codeStatus);
   const fields = {
+    ...visitor,
     window: field({ label: "投诉窗口", control: window_, required: true }),
     visited_at: field({ label: "到访时间（北京时间）", control: visited, required: true, hint: "系统将调取该时间前后 2 分钟的窗口录像作为证据" }),
-    case_id: field({ label: "关联办件（可选）", control: linked }),
+    case_id: signedIn ? field({ label: "关联办件（可选）", control: linked }) : null,
     text: field({ label: "投诉内容", control: text, required: true, hint: "请描述经过，最多 2000 字", wide: true }),
   };
   const status = h("div", { "aria-live": "polite" });
   const submit = h("button", { class: "btn", type: "submit" }, "提交投诉");
+  if (!fields.case_id) delete fields.case_id;
   const form = h("form", { novalidate: true, class: "card" }, h("div", { class: "form-grid" }, Object.values(fields)),
     h("div", { class: "actions" }, submit));
+  let countdown = null;
+  ctx.onLeave(() => clearInterval(countdown));
+  sendCode.addEventListener("click", async () => {
+    fieldError(visitor.phone, null);
+    const number = phone.value.replace(/[\s-]/g, "").replace(/^\+?86(?=1\d{10}$)/, "");
+    if (!MOBILE.test(number)) {
+      fieldError(visitor.phone, "请输入 11 位手机号码");
+      phone.focus();
+      return;
+    }
+    sendCode.disabled = true;
+    codeStatus.textContent = "正在发送验证码…";
+    try {
+      const sent = await request("/visits/codes", { method: "POST", body: { phone: number } });
+      codeStatus.textContent = `验证码已发送至 ${sent.phone}，10 分钟内有效。`;
+      code.focus();
+      let left = sent.resend_after || RESEND_SECONDS;
+      sendCode.textContent = `重新获取（${left} 秒）`;
+      countdown = setInterval(() => {
+        left -= 1;
+        if (left > 0 && ctx.alive()) {
+          sendCode.textContent = `重新获取（${left} 秒）`;
+          return;
+        }
+        clearInterval(countdown);
+        sendCode.textContent = "重新获取验证码";
+        sendCode.disabled = false;
+      }, 1000);
+    } catch (error) {
+      codeStatus.textContent = "";
+      sendCode.disabled = false;
+      fieldError(visitor.phone, visitorMessage(error));
+    }
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     for (const f of Object.values(fields)) fieldError(f, null);
@@ -36,6 +88,10 @@ export async function complaintPage(main, ctx) {
     if (!visited.value) errors.visited_at = "请填写到访时间";
     else if (new Date(`${visited.value}:00+08:00`) > new Date()) errors.visited_at = "到访时间不能晚于现在";
     if (!text.value.trim()) errors.text = "请填写投诉内容";
+    if (!signedIn) {
+      if (!MOBILE.test(phone.value.replace(/[\s-]/g, "").replace(/^\+?86(?=1\d{10}$)/, ""))) errors.phone = "请输入 11 位手机号码";
+      if (!/^\d{6}$/.test(code.value.trim())) errors.code = "请输入短信中的 6 位验证码";
+    }
     if (Object.keys(errors).length) {
       for (const [k, v] of Object.entries(errors)) fieldError(fields[k], v);
       fields[Object.keys(errors)[0]].querySelector("input, select, textarea").focus();
@@ -43,10 +99,12 @@ export async function complaintPage(main, ctx) {
     }
     const body = { window: window_.value, visited_at: `${visited.value.slice(0, 16)}:00+08:00`, text: text.value.trim() };
     if (linked.value) body.case_id = linked.value;
+    if (!signedIn) Object.assign(body, { phone: phone.value.trim(), code: code.value.trim() });
     submit.disabled = true;
-    render(status, h("p", { role: "status" }, "正在提交，并调取窗口录像…"));
+    render(status, h("p", { role: "status" }, signedIn ? "正在提交，并调取窗口录像…" : "正在核验验证码，并调取窗口录像…"));
     try {
-      const task = await citizen.post("/complaints", body);
+      const task = signedIn ? await citizen.post("/complaints", body)
+        : await request("/visits/complaints", { method: "POST", body });
       const clips = task.subject?.evidence || [];
       const names = Object.fromEntries(departments.map((d) => [d.code, d.name]));
       form.hidden = true;
@@ -54,16 +112,43 @@ export async function complaintPage(main, ctx) {
         h("h2", { id: "complaint-done", tabindex: "-1" }, "投诉已受理"),
         h("p", null, "投诉编号：", h("strong", { class: "mono", id: "complaint-id" }, task.task_id)),
         h("p", null, `承办部门：${names[task.department] || task.department}，办理期限：${dateTime(task.deadline)}`),
-        h("p", null, `已调取窗口录像 ${clips.length} 段作为证据，由纪检监察组监督调查。`)));
+        h("p", null, `已调取窗口录像 ${clips.length} 段作为证据，由纪检监察组监督调查。`),
+        signedIn ? null : h("p", null, "受理短信已发送至您验证的手机号。")));
       status.querySelector("h2").focus();
     } catch (error) {
-      render(status, errorNotice(error, "投诉未提交"));
-      if (error instanceof ApiError && fields[error.field]) fieldError(fields[error.field], error.friendly);
+      const words = visitorMessage(error);
+      render(status, errorNotice(words ? { friendly: words } : error, "投诉未提交"));
+      if (error instanceof ApiError && fields[error.field]) fieldError(fields[error.field], words || error.friendly);
     } finally {
       submit.disabled = false;
     }
   });
   render(main, crumbs(["首页", "#/guide"], ["投诉"]), heading("投诉窗口服务"),
     h("p", { class: "lead" }, "对窗口工作人员的服务态度、办事效率等不满意，可以在此投诉。投诉将由政务服务中心纪检监察组督办。"),
+    signedIn ? null : h("p", { class: "notice" }, "未登录也可以投诉：请先验证手机号。已有账号可",
+      h("a", { href: "#/signin?next=%2Fcomplaint" }, "登录"), "后投诉并关联您的办件。"),
     status, form);
+}
+
+/** The visitor's code and the throttling, told in Chinese (null: the usual wording will do). */
+function visitorMessage(error) {
+  if (!(error instanceof ApiError)) return null;
+  const message = error.body?.message || "";
+  if (error.status === 429 && !error.field) return "操作过于频繁，请稍等片刻再试";
+  if (error.field === "phone" && error.status === 429) {
+    const wait = /in (\d+) s/.exec(message);
+    if (wait) return `验证码发送过于频繁，请 ${wait[1]} 秒后再试`;
+    return "该手机号今日获取验证码的次数已达上限（5 次），请明天再试";
+  }
+  if (error.field === "phone") return "请输入正确的 11 位手机号码";
+  if (error.field === "code" && error.status === 400) return "请输入短信中的 6 位验证码";
+  if (error.field === "code") {
+    const left = /(\d+) more tries/.exec(message);
+    if (left) return `验证码不正确，还可尝试 ${left[1]} 次`;
+    if (message.includes("void")) return "验证码错误次数过多，已失效，请重新获取";
+    if (message.includes("expired")) return "验证码已过期，请重新获取";
+    if (message.includes("used")) return "该验证码已使用，请重新获取";
+    return "请先获取验证码";
+  }
+  return null;
 }
