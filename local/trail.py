@@ -3,7 +3,11 @@ audit trail in the running local stack (or, with AWS_* variables and TRAIL_TABLE
 TASKS_TABLE and EVIDENCE_BUCKET set, in the cloud): its links, the head its case stores, and the
 latest anchor of its head in the evidence bucket. It reports intact, the first broken link, a
 deleted tail (stored head seq N, chain ends at M) or a difference from an anchor. Exit status 0
-when intact, 1 when not, 2 when there is no such trail."""
+when intact, 1 when not, 2 when there is no such trail.
+
+`python -m local.trail --anchor 2026-11-21T02` checks an hour's anchor the other way round: every
+head it holds must still be in its chain (and the anchor before it must hash as recorded), which
+also finds a chain rewritten and dated into an hour that was not anchored yet."""
 from __future__ import annotations
 
 import argparse
@@ -34,12 +38,19 @@ def _use_local_stack(state_dir: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a case's audit trail.")
-    parser.add_argument("case_id", help="a case id (or a supervised task's id)")
+    parser.add_argument("case_id", nargs="?", help="a case id (or a supervised task's id)")
+    parser.add_argument("--anchor", metavar="PERIOD",
+                        help="check every head of this hour's anchor (YYYY-MM-DDTHH, UTC)")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
     args = parser.parse_args(argv)
+    if bool(args.case_id) == bool(args.anchor):
+        parser.error("name a case id or --anchor PERIOD")
     _use_local_stack(args.state_dir)
     from chalicelib import bootstrap
     from chalicelib.domain import trail
+
+    if args.anchor:
+        return _check_anchor(bootstrap.trail_audit(), args.anchor)
 
     audit, what = bootstrap.trail_audit("case"), "case"
     stored = audit.heads(args.case_id)
@@ -63,6 +74,20 @@ def main(argv=None) -> int:
               f"{verdict.records}: {verdict.reason}")
     else:
         print(f"{what} {args.case_id}: trail BROKEN: {verdict.summary}: {verdict.reason}")
+    return 1
+
+
+def _check_anchor(audit, period: str) -> int:
+    found = audit.check_anchor(period)
+    if not found["anchored"]:
+        print(f"anchor {period}: not written")
+        return 2
+    if not found["problems"]:
+        print(f"anchor {period}: {found['heads']} heads, every one still in its chain")
+        return 0
+    for problem in found["problems"]:
+        where = problem.get("anchor") or f"chain {problem['chain']} record {problem['seq']}"
+        print(f"anchor {period}: BROKEN: {where}: {problem['problem']}")
     return 1
 
 

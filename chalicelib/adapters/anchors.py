@@ -30,6 +30,15 @@ class DynamoTrails:
                 periods.add(anchors.period_of_index_key(model.anchor_period))
         return records, periods
 
+    def hash_at(self, chain_id: str, seq: int) -> str | None:
+        """The hash of a chain's record, None if there is no such record."""
+        from .dynamodb import TrailModel
+
+        try:
+            return TrailModel.get(chain_id, seq, consistent_read=True).record["hash"]
+        except TrailModel.DoesNotExist:
+            return None
+
     def written_in(self, period: str):
         """(chain id, seq, hash) of every record written in the period: one query per shard of
         the sparse ByAnchorPeriod index (keys and the hash only)."""
@@ -124,6 +133,10 @@ class InMemoryTrails:
         found = sorted((seq, record, period) for (chain, seq), (record, period)
                        in self.items.items() if chain == chain_id)
         return [record for _, record, _ in found], {period for _, _, period in found}
+
+    def hash_at(self, chain_id, seq):
+        found = self.items.get((chain_id, seq))
+        return found[0].hash if found else None
 
     def written_in(self, period):
         for (chain, seq), (record, written) in sorted(self.items.items()):

@@ -159,6 +159,11 @@ class AnchorAltered(ValueError):
     """An anchor's shard does not hash to what its manifest recorded."""
 
 
+def heads_in(shard_body: bytes) -> list[Head]:
+    return [Head(chain, int(seq), record_hash)
+            for chain, seq, record_hash in json.loads(shard_body)["heads"]]
+
+
 def anchored_head(period: str, manifest_body: bytes, shard_body: bytes | None,
                   chain_id: str) -> Head | None:
     """The head the period's anchor holds for a chain, None when the chain did not change in the
@@ -169,7 +174,4 @@ def anchored_head(period: str, manifest_body: bytes, shard_body: bytes | None,
     if shard_body is None or sha256_hex(shard_body) != recorded:
         raise AnchorAltered(f"the anchor of {period}: shard {shard_of(chain_id):02d} does not "
                             f"match its manifest")
-    for chain, seq, record_hash in json.loads(shard_body)["heads"]:
-        if chain == chain_id:
-            return Head(chain, int(seq), record_hash)
-    return None
+    return next((head for head in heads_in(shard_body) if head.chain == chain_id), None)

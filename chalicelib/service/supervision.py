@@ -683,9 +683,10 @@ class Supervision:
     def task_for_supervisor(self, caller: Caller, task_id: str) -> dict:
         task = self._task(task_id)
         self._check_scope(caller, task.hall, f"{task.title} {task_id}")
-        verdict = trail.verify(self.tasks.trail(task_id))
-        return {**self.task_view(task, unmasked=True), "trail": [r.to_dict() for r in
-                                                  self.tasks.trail(task_id)],
+        # The head the task stores, read before its records: a deleted newest one is reported.
+        records = self.tasks.trail(task_id)
+        verdict = trail.verify(records, (task.trail_seq, task.trail_hash))
+        return {**self.task_view(task, unmasked=True), "trail": [r.to_dict() for r in records],
                 "verdict": verdict.to_dict()}
 
     def task_view(self, task: work.SupervisedTask, at: datetime | None = None,

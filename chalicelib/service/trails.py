@@ -3,6 +3,7 @@ trail table, and the verification auditors run (the trail endpoint, `make verify
 compares a chain with its links, with the head its case or task stores, and with its anchors."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -114,3 +115,32 @@ class TrailAudit:
             if head is not None:
                 return trail.AnchoredHead(period, head.seq, head.hash)
         return None
+
+    def check_anchor(self, period: str) -> dict:
+        """Every head an hour's anchor holds, against the trail table, and the anchor's link to
+        the hour before: what a chain's own verdict cannot see when a rewrite was dated into an
+        hour not anchored yet. `problems` is empty when all holds."""
+        body = self.store.first_version(anchors.manifest_key(period))
+        if body is None:
+            return {"period": period, "anchored": False, "heads": 0, "problems": []}
+        manifest, problems, heads = json.loads(body), [], 0
+        previous = manifest["previous"]
+        if previous is not None:
+            before = self.store.first_version(previous["key"])
+            if before is None or anchors.sha256_hex(before) != previous["sha256"]:
+                problems.append({"anchor": previous["key"],
+                                 "problem": "the anchor before differs from its recorded hash"})
+        for shard, digest in sorted(manifest["shards"].items()):
+            key = anchors.shard_key(period, int(shard))
+            shard_body = self.store.first_version(key)
+            if shard_body is None or anchors.sha256_hex(shard_body) != digest:
+                problems.append({"anchor": key, "problem": "differs from its manifest"})
+                continue
+            for head in anchors.heads_in(shard_body):
+                heads += 1
+                found = self.trails.hash_at(head.chain, head.seq)
+                if found != head.hash:
+                    problems.append({"chain": head.chain, "seq": head.seq, "problem":
+                                     "the anchored record is missing" if found is None
+                                     else "the record's hash differs from the anchored one"})
+        return {"period": period, "anchored": True, "heads": heads, "problems": problems}

@@ -137,6 +137,12 @@ def test_a_consistent_rewrite_is_reported_against_the_hourly_anchor(stack):
     assert verdict["summary"] == f"differs from anchor at {period}:00Z (seq 3)"
     broken = verify_trail(stack, case_id)
     assert broken.returncode == 1 and f"differs from anchor at {period}:00Z" in broken.stdout
+    # The hour's anchor checked the other way round: each head it holds against the table.
+    walked = subprocess.run([sys.executable, "-m", "local.trail", "--anchor", period,
+                             "--state-dir", stack["state_dir"]], cwd=ROOT, capture_output=True,
+                            text=True)
+    assert walked.returncode == 1, walked.stdout + walked.stderr
+    assert f"chain {case_id} record 3: the record's hash differs" in walked.stdout
 
 
 def test_a_clips_link_opens_the_version_recorded_in_the_trail(stack):

@@ -293,3 +293,32 @@ def test_the_first_run_anchors_only_the_last_hour_and_a_missed_hour_is_caught_up
     assert w.at(T0 + timedelta(hours=5)) == ["2026-11-21T06"]
     assert w.at(T0 + timedelta(hours=8)) == ["2026-11-21T07", "2026-11-21T08",
                                              "2026-11-21T09"]
+
+
+def test_a_rewrite_dated_into_an_hour_not_anchored_yet_is_found_by_walking_the_anchors():
+    """Rewritten from the first record of an hour on, every rewritten record dated into the
+    current hour: the chain's own verdict cannot tell (the hours its records name hold no later
+    head), the old hour's anchor can."""
+    w = World()
+    a = chain("case-a", 2)
+    w.write(a, T0)                                           # 02:xx
+    later = T0 + timedelta(hours=1)
+    a = chain("case-a", 2, 2, a)
+    w.write(a[2:], later)                                    # 03:xx
+    w.at(later + timedelta(hours=1))                         # 02 and 03 anchored
+    now = T0 + timedelta(hours=5)
+    last_seq, last_hash, forged = 2, a[1].hash, a[:2]
+    for record in a[2:]:
+        record = trail.append("case-a", last_seq, last_hash, record.action, "department:OTHER",
+                              now.isoformat(), record.data)
+        forged.append(record)
+        w.trails.add(record, anchors.period_of(now))
+        last_seq, last_hash = record.seq, record.hash
+    w.heads["case-a"] = (last_seq, last_hash)
+    assert w.audit.verify("case-a")[0].intact               # the limit of one chain's check
+    assert w.audit.check_anchor("2026-11-21T02")["problems"] == []
+    found = w.audit.check_anchor("2026-11-21T03")
+    assert found["heads"] == 1 and found["problems"] == [
+        {"chain": "case-a", "seq": 4, "problem": "the record's hash differs from the anchored one"}]
+    assert w.audit.check_anchor("2026-11-21T09") == {"period": "2026-11-21T09", "anchored": False,
+                                                     "heads": 0, "problems": []}
