@@ -110,6 +110,7 @@ POLICIES: dict[str, list[dict]] = {
         SUPERVISION_RECORDS,
         table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
         table("FaqsTable", "dynamodb:PutItem", "dynamodb:Query"),
+        table("VerificationsTable", "dynamodb:GetItem", "dynamodb:PutItem"),   # visitors' codes
         COUNTING,
         # Presigned uploads and views of materials; HEAD needs GetObject.
         objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),

@@ -48,6 +48,7 @@ def enable(log_path: Path | None = None) -> None:
     ActionAuthenticatorMixin.request_count = 0
     _log_path = log_path
     _seen.clear()
+    _preflights_pass()
     _patch_resources()
     _patch_recording()
     _patch_workflow_credentials()
@@ -164,7 +165,8 @@ def _authorise(handler, pairs) -> None:
     from moto.iam.access_control import IAMRequest
     from urllib.parse import urlparse
 
-    if handler.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+    if handler.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS \
+            or handler.method == "OPTIONS":
         return
     path = handler.raw_path
     query = urlparse(handler.uri).query
@@ -176,6 +178,26 @@ def _authorise(handler, pairs) -> None:
                              headers=handler.headers, action=action)
         request.check_signature()
         request.check_action_permitted(resource)
+
+
+def _preflights_pass() -> None:
+    """A browser's CORS preflight carries no credentials; AWS answers it without authenticating
+    (the website signs in to Cognito and uploads to S3 straight from the browser)."""
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    authenticate = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    if getattr(authenticate, "preflights_pass", False):
+        return
+
+    @functools.wraps(authenticate)
+    def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+        if self.method == "OPTIONS":
+            return
+        return authenticate(self, iam_request_cls, resource)
+
+    _authenticate_and_authorize_action.preflights_pass = True
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = \
+        _authenticate_and_authorize_action
 
 
 def _patch_resources() -> None:
