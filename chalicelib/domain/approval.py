@@ -1,7 +1,8 @@
 """并联审批: after submission a case runs its stages in order, and inside a stage every deciding
 department's branch at once. The first stage is acceptance (受理) at the window. Each branch runs
 under its step clock, the whole case under its promised limit (承诺时限) from acceptance; the
-supervision lights of DOMAIN.md come from these clocks. Plain rules, no I/O."""
+supervision lights (docs/domain.md, "Lights, cards and violations") come from these clocks.
+Plain rules, no I/O."""
 from __future__ import annotations
 
 import math

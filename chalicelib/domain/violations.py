@@ -1,5 +1,5 @@
-"""电子监察: the nine violations of DOMAIN.md, found in what a case has recorded. Plain rules,
-no I/O.
+"""电子监察: the nine violations (docs/domain.md, "Lights, cards and violations"), found in what
+a case has recorded. Plain rules, no I/O.
 
 Detection reads facts only: the case, its branches (each step's clock, people and decision), its
 audit trail (全程留痕), the item's guide and the departments with their power lists. Each rule
@@ -52,7 +52,7 @@ from .trail import TrailRecord
 YELLOW, RED = "yellow", "red"
 SEVERITIES = (YELLOW, RED)
 
-# rule → (number in DOMAIN.md, title as the supervision office writes it)
+# rule → (number in docs/domain.md, title as the supervision office writes it)
 TITLES: dict[str, tuple[int, str]] = {
     "refused_without_valid_reason": (1, "无正当理由不予受理"),
     "exceeded_promised_limit": (2, "超时办理"),

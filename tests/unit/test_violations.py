@@ -1,6 +1,6 @@
-"""Electronic supervision's violations (DOMAIN.md, "Lights, cards and violations"), found from the
-facts a case recorded. Each story below is told as the service would record it: the case, its
-branches with their clocks, and a hash-chained trail, on the real China calendar."""
+"""Electronic supervision's violations (docs/domain.md, "Lights, cards and violations"), found
+from the facts a case recorded. Each story below is told as the service would record it: the
+case, its branches with their clocks, and a hash-chained trail, on the real China calendar."""
 from __future__ import annotations
 
 import copy
