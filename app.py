@@ -518,7 +518,7 @@ def default_ratings(event):
 def export_reports(event):
     """Compiles the running month and quarter from the counters and writes the report
     documents; a new month's first run also closes the month before."""
-    from chalicelib.domain.scores import periods_of
+    from chalicelib.domain.periods import periods_of
 
     performance = bootstrap.performance()
     now = performance.now()

@@ -12,9 +12,11 @@ import time
 from datetime import datetime, timedelta
 
 from chalicelib import catalog
-from chalicelib.domain import scores
+from chalicelib.domain import counting
 from chalicelib.domain.cases import CHINA_TIME
 from chalicelib.domain.catalog import Catalog
+from chalicelib.domain.counters import Counters
+from chalicelib.domain.scoring import HallWeights, compile_period
 
 DEPARTMENTS = 50
 WINDOWS_PER_DEPARTMENT = 4
@@ -65,27 +67,27 @@ def case_events(big: Catalog, cases: int, rng: random.Random):
         at = start + timedelta(minutes=rng.randrange(29 * 24 * 60))
         base = {"department": department, "window": window, "staff": rng.choice(staff),
                 "at": at}
-        yield {**base, "kind": scores.CASE_SUBMITTED,
+        yield {**base, "kind": counting.CASE_SUBMITTED,
                "channel": rng.choices(("online", "window", "agent"), (6, 3, 1))[0]}
         if rng.random() < 0.9:
             on_time = rng.random() < 0.97
             done = {**base, "at": at + timedelta(hours=rng.randrange(1, 24))}
-            yield {**done, "kind": scores.CASE_COMPLETED, "on_time": on_time,
+            yield {**done, "kind": counting.CASE_COMPLETED, "on_time": on_time,
                    "early": on_time and rng.random() < 0.8,
                    "working_days": round(rng.uniform(0, 10), 2)}
             if rng.random() < 0.7:
-                yield {**done, "kind": scores.RATING_GIVEN,
+                yield {**done, "kind": counting.RATING_GIVEN,
                        "level": rng.choices((5, 4, 3, 2, 1), (70, 20, 6, 3, 1))[0]}
         if rng.random() < 0.01:
-            yield {**base, "kind": scores.CARD_RAISED, "color": rng.choice(("yellow", "red"))}
+            yield {**base, "kind": counting.CARD_RAISED, "color": rng.choice(("yellow", "red"))}
         if rng.random() < 0.003:
-            yield {**base, "kind": scores.COMPLAINT_FILED}
+            yield {**base, "kind": counting.COMPLAINT_FILED}
         if rng.random() < 0.002:
-            yield {**base, "kind": scores.SUPERVISION_ORDER_OPENED}
+            yield {**base, "kind": counting.SUPERVISION_ORDER_OPENED}
 
 
-def counted(big: Catalog, cases: int, seed: int) -> tuple[scores.Counters, int, float]:
-    counters, events = scores.Counters(), 0
+def counted(big: Catalog, cases: int, seed: int) -> tuple[Counters, int, float]:
+    counters, events = Counters(), 0
     started = time.perf_counter()
     for event in case_events(big, cases, random.Random(seed)):
         counters.record(event)
@@ -95,7 +97,7 @@ def counted(big: Catalog, cases: int, seed: int) -> tuple[scores.Counters, int, 
 
 def run(repeat: int = 15, seed: int = 11) -> dict:
     big = synthetic_catalog(random.Random(seed))
-    weights = scores.HallWeights.from_config({"BZ": {"red_flag_min_completed": 30}}, big)
+    weights = HallWeights.from_config({"BZ": {"red_flag_min_completed": 30}}, big)
     small, small_events, small_count_s = counted(big, SMALL, seed + 1)
     large, large_events, large_count_s = counted(big, LARGE, seed + 2)
     timings = {"small": [], "large": []}
@@ -103,7 +105,7 @@ def run(repeat: int = 15, seed: int = 11) -> dict:
     for _ in range(repeat):   # interleaved, so drift on a shared machine hits both alike
         for name, counters in (("small", small), ("large", large)):
             started = time.perf_counter()
-            compiled = scores.compile_period(counters, big, MONTH, weights)
+            compiled = compile_period(counters, big, MONTH, weights)
             timings[name].append((time.perf_counter() - started) * 1000)
             subjects[name] = compiled["subjects"]
     assert subjects["small"] == subjects["large"]

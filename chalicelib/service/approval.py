@@ -239,7 +239,7 @@ class Approval:
         """A completed case counts once for every department that took part: the lead on the
         whole case's promised limit (credited to its deciding window and staff), each other
         department on its own step's limit."""
-        from ..domain.scores import completion_facts
+        from ..domain.counting import completion_facts
 
         branches = self.cases.branches(case.case_id)
         lead = self.catalog.items[case.item_code]["lead_department"]

@@ -7,11 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from ..domain import scores
 from ..domain.cases import Caller
 from ..domain.catalog import Catalog
+from ..domain.counters import Counters
+from ..domain.counting import RATINGS, RATINGS_SATISFIED, grouped, increments
 from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.periods import period_kind, periods_of
+from ..domain.scoring import HallWeights, compile_period, efficiency_archive
 from ..logs import logger
+from .reports import monthly_report, to_csv
 
 
 class Performance:
@@ -29,18 +33,18 @@ class Performance:
         """Counts an event as it happens. A failure to count must not undo the event itself
         (the trail and the supervision log are the record; counters can be rebuilt)."""
         try:
-            self.counters.add(scores.grouped(scores.increments(event)))
+            self.counters.add(grouped(increments(event)))
         except Exception:  # noqa: BLE001
             logger.exception("counting failed", extra={"kind": event.get("kind")})
 
-    def weights(self) -> scores.HallWeights:
-        return scores.HallWeights.from_config(
+    def weights(self) -> HallWeights:
+        return HallWeights.from_config(
             {code: hall["score_weights"] for code, hall in self.catalog.halls.items()
              if hall.get("score_weights")}, self.catalog)
 
     def compiled(self, period: str, hall: str | None = None) -> dict:
-        counters = scores.Counters.from_items(self.counters.of_period(period))
-        return scores.compile_period(counters, self.catalog, period, self.weights(), hall=hall)
+        counters = Counters.from_items(self.counters.of_period(period))
+        return compile_period(counters, self.catalog, period, self.weights(), hall=hall)
 
     # -- what the public reads (政务公开) ------------------------------------------------------
     BOARD_SECONDS = 5     # every open board asks every 15 s: one compilation serves them all
@@ -65,18 +69,18 @@ class Performance:
         completions, day = [], 0
         while len(completions) < recent and day < 7:
             moment = today - timedelta(days=day)
-            completions += self.cases.completed_on(scores.periods_of(moment)[0],
+            completions += self.cases.completed_on(periods_of(moment)[0],
                                                    recent - len(completions))
             day += 1
         satisfaction = []
         for back in range(days - 1, -1, -1):
-            period = scores.periods_of(today - timedelta(days=back))[0]
+            period = periods_of(today - timedelta(days=back))[0]
             rows = [r for r in self.counters.of_period(period) if r["scope"] == "department"]
-            ratings = sum(r["metrics"].get(scores.RATINGS, 0) for r in rows)
-            satisfied = sum(r["metrics"].get(scores.RATINGS_SATISFIED, 0) for r in rows)
+            ratings = sum(r["metrics"].get(RATINGS, 0) for r in rows)
+            satisfied = sum(r["metrics"].get(RATINGS_SATISFIED, 0) for r in rows)
             satisfaction.append({"day": period, "ratings": ratings,
                                  "rate": round(satisfied / ratings, 4) if ratings else None})
-        month = self.compiled(scores.periods_of(today)[1])
+        month = self.compiled(periods_of(today)[1])
         return {
             "recent": [{"case_no": c.case_no, "item_name": self.catalog.items[c.item_code]["name"],
                         "hall": self.catalog.halls[c.hall]["name"],
@@ -117,11 +121,10 @@ class Performance:
             raise Forbidden(f"staff {staff_id} works in hall {hall}, outside the halls "
                             f"{caller.principal} supervises", field="staff_id")
         months = [p for p in self.counters.periods_of("staff", staff_id)
-                  if scores.period_kind(p) == "month"]
+                  if period_kind(p) == "month"]
         rows = [row for month in months for row in self.counters.of_period(month)
                 if row["scope"] == "staff" and row["subject"] == staff_id]
-        return scores.efficiency_archive(staff_id, scores.Counters.from_items(rows),
-                                         self.catalog)
+        return efficiency_archive(staff_id, Counters.from_items(rows), self.catalog)
 
     def report(self, caller: Caller, period: str, kind: str) -> tuple[str, str]:
         """The monthly report of the whole city as CSV (department ranking) or a readable
@@ -149,15 +152,15 @@ class Performance:
     def _render(self, period: str, kind: str) -> tuple[str, str]:
         compiled = self.compiled(period)
         if kind == "csv":
-            return scores.to_csv(compiled["departments"], excel=True), "text/csv; charset=utf-8"
+            return to_csv(compiled["departments"], excel=True), "text/csv; charset=utf-8"
         if kind == "html":
-            return scores.monthly_report(compiled), "text/html; charset=utf-8"
+            return monthly_report(compiled), "text/html; charset=utf-8"
         raise InvalidInput("a report is csv or html", field="kind")
 
     def _period(self, params: dict) -> str:
-        period = params.get("period") or scores.periods_of(self.now())[1]
+        period = params.get("period") or periods_of(self.now())[1]
         try:
-            scores.period_kind(period)
+            period_kind(period)
         except Exception:  # noqa: BLE001
             raise InvalidInput("period is a day 2026-11-21, a month 2026-11 or a quarter "
                                "2026-Q4", field="period")

@@ -16,10 +16,10 @@ from ..domain import verification
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
+from ..domain.counting import is_satisfied
 from ..domain.errors import (ConcurrentChange, Conflict, DomainError, Forbidden, InvalidInput,
                              NotFound, Unprocessable)
 from ..domain.masking import mask_phone
-from ..domain.scores import is_satisfied
 from ..logs import logger
 from .approval import card_raised, in_china_time
 from .intake import record_change, retrying

@@ -23,6 +23,7 @@ from chalicelib.domain.cases import ACCEPTED, CHINA_TIME, CORRECTION, SUBMITTED,
 from chalicelib.domain.clock import ChinaWorkingCalendar, CompressedClock
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.violations import CaseFacts, Policy, detect
+from chalicelib.domain.violations.findings import TITLES
 from chalicelib.service.approval import Approval
 from chalicelib.service.intake import Intake
 
@@ -728,7 +729,7 @@ def test_the_policy_sets_each_rules_severity():
     stern = Policy.from_dict({"severity": {"not_one_time_notice": "red"}})
     assert found(story.facts(), v.not_one_time_notice, stern)[0].severity == "red"
     assert v.DEFAULT_POLICY.severity_of("not_one_time_notice") == "yellow"
-    assert {r: v.DEFAULT_POLICY.severity_of(r) for r in v.TITLES} == {
+    assert {r: v.DEFAULT_POLICY.severity_of(r) for r in TITLES} == {
         "refused_without_valid_reason": "red", "exceeded_promised_limit": "red",
         "step_over_its_limit": "yellow", "pre_review_late": "yellow",
         "decided_without_reasons": "red", "off_system_handling": "red",
