@@ -52,8 +52,8 @@ def performance():
 
 def trail_audit(kind: str = "case"):
     """Verifies a case's (or a supervised task's) trail against its stored head and anchors."""
-    from .adapters.anchors import DynamoTrails, S3Anchors
-    from .adapters.dynamodb import DynamoCases, DynamoTasks
+    from .adapters.anchors import S3Anchors
+    from .adapters.dynamodb import DynamoCases, DynamoTasks, DynamoTrails
     from .service.trails import TrailAudit
 
     store = DynamoCases() if kind == "case" else DynamoTasks()
@@ -68,7 +68,8 @@ def anchoring():
     """The hourly anchoring of the trails' heads (only what that job needs is loaded)."""
     from datetime import datetime, timezone
 
-    from .adapters.anchors import DynamoTrails, S3Anchors
+    from .adapters.anchors import S3Anchors
+    from .adapters.dynamodb import DynamoTrails
     from .service.trails import Anchoring
 
     return Anchoring(DynamoTrails(), S3Anchors(), lambda: datetime.now(timezone.utc))
@@ -112,7 +113,7 @@ def _wire():
                                scope=_supervision.scope, cases=cases)
     _approval.count = _supervision.count = _performance.count
     _supervision.idempotency = idempotency
-    from .adapters.verifications import DynamoVerifications
+    from .adapters.dynamodb import DynamoVerifications
     _supervision.verifications = DynamoVerifications()   # visitors' codes
     _approval.watch = _supervision.watch_case
 

@@ -56,7 +56,8 @@ def main(argv=None) -> int:
                         help="the job's clock (ISO instant; now by default)")
     args = parser.parse_args(argv)
     _as_the_function(args.state_dir)
-    from chalicelib.adapters.anchors import DynamoTrails, S3Anchors
+    from chalicelib.adapters.anchors import S3Anchors
+    from chalicelib.adapters.dynamodb import DynamoTrails
     from chalicelib.service.trails import Anchoring
 
     at = args.at or datetime.now(timezone.utc)

@@ -1,5 +1,6 @@
-"""Where the trails' anchors come from and go to: the index of changed chains on the trail table
-(DynamoDB) and the anchors in the evidence bucket (S3, Object Lock in compliance mode).
+"""Where the trails' anchors go to and are read from: the evidence bucket (S3, Object Lock in
+compliance mode). The chains they anchor are read from the trail table (DynamoTrails in
+adapters/dynamodb/trail.py).
 
 An anchor is written with `If-None-Match: *`, so a second run of the job for the same hour writes
 nothing; and it is always read in its first version: Object Lock keeps that version for the
@@ -14,39 +15,6 @@ import os
 from ..domain import anchors
 from ..domain.trail import TrailRecord
 from . import aws
-
-
-class DynamoTrails:
-    """Chains as the verifiers and the anchoring job read them from the trail table."""
-
-    def records(self, chain_id: str) -> tuple[list[TrailRecord], set[str]]:
-        """The chain, oldest first, and the periods its records were written in."""
-        from .dynamodb import TrailModel
-
-        records, periods = [], set()
-        for model in TrailModel.query(chain_id, consistent_read=True):
-            records.append(TrailRecord(**model.record))
-            if model.anchor_period:
-                periods.add(anchors.period_of_index_key(model.anchor_period))
-        return records, periods
-
-    def hash_at(self, chain_id: str, seq: int) -> str | None:
-        """The hash of a chain's record, None if there is no such record."""
-        from .dynamodb import TrailModel
-
-        try:
-            return TrailModel.get(chain_id, seq, consistent_read=True).record["hash"]
-        except TrailModel.DoesNotExist:
-            return None
-
-    def written_in(self, period: str):
-        """(chain id, seq, hash) of every record written in the period: one query per shard of
-        the sparse ByAnchorPeriod index (keys and the hash only)."""
-        from .dynamodb import TrailModel
-
-        for key in anchors.index_keys(period):
-            for model in TrailModel.by_anchor_period.query(key):
-                yield model.case_id, int(model.seq), model.record_hash
 
 
 class S3Anchors:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import threading
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
@@ -11,6 +12,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from ..domain.cases import Case
 from ..domain.errors import ConcurrentChange, Conflict
 from ..domain.trail import TrailRecord
+from ..domain.verification import Verification
 
 
 class InMemoryCases:
@@ -19,6 +21,7 @@ class InMemoryCases:
         self.trails: dict[str, list[TrailRecord]] = {}
         self.counters: dict[str, int] = {}
         self.branch_rows: dict[tuple, dict] = {}
+        self.answers: dict[tuple, str] = {}      # what the workflow's LoadPlan reads, as JSON
         self._lock = threading.Lock()
 
     def get(self, case_id):
@@ -32,19 +35,19 @@ class InMemoryCases:
             self.items[case.case_id] = copy.deepcopy(case.to_dict())
             self.trails[case.case_id] = [record]
 
-    def update(self, case, record, branches=()):
+    def update(self, case, record, branches=(), answers=None):
         with self._lock:
             if self.items[case.case_id]["trail_seq"] != record.seq - 1:
                 raise ConcurrentChange(f"case {case.case_id} changed meanwhile; read it again")
             self._check_versions(branches)
             self.items[case.case_id] = copy.deepcopy(case.to_dict())
             self.trails[case.case_id].append(record)
-            self._store(branches)
+            self._store(branches, answers)
 
-    def save_branches(self, branches):
+    def save_branches(self, branches, answers=None):
         with self._lock:
             self._check_versions(branches)
-            self._store(branches)
+            self._store(branches, answers)
 
     def _check_versions(self, branches):
         for branch in branches:
@@ -52,10 +55,23 @@ class InMemoryCases:
             if (stored["version"] if stored else 0) != branch.version:
                 raise ConcurrentChange(f"branch {branch.branch_id} changed meanwhile")
 
-    def _store(self, branches):
+    def _store(self, branches, answers):
+        """Each branch replaces its row whole, as a put replaces the item: with the answer
+        given for it, or none."""
         for branch in branches:
             branch.version += 1
-            self.branch_rows[(branch.case_id, branch.branch_id)] = copy.deepcopy(branch.to_dict())
+            key = (branch.case_id, branch.branch_id)
+            self.branch_rows[key] = copy.deepcopy(branch.to_dict())
+            answer = (answers or {}).get(branch.branch_id)
+            if answer is None:
+                self.answers.pop(key, None)
+            else:
+                self.answers[key] = json.dumps(answer)
+
+    def answer(self, case_id, branch_id):
+        """What the workflow's LoadPlan reads from the branch's item (None: nothing)."""
+        stored = self.answers.get((case_id, branch_id))
+        return json.loads(stored) if stored else None
 
     def branch(self, case_id, branch_id):
         from ..domain.approval import Branch
@@ -280,3 +296,24 @@ class InMemoryReports:
 
     def get(self, key):
         return self.documents.get(key)
+
+
+class InMemoryVerifications:
+    """Visitors' text-message codes, optimistic like the DynamoDB table."""
+
+    def __init__(self):
+        self.items: dict[str, dict] = {}
+        self._lock = threading.Lock()
+
+    def get(self, phone):
+        data = self.items.get(phone)
+        return Verification.from_dict(copy.deepcopy(data)) if data else None
+
+    def save(self, record):
+        with self._lock:
+            stored = self.items.get(record.phone)
+            if (stored["version"] if stored else 0) != record.version:
+                raise ConcurrentChange("the code of this number changed meanwhile",
+                                       field="phone")
+            record.version += 1
+            self.items[record.phone] = copy.deepcopy(record.to_dict())

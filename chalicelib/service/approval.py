@@ -68,7 +68,7 @@ class Approval:
             rules.replan(accept, self.clock, self.yellow_share(case))
             self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
                                                   {"branches": [accept.branch_id]}),
-                              branches=[accept, whole])
+                              branches=[accept, whole], answers=_answers([accept, whole], now))
         self.engine.start(case.case_id, {
             "case_id": case.case_id,
             "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
@@ -129,7 +129,7 @@ class Approval:
             # The engine began waiting later than planned: the same instants, waits from now.
             rules.replan(branch, self.clock, self.yellow_share(self.cases.get(branch.case_id)))
             branch.calibrated = branch.plan
-        self.cases.save_branches([branch])
+        self.cases.save_branches([branch], _answers([branch], self.now()))
         if branch.status == rules.DECIDED or message["plan"] != branch.plan:
             self.engine.deliver(branch.token, rules.answer(branch, self.now()))
             return "answer delivered again"
@@ -173,7 +173,7 @@ class Approval:
         self.cases.update(case, record_change(case, f"supervision_{timer['kind']}", SYSTEM,
                                               self.now(), {"branch": branch.branch_id,
                                                            "deadline": event["deadline"]}),
-                          branches=[branch])
+                          branches=[branch], answers=_answers([branch], self.now()))
         text = (f"【电子监察】{'黄灯预警' if level == 'yellow' else '红牌'}：办件{case.case_no}"
                 f"「{branch.task}」{'即将到期' if level == 'yellow' else '已超时'}，"
                 f"期限{in_china_time(due)}。")
@@ -230,7 +230,8 @@ class Approval:
                 whole.status, whole.outcome = rules.DECIDED, case.status
                 changed.append(whole)
         case.stage_answers[str(stage)] = answer
-        self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed)
+        self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed,
+                          answers=_answers(changed, now))
         self._deliver([b for b in changed if b.kind == CASE])
         self._tell_applicant(case, action)
         return answer
@@ -338,7 +339,8 @@ class Approval:
         if decision.materials:
             data["materials"] = list(decision.materials)
         self.cases.update(case, record_change(case, f"decision_{decision.decision}", caller,
-                                              now, data), branches=changed)
+                                              now, data), branches=changed,
+                          answers=_answers(changed, now))
         if effect != "none":
             self._deliver(changed)
         if decision.decision == "correction":
@@ -426,7 +428,7 @@ class Approval:
         self.cases.update(case, record_change(case, "corrected", caller, now,
                                               {"branches": notice["branches"],
                                                "materials": notice["materials"]}),
-                          branches=changed)
+                          branches=changed, answers=_answers(changed, now))
         self._deliver(changed)
         return self.case_view(self.cases.get(case_id), now)
 
@@ -494,6 +496,12 @@ def _plan_of(branch: Branch, now: datetime) -> dict:
     """A branch as the workflow's Map item: its id and the waits of its current plan."""
     return {"branch_id": branch.branch_id, "plan": branch.plan,
             "timers": rules.waits(branch.plan_timers, now)}
+
+
+def _answers(branches: list[Branch], now: datetime) -> dict:
+    """What the workflow reads from each branch's item when it is resumed (LoadPlan in
+    statemachines/case.asl.json): the plan as of now, by branch id; a decided branch, none."""
+    return {b.branch_id: rules.answer(b, now) for b in branches if b.status != rules.DECIDED}
 
 
 def in_china_time(at: datetime | None) -> str:

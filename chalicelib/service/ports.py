@@ -14,12 +14,15 @@ class CaseRepository(Protocol):
     def create(self, case: Case, record: TrailRecord) -> None:
         """Stores a new case together with its first trail record, both or neither."""
 
-    def update(self, case: Case, record: TrailRecord, branches=()) -> None:
+    def update(self, case: Case, record: TrailRecord, branches=(), answers=None) -> None:
         """Stores the changed case, the trail record of the change and any changed branches,
-        all or nothing; fails with ConcurrentChange when someone else wrote in between."""
+        all or nothing; fails with ConcurrentChange when someone else wrote in between.
+        `answers` (by branch id) is what the case workflow reads from a branch's item when it
+        is resumed (its LoadPlan state); a branch without one is stored without."""
 
-    def save_branches(self, branches) -> None:
-        """Stores branches alone (a new task token), each at the version it was read at."""
+    def save_branches(self, branches, answers=None) -> None:
+        """Stores branches alone (a new task token), each at the version it was read at, with
+        their `answers` as in update."""
 
     def branch(self, case_id: str, branch_id: str): ...
 

@@ -61,7 +61,7 @@ def test_uploads_queue_in_the_template_is_the_one_the_app_listens_to(template):
 
 def test_pynamodb_models_match_the_tables_of_the_template():
     from chalicelib.adapters.dynamodb import MODELS
-    from chalicelib.adapters.verifications import VerificationModel
+    from chalicelib.adapters.dynamodb import VerificationModel
 
     models = MODELS + (VerificationModel,)
 

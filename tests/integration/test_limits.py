@@ -115,7 +115,7 @@ def test_the_local_gateway_is_never_more_permissive_than_the_template(template):
 
 
 def test_the_verifications_table_forgets_codes_by_itself(template):
-    from chalicelib.adapters.verifications import VerificationModel
+    from chalicelib.adapters.dynamodb import VerificationModel
 
     table = template["Resources"]["VerificationsTable"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}

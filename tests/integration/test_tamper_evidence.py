@@ -135,8 +135,8 @@ def test_trail_and_supervision_records_are_only_added_by_conditional_puts(aws, c
 
 
 def test_the_changed_chains_index_feeds_the_anchors_and_a_rewrite_differs_from_them(aws):
-    from chalicelib.adapters.anchors import DynamoTrails, S3Anchors
-    from chalicelib.adapters.dynamodb import DynamoCases, TrailModel
+    from chalicelib.adapters.anchors import S3Anchors
+    from chalicelib.adapters.dynamodb import DynamoCases, DynamoTrails, TrailModel
     from chalicelib.domain import anchors, trail
     from chalicelib.service.trails import Anchoring, TrailAudit
 

@@ -12,8 +12,8 @@ from chalicelib import catalog
 from chalicelib.adapters.cameras import MemoryCameras
 from chalicelib.adapters.evidence import InMemoryEvidence
 from chalicelib.adapters.memory import (InMemoryCases, InMemoryEngine, InMemoryFaqs,
-                                        InMemoryNotifier, InMemorySupervision, InMemoryTasks)
-from chalicelib.adapters.verifications import InMemoryVerifications
+                                        InMemoryNotifier, InMemorySupervision, InMemoryTasks,
+                                        InMemoryVerifications)
 from chalicelib.domain import verification
 from chalicelib.domain.cases import Caller
 from chalicelib.domain.clock import CompressedClock

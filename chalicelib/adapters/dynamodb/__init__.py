@@ -1,0 +1,20 @@
+"""The DynamoDB adapters, one module a table (pynamodb models; the scores table alone in raw
+boto3, see scores.py), with what they share in table.py. The tables themselves are defined once
+in infra/resources.json; tests check MODELS agree with it."""
+from .branches import BranchModel
+from .cases import CaseModel, DynamoCases, china_day
+from .counters import CounterModel
+from .faqs import DynamoFaqs, FaqModel
+from .scores import DynamoCounters
+from .supervision import DynamoSupervision, SupervisionModel
+from .tasks import DynamoTasks, TaskModel
+from .trail import DynamoTrails, TrailModel
+from .verifications import DynamoVerifications, VerificationModel
+
+MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel, TaskModel,
+          FaqModel, VerificationModel)
+
+__all__ = ["MODELS", "BranchModel", "CaseModel", "CounterModel", "FaqModel", "SupervisionModel",
+           "TaskModel", "TrailModel", "VerificationModel", "DynamoCases", "DynamoCounters",
+           "DynamoFaqs", "DynamoSupervision", "DynamoTasks", "DynamoTrails",
+           "DynamoVerifications", "china_day"]

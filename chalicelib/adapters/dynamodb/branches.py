@@ -1,0 +1,79 @@
+"""BranchesTable: each department's part in a case, and the case's own clock. Written with the
+case (cases.py), each branch at the version it was read at."""
+from __future__ import annotations
+
+import json
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ...domain.approval import CASE, OPEN, Branch
+from .table import at_version, meta
+
+
+class OpenByDepartment(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "OpenByDepartment"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    open_since = UnicodeAttribute(range_key=True)
+
+
+class BranchModel(Model):
+    """`open_since` is set only while the branch waits for its department, so the index lists
+    exactly the open tasks. `answer` is what the case workflow's LoadPlan state reads when the
+    branch is resumed (statemachines/case.asl.json), as the approval service computed it."""
+    Meta = meta("BRANCHES_TABLE", "BranchesTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    branch_id = UnicodeAttribute(range_key=True)
+    department = UnicodeAttribute()
+    open_since = UnicodeAttribute(null=True)
+    answer = UnicodeAttribute(null=True)      # JSON: the plan the workflow reads when resumed
+    version = NumberAttribute()
+    data = JSONAttribute()
+    open_by_department = OpenByDepartment()
+
+
+def write(branch: Branch, answer: dict | None = None):
+    """A branch's item, conditional on the version it was read at, with the workflow's answer
+    if there is one (a decided branch's item has none)."""
+    model = BranchModel(branch.case_id, branch.branch_id, department=branch.department,
+                        version=branch.version + 1, data=branch.to_dict())
+    if branch.status == OPEN and branch.kind != CASE:
+        model.open_since = branch.clock["start"]
+    if answer is not None:
+        model.answer = json.dumps(answer)
+    return model, at_version(BranchModel.version, branch.version)
+
+
+def get(case_id: str, branch_id: str) -> Branch | None:
+    try:
+        return _read(BranchModel.get(case_id, branch_id, consistent_read=True))
+    except BranchModel.DoesNotExist:
+        return None
+
+
+def of_case(case_id: str) -> list[Branch]:
+    return [_read(m) for m in BranchModel.query(case_id, consistent_read=True)]
+
+
+def open_of(department: str) -> list[Branch]:
+    return [_read(m) for m in BranchModel.open_by_department.query(department)]
+
+
+def answer_of(case_id: str, branch_id: str) -> dict | None:
+    """The answer stored with the branch, as LoadPlan reads it; None if it has none."""
+    try:
+        found = BranchModel.get(case_id, branch_id, consistent_read=True,
+                                attributes_to_get=["answer"]).answer
+    except BranchModel.DoesNotExist:
+        return None
+    return json.loads(found) if found else None
+
+
+def _read(model: BranchModel) -> Branch:
+    branch = Branch.from_dict(model.data)
+    branch.version = int(model.version)
+    return branch

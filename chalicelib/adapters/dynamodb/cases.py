@@ -1,0 +1,147 @@
+"""CasesTable, and the case repository the services use: a case is written together with its
+trail record (trail.py) and the branches it changed (branches.py), all or nothing."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from ...domain.cases import Case
+from . import branches as branch_items
+from . import counters, trail
+from .table import meta, transact
+
+
+class ByApplicant(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByApplicant"
+        projection = AllProjection()
+
+    applicant_id_number = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class UnratedByHall(GlobalSecondaryIndex):
+    """Completed cases not rated yet, by hall and completion: the daily default rating reads
+    only the cases whose rating period may have ended (sparse: set only while unrated)."""
+    class Meta:
+        index_name = "UnratedByHall"
+        projection = KeysOnlyProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    unrated_since = UnicodeAttribute(range_key=True)
+
+
+class CompletedByDay(GlobalSecondaryIndex):
+    """Completed cases by the China day they completed: the public disclosure board reads the
+    latest without scanning (sparse: set once a case completes)."""
+    class Meta:
+        index_name = "CompletedByDay"
+        projection = AllProjection()
+
+    completed_day = UnicodeAttribute(hash_key=True)
+    completed_at = UnicodeAttribute(range_key=True)
+
+
+class CaseModel(Model):
+    Meta = meta("CASES_TABLE", "CasesTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    applicant_id_number = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    hall = UnicodeAttribute(null=True)
+    unrated_since = UnicodeAttribute(null=True)
+    completed_day = UnicodeAttribute(null=True)
+    completed_at = UnicodeAttribute(null=True)
+    trail_seq = NumberAttribute()
+    data = JSONAttribute()
+    by_applicant = ByApplicant()
+    unrated_by_hall = UnratedByHall()
+    completed_by_day = CompletedByDay()
+
+    @classmethod
+    def of(cls, case: Case) -> "CaseModel":
+        unrated = case.completed_at if case.completed_at and not case.rating else None
+        return cls(case.case_id, applicant_id_number=case.applicant["id_number"],
+                   created_at=case.created_at, hall=case.hall, unrated_since=unrated,
+                   completed_day=china_day(case.completed_at) if case.completed_at else None,
+                   completed_at=case.completed_at, trail_seq=case.trail_seq,
+                   data=case.to_dict())
+
+
+def china_day(instant: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(instant).astimezone(ZoneInfo("Asia/Shanghai")).date() \
+        .isoformat()
+
+
+class DynamoCases:
+    """The case repository (service/ports.py). `answers` are what the case workflow reads from
+    a branch's item when it is resumed, by branch id, as the approval service computed them."""
+
+    def get(self, case_id):
+        try:
+            return Case.from_dict(CaseModel.get(case_id, consistent_read=True).data)
+        except CaseModel.DoesNotExist:
+            return None
+
+    def create(self, case, record):
+        self._write(case.case_id, [(CaseModel.of(case), CaseModel.case_id.does_not_exist()),
+                                   trail.append(record)])
+
+    def update(self, case, record, branches=(), answers=None):
+        # Optimistic: the stored case must still be at the trail head this change follows, and
+        # each branch at the version it was read at.
+        self._write(case.case_id, [(CaseModel.of(case), CaseModel.trail_seq == record.seq - 1),
+                                   trail.append(record)] + self._branches(branches, answers))
+        _written(branches)
+
+    def save_branches(self, branches, answers=None):
+        if branches:
+            self._write(branches[0].case_id, self._branches(branches, answers))
+            _written(branches)
+
+    @staticmethod
+    def _branches(branches, answers):
+        return [branch_items.write(b, (answers or {}).get(b.branch_id)) for b in branches]
+
+    def _write(self, case_id, writes):
+        transact(writes, f"case {case_id}", "case_id")
+
+    def by_applicant(self, id_number):
+        return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
+
+    def completed_on(self, day, limit):
+        return [Case.from_dict(m.data) for m in CaseModel.completed_by_day.query(
+            day, scan_index_forward=False, limit=limit)]
+
+    def unrated(self, hall, completed_before):
+        return [m.case_id for m in CaseModel.unrated_by_hall.query(
+            hall, range_key_condition=CaseModel.unrated_since < completed_before)]
+
+    def trail(self, case_id):
+        return trail.chain(case_id)
+
+    def next_in_sequence(self, name):
+        return counters.next_in_sequence(name)
+
+    def branch(self, case_id, branch_id):
+        return branch_items.get(case_id, branch_id)
+
+    def branches(self, case_id):
+        return branch_items.of_case(case_id)
+
+    def open_branches(self, department):
+        return branch_items.open_of(department)
+
+    def answer(self, case_id, branch_id):
+        """What the workflow's LoadPlan reads from the branch's item (None: nothing)."""
+        return branch_items.answer_of(case_id, branch_id)
+
+
+def _written(branches) -> None:
+    """The branches are stored: each is now at the version it was written at."""
+    for branch in branches:
+        branch.version += 1

@@ -1,0 +1,63 @@
+"""SupervisionTable: supervision events (lights, cards, violations), append-only: a redelivered
+event finds its record already there."""
+from __future__ import annotations
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from .table import meta, put_if
+
+
+class ByDepartment(GlobalSecondaryIndex):
+    class Meta:
+        index_name = "ByDepartment"
+        projection = AllProjection()
+
+    department = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class ByHall(GlobalSecondaryIndex):
+    """Cards and events of one hall in time order: a supervisor reads their hall and those
+    below it, one query per hall."""
+    class Meta:
+        index_name = "ByHall"
+        projection = AllProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
+class SupervisionModel(Model):
+    Meta = meta("SUPERVISION_TABLE", "SupervisionTable")
+    case_id = UnicodeAttribute(hash_key=True)
+    event_id = UnicodeAttribute(range_key=True)
+    department = UnicodeAttribute()
+    at = UnicodeAttribute()
+    hall = UnicodeAttribute(null=True)
+    data = JSONAttribute()
+    by_department = ByDepartment()
+    by_hall = ByHall()
+
+
+class DynamoSupervision:
+    def record(self, event):
+        """True when the event is new (so it is notified once)."""
+        return put_if(SupervisionModel(event["case_id"], event["event_id"],
+                                       department=event["department"], at=event["at"],
+                                       hall=event.get("hall"), data=event),
+                      SupervisionModel.event_id.does_not_exist())
+
+    def of_halls(self, halls, since=None):
+        condition = SupervisionModel.at >= since if since else None
+        found = [m.data for hall in sorted(halls)
+                 for m in SupervisionModel.by_hall.query(hall, range_key_condition=condition)]
+        return sorted(found, key=lambda e: e["at"])
+
+    def of_case(self, case_id):
+        return sorted((m.data for m in SupervisionModel.query(case_id, consistent_read=True)),
+                      key=lambda e: e["at"])
+
+    def of_department(self, department):
+        return [m.data for m in SupervisionModel.by_department.query(department)]
