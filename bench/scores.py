@@ -12,10 +12,11 @@ import time
 from datetime import datetime, timedelta
 
 from chalicelib import catalog
-from chalicelib.domain import counting
 from chalicelib.domain.cases import CHINA_TIME
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.counters import Counters
+from chalicelib.domain.events import (CardRaised, CaseCompleted, CaseSubmitted, ComplaintFiled,
+                                      Handler, RatingGiven, TaskOpened)
 from chalicelib.domain.scoring import HallWeights, compile_period
 
 DEPARTMENTS = 50
@@ -59,31 +60,30 @@ def synthetic_catalog(rng: random.Random) -> Catalog:
 
 def case_events(big: Catalog, cases: int, rng: random.Random):
     """What happens to `cases` cases during the month, event by event."""
-    places = [(code, w["code"], [s["staff_id"] for s in w["staff"]])
+    places = [(code, w["code"], w["hall"], [s["staff_id"] for s in w["staff"]])
               for code, dept in big.departments.items() for w in dept["windows"]]
     start = datetime(2026, 11, 1, 8, 0, tzinfo=CHINA_TIME)
-    for _ in range(cases):
-        department, window, staff = rng.choice(places)
-        at = start + timedelta(minutes=rng.randrange(29 * 24 * 60))
-        base = {"department": department, "window": window, "staff": rng.choice(staff),
-                "at": at}
-        yield {**base, "kind": counting.CASE_SUBMITTED,
-               "channel": rng.choices(("online", "window", "agent"), (6, 3, 1))[0]}
+    for n in range(cases):
+        department, window, hall, staff = rng.choice(places)
+        case_id, at = f"C{n:06d}", start + timedelta(minutes=rng.randrange(29 * 24 * 60))
+        handler = Handler(department, window, rng.choice(staff))
+        yield CaseSubmitted(case_id, at, rng.choices(("online", "window", "agent"), (6, 3, 1))[0],
+                            handler)
         if rng.random() < 0.9:
             on_time = rng.random() < 0.97
-            done = {**base, "at": at + timedelta(hours=rng.randrange(1, 24))}
-            yield {**done, "kind": counting.CASE_COMPLETED, "on_time": on_time,
-                   "early": on_time and rng.random() < 0.8,
-                   "working_days": round(rng.uniform(0, 10), 2)}
+            done = at + timedelta(hours=rng.randrange(1, 24))
+            yield CaseCompleted(case_id, done, handler, on_time,
+                                early=on_time and rng.random() < 0.8,
+                                working_days=round(rng.uniform(0, 10), 2))
             if rng.random() < 0.7:
-                yield {**done, "kind": counting.RATING_GIVEN,
-                       "level": rng.choices((5, 4, 3, 2, 1), (70, 20, 6, 3, 1))[0]}
+                yield RatingGiven(case_id, done, rng.choices((5, 4, 3, 2, 1), (70, 20, 6, 3, 1))[0],
+                                  handler)
         if rng.random() < 0.01:
-            yield {**base, "kind": counting.CARD_RAISED, "color": rng.choice(("yellow", "red"))}
+            yield CardRaised(case_id, at, rng.choice(("yellow", "red")), handler, {})
         if rng.random() < 0.003:
-            yield {**base, "kind": counting.COMPLAINT_FILED}
+            yield ComplaintFiled(f"T{n:06d}", at, handler)
         if rng.random() < 0.002:
-            yield {**base, "kind": counting.SUPERVISION_ORDER_OPENED}
+            yield TaskOpened(f"O{n:06d}", "order", at, department, hall)
 
 
 def counted(big: Catalog, cases: int, seed: int) -> tuple[Counters, int, float]:

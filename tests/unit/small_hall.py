@@ -1,8 +1,12 @@
 """A small hall (two halls, two departments, three windows) and the events and scorecards the
 performance tests are told with."""
+from dataclasses import fields
+from datetime import datetime
+
 from chalicelib.domain.catalog import Catalog
 from chalicelib.domain.counters import Counters
-from chalicelib.domain.counting import CARD_RAISED, CASE_COMPLETED, CASE_SUBMITTED, RATING_GIVEN
+from chalicelib.domain.events import (CardRaised, CaseCompleted, CaseSubmitted, Handler,
+                                      RatingGiven, TaskAnswered, TaskOpened, TaskOverdue)
 from chalicelib.domain.scorecards import Scorecard
 from chalicelib.domain.scoring import Weights
 
@@ -42,25 +46,50 @@ def small_catalog() -> Catalog:
 
 
 CATALOG = small_catalog()
-NOV = "2026-11-10T10:00:00+08:00"
-OCT = "2026-10-20T10:00:00+08:00"
+NOV = datetime.fromisoformat("2026-11-10T10:00:00+08:00")
+OCT = datetime.fromisoformat("2026-10-20T10:00:00+08:00")
 
 
-def ev(kind, at=NOV, department="A", window="W1", staff="A-001", **more):
-    return {"kind": kind, "at": at, "department": department, "window": window,
-            "staff": staff, **more}
+def ev(event_type, /, at=NOV, department="A", window="W1", staff="A-001", **more):
+    """An event of `event_type` in November, handled at A's window W1 by A-001 unless told
+    otherwise; an event of supervised work names only its department."""
+    names = {f.name for f in fields(event_type)}
+    more.setdefault("case_id" if "case_id" in names else "task_id", "C-1")
+    if "handler" in names:
+        more["handler"] = Handler(department, window, staff)
+    else:
+        more["department"] = department
+    return event_type(at=at, **more)
 
 
 def submitted(channel="online", **kw):
-    return ev(CASE_SUBMITTED, channel=channel, **kw)
+    return ev(CaseSubmitted, channel=channel, **kw)
 
 
 def completed(on_time=True, early=False, working_days=2.0, **kw):
-    return ev(CASE_COMPLETED, on_time=on_time, early=early, working_days=working_days, **kw)
+    return ev(CaseCompleted, on_time=on_time, early=early, working_days=working_days, **kw)
 
 
 def rated(level, **kw):
-    return ev(RATING_GIVEN, level=level, **kw)
+    return ev(RatingGiven, level=level, **kw)
+
+
+def card_raised(color, **kw):
+    return ev(CardRaised, color=color, record={}, **kw)
+
+
+def order_opened(**kw):
+    """A 督办单 issued to the department."""
+    return ev(TaskOpened, kind="order", hall="CITY", **kw)
+
+
+def order_answered(opened_at=NOV, **kw):
+    return ev(TaskAnswered, kind="order", opened_at=opened_at, subject={}, answer={}, **kw)
+
+
+def overdue(kind="order", **kw):
+    """A 督办单 (order) or a 整改 (rectification) past its deadline."""
+    return ev(TaskOverdue, kind=kind, **kw)
 
 
 def card(scope="department", subject="A", period="2026-11", **counts):
@@ -86,7 +115,7 @@ def sample_counters() -> Counters:
         events += [submitted("window", window="W3", department="B", staff="B-001"),
                    completed(window="W3", department="B", staff="B-001"),
                    rated(4, window="W3", department="B", staff="B-001")]
-    events.append(ev(CARD_RAISED, window="W2", staff="A-003", color="yellow"))
+    events.append(card_raised("yellow", window="W2", staff="A-003"))
     events.append(submitted(department="X", window="WX", staff="X-1"))   # not in the catalog
     return Counters.of_events(events)
 

@@ -9,17 +9,17 @@ import pytest
 from chalicelib.domain.cases import CHINA_TIME
 from chalicelib.domain.clock import CompressedClock, StepClock
 from chalicelib.domain.counters import Counters
-from chalicelib.domain.counting import (APPLICATIONS, APPLICATIONS_ONLINE, CARD_RAISED,
-                                        CASE_COMPLETED, CASE_SUBMITTED, COMPLAINT_FILED, COMPLETED,
+from chalicelib.domain.counting import (APPLICATIONS, APPLICATIONS_ONLINE, COMPLETED,
                                         COMPLETED_ON_TIME, RATINGS, RATINGS_BAD, RATINGS_SATISFIED,
-                                        RATING_GIVEN, RATING_WITHDRAWN, RECTIFICATION_OVERDUE,
-                                        SUPERVISION_ORDER_ANSWERED, SUPERVISION_ORDER_OPENED,
-                                        SUPERVISION_ORDER_OVERDUE, WORKING_SECONDS,
-                                        completion_facts, grouped, increments)
+                                        WORKING_SECONDS, completion_facts, grouped, increments)
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.events import (BranchDecided, CardRaised, CaseCompleted, CaseSubmitted,
+                                      ComplaintFiled, Handler, RatingGiven, RatingWithdrawn,
+                                      TaskAnswered, TaskOpened)
 from chalicelib.domain.scorecards import Scorecard
 
-from .small_hall import NOV, OCT, completed, ev, of, rated, submitted
+from .small_hall import (NOV, OCT, card_raised, completed, ev, of, order_answered, order_opened,
+                         overdue, rated, submitted)
 
 
 # -- events → increments -----------------------------------------------------------------------
@@ -35,12 +35,12 @@ def test_an_event_increments_every_scope_it_names_in_all_three_periods():
 
 
 def test_an_event_without_window_or_staff_counts_for_the_department_only():
-    incs = increments(ev(COMPLAINT_FILED, window=None, staff=None))
+    incs = increments(ev(ComplaintFiled, window=None, staff=None))
     assert {(i.scope, i.subject) for i in incs} == {("department", "A")}
 
 
 def test_several_staff_each_count_once():
-    incs = increments(completed(staff=["A-001", "A-002", "A-001"]))
+    incs = increments(completed(staff=("A-001", "A-002", "A-001")))
     staff = {i.subject for i in incs if i.scope == "staff"}
     assert staff == {"A-001", "A-002"}
     month = grouped(incs)
@@ -63,19 +63,18 @@ def test_a_completion_adds_its_working_days_to_a_sum():
 
 
 def test_cards_orders_complaints_and_rectifications_are_counted():
-    counters = of(ev(CARD_RAISED, color="yellow"), ev(CARD_RAISED, color="red"),
-                  ev(CARD_RAISED, color="yellow"), ev(COMPLAINT_FILED),
-                  ev(SUPERVISION_ORDER_OPENED), ev(SUPERVISION_ORDER_OVERDUE),
-                  ev(RECTIFICATION_OVERDUE))
-    sc = Scorecard.from_counters("window", "W1", "2026-11",
-                                   counters.metrics("window", "W1", "2026-11"))
+    counters = of(card_raised("yellow"), card_raised("red"), card_raised("yellow"),
+                  ev(ComplaintFiled), order_opened(), overdue("order"), overdue("rectification"))
+    # Supervised work (orders, rectifications) names its department only.
+    sc = Scorecard.from_counters("department", "A", "2026-11",
+                                   counters.metrics("department", "A", "2026-11"))
     assert (sc.cards_yellow, sc.cards_red, sc.complaints, sc.open_orders, sc.orders_overdue,
             sc.rectifications_overdue) == (2, 1, 1, 1, 1, 1)
 
 
 def test_an_answered_order_counts_in_the_period_it_was_opened():
-    counters = of(ev(SUPERVISION_ORDER_OPENED, at=OCT), ev(SUPERVISION_ORDER_OPENED, at=NOV),
-                  ev(SUPERVISION_ORDER_ANSWERED, at=NOV, opened_at=OCT))
+    counters = of(order_opened(at=OCT), order_opened(at=NOV),
+                  order_answered(at=NOV, opened_at=OCT))
     october = Scorecard.from_counters("department", "A", "2026-10",
                                         counters.metrics("department", "A", "2026-10"))
     november = Scorecard.from_counters("department", "A", "2026-11",
@@ -84,24 +83,36 @@ def test_an_answered_order_counts_in_the_period_it_was_opened():
     assert (november.orders_opened, november.open_orders) == (1, 1)
 
 
-@pytest.mark.parametrize("event", [
-    {"kind": "case_submitted", "at": NOV, "channel": "online"},            # no department
-    ev("case_reopened"),                                                    # unknown kind
-    submitted("fax"),
-    completed(on_time=False, early=True),
-    ev(CASE_COMPLETED, on_time=True, early=False),                        # no working days
-    completed(working_days=-1),
-    ev(CASE_COMPLETED, on_time="yes", early=False, working_days=1),
-    ev(CARD_RAISED, color="green"),
-    rated(0), rated(6), rated(True),
-    ev(SUPERVISION_ORDER_ANSWERED),                                       # no opened_at
-    ev(RATING_WITHDRAWN, level=1),                                        # no rated_at
-    submitted(at="2026-11-10T10:00:00"),                                    # naive instant
-    submitted(staff=[""]),
-])
-def test_malformed_events_are_refused(event):
+@pytest.mark.parametrize("build", [
+    lambda: completed(on_time=False, early=True),
+    lambda: completed(working_days=-1),
+    lambda: submitted("fax"),
+    lambda: card_raised("green"),
+    lambda: rated(0), lambda: rated(6),
+    lambda: rated(5, replaces=(6, OCT)),
+], ids=["early-but-late", "negative-working-days", "fax", "green-card", "rating-0", "rating-6",
+        "replaces-rating-6"])
+def test_malformed_events_cannot_be_built(build):
+    with pytest.raises(ValueError):
+        build()
+
+
+@pytest.mark.parametrize("thing", [
+    ev(TaskOpened, kind="consultation", hall="CITY"),
+    ev(TaskAnswered, kind="consultation", opened_at=NOV, subject={}, answer={}),
+    overdue("investigation"),
+    BranchDecided("C-1", "B-1", "approve"),
+    {"kind": "case_submitted", "at": NOV, "department": "A", "channel": "online"},
+    None,
+], ids=["consultation-opened", "consultation-answered", "investigation-overdue",
+        "branch-decided", "dict", "none"])
+def test_what_is_not_a_counted_event_gives_no_increments(thing):
+    assert increments(thing) == []
+
+
+def test_a_naive_instant_is_refused_when_counted():
     with pytest.raises(InvalidInput):
-        increments(event)
+        increments(submitted(at=datetime(2026, 11, 10, 10, 0)))
 
 
 def test_completion_facts_read_the_promised_clock():
@@ -121,7 +132,7 @@ def test_completion_facts_read_the_promised_clock():
 
 # -- re-rating ---------------------------------------------------------------------------------
 def test_a_rerating_replaces_the_previous_rating():
-    counters = of(rated(1), rated(5, previous_level=1, previous_at=NOV))
+    counters = of(rated(1), rated(5, replaces=(1, NOV)))
     sc = Scorecard.from_counters("staff", "A-001", "2026-11",
                                    counters.metrics("staff", "A-001", "2026-11"))
     assert (sc.ratings, sc.ratings_satisfied, sc.ratings_bad) == (1, 1, 0)
@@ -130,7 +141,7 @@ def test_a_rerating_replaces_the_previous_rating():
 
 
 def test_a_rerating_takes_the_old_rating_out_of_its_own_month():
-    counters = of(rated(2, at=OCT), rated(4, at=NOV, previous_level=2, previous_at=OCT))
+    counters = of(rated(2, at=OCT), rated(4, at=NOV, replaces=(2, OCT)))
     october = counters.metrics("department", "A", "2026-10")
     november = counters.metrics("department", "A", "2026-11")
     assert october[RATINGS] == 0 and october[RATINGS_BAD] == 0
@@ -142,7 +153,7 @@ def test_a_rerating_takes_the_old_rating_out_of_its_own_month():
 
 def test_a_withdrawn_rating_is_taken_out():
     counters = of(rated(1, at=OCT), rated(5, at=OCT),
-                  ev(RATING_WITHDRAWN, at=NOV, level=1, rated_at=OCT))
+                  ev(RatingWithdrawn, at=NOV, level=1, rated_at=OCT))
     assert counters == of(rated(5, at=OCT))
 
 
@@ -150,37 +161,36 @@ def test_a_withdrawn_rating_is_taken_out():
 DEPTS = {"A": {"W1": ["A-001", "A-002"], "W2": ["A-003"]}, "B": {"W3": ["B-001"]}}
 
 
-def random_events(rng: random.Random, n: int) -> list[dict]:
-    events, ratings = [], {}
+def random_events(rng: random.Random, n: int) -> list:
+    events = []
     for case in range(n):
         dept = rng.choice(sorted(DEPTS))
         window = rng.choice(sorted(DEPTS[dept]))
-        staff = rng.choice(DEPTS[dept][window])
+        handler = Handler(dept, window, rng.choice(DEPTS[dept][window]))
         at = datetime(2026, rng.randint(9, 12), rng.randint(1, 28), rng.randint(0, 23),
-                      tzinfo=CHINA_TIME).isoformat()
-        base = {"department": dept, "window": window, "staff": staff, "at": at}
-        events.append({**base, "kind": CASE_SUBMITTED,
-                       "channel": rng.choice(["online", "window", "agent"])})
+                      tzinfo=CHINA_TIME)
+        case_id, task_id = f"C-{case}", f"T-{case}"
+        events.append(CaseSubmitted(case_id, at, rng.choice(["online", "window", "agent"]),
+                                    handler))
         if rng.random() < 0.8:
             on_time = rng.random() < 0.9
-            events.append({**base, "kind": CASE_COMPLETED, "on_time": on_time,
-                           "early": on_time and rng.random() < 0.5,
-                           "working_days": round(rng.uniform(0, 12), 3)})
+            events.append(CaseCompleted(case_id, at, handler, on_time,
+                                        early=on_time and rng.random() < 0.5,
+                                        working_days=round(rng.uniform(0, 12), 3)))
         if rng.random() < 0.6:
             level = rng.randint(1, 5)
-            events.append({**base, "kind": RATING_GIVEN, "level": level})
-            ratings[case] = (level, at)
+            events.append(RatingGiven(case_id, at, level, handler))
             if rng.random() < 0.2:
-                events.append({**base, "kind": RATING_GIVEN, "level": rng.randint(1, 5),
-                               "previous_level": level, "previous_at": at})
+                events.append(RatingGiven(case_id, at, rng.randint(1, 5), handler,
+                                          replaces=(level, at)))
         if rng.random() < 0.1:
-            events.append({**base, "kind": CARD_RAISED, "color": rng.choice(["yellow", "red"])})
+            events.append(CardRaised(case_id, at, rng.choice(["yellow", "red"]), handler, {}))
         if rng.random() < 0.05:
-            events.append({**base, "kind": COMPLAINT_FILED})
+            events.append(ComplaintFiled(task_id, at, handler))
         if rng.random() < 0.05:
-            events.append({**base, "kind": SUPERVISION_ORDER_OPENED})
+            events.append(TaskOpened(task_id, "order", at, dept, "CITY"))
             if rng.random() < 0.5:
-                events.append({**base, "kind": SUPERVISION_ORDER_ANSWERED, "opened_at": at})
+                events.append(TaskAnswered(task_id, "order", at, at, dept, {}, {}))
     return events
 
 
@@ -206,20 +216,20 @@ def test_counters_give_the_rates_counted_from_scratch():
     events = random_events(random.Random(42), 500)
     counters = Counters.of_events(events)
     for dept in DEPTS:
-        mine = [e for e in events if e["department"] == dept and e["at"].startswith("2026-11")]
-        apps = [e for e in mine if e["kind"] == CASE_SUBMITTED]
-        done = [e for e in mine if e["kind"] == CASE_COMPLETED]
+        def mine(event_type):
+            return [e for e in events if isinstance(e, event_type)
+                    and e.handler.department == dept and (e.at.year, e.at.month) == (2026, 11)]
+        apps, done = mine(CaseSubmitted), mine(CaseCompleted)
         sc = Scorecard.from_counters("department", dept, "2026-11",
                                        counters.metrics("department", dept, "2026-11"))
         assert sc.applications == len(apps)
         assert sc.online_rate == pytest.approx(
-            sum(e["channel"] != "window" for e in apps) / len(apps))
-        assert sc.on_time_rate == pytest.approx(sum(e["on_time"] for e in done) / len(done))
-        assert sc.early_completion_rate == pytest.approx(sum(e["early"] for e in done) / len(done))
+            sum(e.channel != "window" for e in apps) / len(apps))
+        assert sc.on_time_rate == pytest.approx(sum(e.on_time for e in done) / len(done))
+        assert sc.early_completion_rate == pytest.approx(sum(e.early for e in done) / len(done))
         assert sc.average_working_days == pytest.approx(
-            sum(e["working_days"] for e in done) / len(done), abs=1e-5)
-        assert sc.cards_red == sum(e["kind"] == CARD_RAISED and e["color"] == "red"
-                                   for e in mine)
+            sum(e.working_days for e in done) / len(done), abs=1e-5)
+        assert sc.cards_red == sum(e.color == "red" for e in mine(CardRaised))
 
 
 def test_a_period_lists_only_its_own_subjects():

@@ -1,17 +1,18 @@
 """Performance scores: the four rates and the other indices, the composite score, rankings, the
 red-flag window, the efficiency archive and the compilation of a period."""
 import random
+from datetime import datetime
 
 import pytest
 
-from chalicelib.domain.counting import CARD_RAISED, COMPLAINT_FILED
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.events import ComplaintFiled
 from chalicelib.domain.scorecards import Scorecard, subjects_of
 from chalicelib.domain.scoring import (HallWeights, Weights, compile_period, composite,
                                        efficiency_archive, rank, red_flag_window)
 
-from .small_hall import (CATALOG, NOV, OCT, PERFECT, RANKED_FROM_5, card, completed, ev, of, rated,
-                         sample_counters, submitted)
+from .small_hall import (CATALOG, NOV, OCT, PERFECT, RANKED_FROM_5, card, card_raised, completed,
+                         ev, of, rated, sample_counters, submitted)
 
 
 # -- rates -------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def test_the_red_flag_window_is_chosen_among_one_quarters_windows():
 def test_the_efficiency_archive_of_a_staff_member_by_month():
     counters = of(completed(at=OCT, working_days=2), completed(at=NOV, working_days=1),
                   completed(at=NOV, working_days=3, on_time=False),
-                  ev(CARD_RAISED, at=NOV, color="red"), ev(COMPLAINT_FILED, at=OCT),
+                  card_raised("red", at=NOV), ev(ComplaintFiled, at=OCT),
                   rated(2, at=NOV), completed(staff="A-002"))
     archive = efficiency_archive("A-001", counters, CATALOG)
     assert (archive["name"], archive["department"], archive["window"]) == ("张三", "A", "W1")
@@ -240,5 +241,6 @@ def test_compile_reads_only_the_period_asked_for():
     counters = sample_counters()
     before = compile_period(counters, CATALOG, "2026-11", Weights())
     counters.record(submitted(at=OCT, channel="window"))
-    counters.record(submitted(at="2026-12-01T10:00:00+08:00", channel="window"))
+    counters.record(submitted(at=datetime.fromisoformat("2026-12-01T10:00:00+08:00"),
+                              channel="window"))
     assert compile_period(counters, CATALOG, "2026-11", Weights()) == before
