@@ -232,28 +232,28 @@ def submit_corrections(case_id):
 @route("/cases/{case_id}/rating", methods=["POST"], authorizer=citizen)
 def rate_case(case_id):
     request = app.current_request
-    return created(bootstrap.supervision().rate(caller_of(request, "citizen"), case_id,
+    return created(bootstrap.supervision().ratings.rate(caller_of(request, "citizen"), case_id,
                                                 json_object(request)))
 
 
 @route("/complaints", methods=["POST"], authorizer=citizen)
 def file_complaint():
     request = app.current_request
-    return created(bootstrap.supervision().file_complaint(
+    return created(bootstrap.supervision().complaints.file(
         caller_of(request, "citizen"), json_object(request), header(request, "Idempotency-Key")))
 
 
 @route("/consultations", methods=["POST"], authorizer=citizen)
 def ask_question():
     request = app.current_request
-    return created(bootstrap.supervision().ask(caller_of(request, "citizen"),
+    return created(bootstrap.supervision().hotline.ask(caller_of(request, "citizen"),
                                                json_object(request),
                                                header(request, "Idempotency-Key")))
 
 
 @route("/consultations/{task_id}", methods=["GET"], authorizer=citizen)
 def read_my_question(task_id):
-    return bootstrap.supervision().my_questions(caller_of(app.current_request, "citizen"),
+    return bootstrap.supervision().hotline.my_question(caller_of(app.current_request, "citizen"),
                                                 task_id)
 
 
@@ -262,7 +262,7 @@ def read_my_question(task_id):
 def request_visit_code():
     """A visitor without an account proves a mobile number first: a 6-digit code by text
     message, valid 10 minutes (one a minute, five a day per number)."""
-    return created(bootstrap.supervision().send_visitor_code(json_object(app.current_request)))
+    return created(bootstrap.supervision().complaints.send_visitor_code(json_object(app.current_request)))
 
 
 @route("/visits/complaints", methods=["POST"])
@@ -271,7 +271,7 @@ def file_visit_complaint():
     texted to it: nothing is kept and nobody is texted before the code holds."""
     from chalicelib.domain.cases import Caller
 
-    return created(bootstrap.supervision().file_complaint(
+    return created(bootstrap.supervision().complaints.file(
         Caller("public", "visitor"), json_object(app.current_request),
         header(app.current_request, "Idempotency-Key")))
 
@@ -322,20 +322,20 @@ def department_submit(case_id):
 @route("/department/supervised-tasks", methods=["GET"], authorizer=signed)
 def department_supervised_tasks():
     """Orders, investigations, rectifications, 12345 requests and consultations to answer."""
-    return bootstrap.supervision().tasks_of(caller_of(app.current_request, "department"))
+    return bootstrap.supervision().work.of_department(caller_of(app.current_request, "department"))
 
 
 @route("/department/supervised-tasks/{task_id}/answer", methods=["POST"], authorizer=signed)
 def answer_supervised_task(task_id):
     request = app.current_request
-    return bootstrap.supervision().answer(caller_of(request, "department"), task_id,
+    return bootstrap.supervision().work.answer(caller_of(request, "department"), task_id,
                                           json_object(request))
 
 
 @route("/department/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed)
 def appeal_rating(case_id):
     request = app.current_request
-    return bootstrap.supervision().appeal(caller_of(request, "department"), case_id,
+    return bootstrap.supervision().ratings.appeal(caller_of(request, "department"), case_id,
                                           json_object(request))
 
 
@@ -343,7 +343,7 @@ def appeal_rating(case_id):
 @route("/hotline/requests", methods=["POST"], authorizer=signed)
 def hotline_request():
     request = app.current_request
-    return created(bootstrap.supervision().hotline(caller_of(request, "hotline"),
+    return created(bootstrap.supervision().hotline.forward(caller_of(request, "hotline"),
                                                    json_object(request)))
 
 
@@ -372,7 +372,7 @@ def agent_submit(case_id):
 def audit_trail(case_id):
     """The case's trail and the verdict: its links, the head the case stores (a deleted tail is
     reported) and the latest anchor of its head outside the table (a rewrite is reported)."""
-    bootstrap.supervision().check_case_scope(caller_of(app.current_request, "auditor"), case_id)
+    bootstrap.supervision().scope.check_case(caller_of(app.current_request, "auditor"), case_id)
     verdict, records = bootstrap.trail_audit().verify(case_id)
     return {"case_id": case_id, "verdict": verdict.to_dict(),
             "records": [{"seq": r.seq, "at": r.at, "action": r.action, "actor": r.actor,
@@ -381,7 +381,7 @@ def audit_trail(case_id):
 
 @route("/audit/cases/{case_id}/supervision", methods=["GET"], authorizer=signed)
 def audit_supervision(case_id):
-    bootstrap.supervision().check_case_scope(caller_of(app.current_request, "auditor"), case_id)
+    bootstrap.supervision().scope.check_case(caller_of(app.current_request, "auditor"), case_id)
     events = bootstrap.approval().supervision.of_case(case_id)
     return {"case_id": case_id,
             "events": [e for e in events if not e["kind"].startswith("violation:")],
@@ -393,20 +393,20 @@ def audit_cards():
     """Lights, cards and violations of the halls the office supervises; filters: hall,
     department, light, kind, since (ISO instant)."""
     request = app.current_request
-    return bootstrap.supervision().cards(caller_of(request, "auditor"),
+    return bootstrap.supervision().violations.cards(caller_of(request, "auditor"),
                                          request.query_params or {})
 
 
 @route("/audit/tasks", methods=["GET"], authorizer=signed)
 def audit_tasks():
     request = app.current_request
-    return bootstrap.supervision().task_list(caller_of(request, "auditor"),
+    return bootstrap.supervision().work.for_supervisor(caller_of(request, "auditor"),
                                              request.query_params or {})
 
 
 @route("/audit/tasks/{task_id}", methods=["GET"], authorizer=signed)
 def audit_task(task_id):
-    return bootstrap.supervision().task_for_supervisor(
+    return bootstrap.supervision().work.one_for_supervisor(
         caller_of(app.current_request, "auditor"), task_id)
 
 
@@ -437,7 +437,7 @@ def audit_report(period, kind):
 @route("/supervision/orders", methods=["POST"], authorizer=signed)
 def issue_order():
     request = app.current_request
-    return created(bootstrap.supervision().issue_order(caller_of(request, "auditor"),
+    return created(bootstrap.supervision().work.issue_order(caller_of(request, "auditor"),
                                                        json_object(request),
                                                        header(request, "Idempotency-Key")))
 
@@ -445,7 +445,7 @@ def issue_order():
 @route("/supervision/clips", methods=["POST"], authorizer=signed)
 def pull_clip():
     request = app.current_request
-    return created(bootstrap.supervision().pull_clip(caller_of(request, "auditor"),
+    return created(bootstrap.supervision().complaints.pull_clip(caller_of(request, "auditor"),
                                                      json_object(request)))
 
 
@@ -456,14 +456,14 @@ def view_evidence(task_id, index):
 
     if not index.isdigit():
         raise InvalidInput("index is the clip's number, from 0", field="index")
-    return bootstrap.supervision().view_evidence(caller_of(app.current_request, "auditor"),
+    return bootstrap.supervision().complaints.view_evidence(caller_of(app.current_request, "auditor"),
                                                  task_id, int(index))
 
 
 @route("/supervision/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed)
 def decide_appeal(case_id):
     request = app.current_request
-    return bootstrap.supervision().decide_appeal(caller_of(request, "auditor"), case_id,
+    return bootstrap.supervision().ratings.decide_appeal(caller_of(request, "auditor"), case_id,
                                                  json_object(request))
 
 
@@ -497,7 +497,7 @@ def workflow_message(event):
     for message in event:
         body = json.loads(message.body)
         if body.get("type") == "task_awaiting":
-            outcome = bootstrap.supervision().on_task_message(body)
+            outcome = bootstrap.supervision().work.on_task_message(body)
             logger.info("workflow message", extra={"type": body["type"], "outcome": outcome,
                                                    "task_id": body.get("task_id")})
             continue
@@ -510,7 +510,7 @@ def workflow_message(event):
 @app.schedule(Rate(1, unit=Rate.DAYS))
 def default_ratings(event):
     """Completed cases left unrated past the hall's period count as 满意 (where it says so)."""
-    rated = bootstrap.supervision().default_ratings()
+    rated = bootstrap.supervision().ratings.default_ratings()
     logger.info("default ratings", extra={"cases": len(rated)})
 
 

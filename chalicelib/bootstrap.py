@@ -1,25 +1,28 @@
 """Wires the service layer to its adapters, once per process and only when first needed."""
 from __future__ import annotations
 
-import os
-
+_settings = None
 _intake = None
 _approval = None
 _supervision = None
 _performance = None
 
 
+def settings():
+    """The environment, read once (chalicelib/settings.py): a missing name fails here."""
+    global _settings
+    if _settings is None:
+        from .settings import Settings
+
+        _settings = Settings.from_environment()
+    return _settings
+
+
 def working_clock():
-    """The working-day calendar with the hall's own closure days (HALL_CLOSURES, ISO dates
-    separated by commas, a deploy parameter); WORKDAY_SECONDS compresses one working day for
-    demos."""
+    """The working-day calendar with the halls' own closure days; a compressed one for demos."""
     from .domain.clock import clock_from_settings
 
-    compressed = os.environ.get("WORKDAY_SECONDS")
-    closures = [day for day in os.environ.get("HALL_CLOSURES", "").split(",")
-                if day.strip() and day.strip() != "none"]
-    return clock_from_settings(float(compressed) if compressed else None,
-                               [day.strip() for day in closures])
+    return clock_from_settings(settings().workday_seconds, settings().hall_closures)
 
 
 def intake():
@@ -61,7 +64,7 @@ def trail_audit(kind: str = "case"):
     def head(chain_id):
         found = store.get(chain_id)
         return (found.trail_seq, found.trail_hash) if found is not None else None
-    return TrailAudit(head, DynamoTrails(), S3Anchors())
+    return TrailAudit(head, DynamoTrails(), S3Anchors(settings().evidence_bucket))
 
 
 def anchoring():
@@ -72,7 +75,8 @@ def anchoring():
     from .adapters.dynamodb import DynamoTrails
     from .service.trails import Anchoring
 
-    return Anchoring(DynamoTrails(), S3Anchors(), lambda: datetime.now(timezone.utc))
+    return Anchoring(DynamoTrails(), S3Anchors(settings().evidence_bucket),
+                     lambda: datetime.now(timezone.utc))
 
 
 def _wire():
@@ -81,41 +85,56 @@ def _wire():
     from .adapters import aws, notifier
     from .adapters.cameras import KinesisVideoCameras
     from .adapters.dynamodb import (DynamoCases, DynamoCounters, DynamoFaqs, DynamoSupervision,
-                                    DynamoTasks)
+                                    DynamoTasks, DynamoVerifications)
     from .adapters.evidence import S3Evidence, S3Reports
     from .adapters.idempotency import PowertoolsIdempotency
     from .adapters.s3 import S3Materials
     from .adapters.workflow import S3Certificates, StepFunctionsEngine
     from .service.approval import Approval
+    from .service.bus import Bus
     from .service.intake import Intake, utc_now
     from .service.performance import Performance
     from .service.supervision import Supervision
 
+    config = settings()
+
     def store():
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-        return DynamoDBPersistenceLayer(
-            table_name=os.environ.get("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-            boto3_client=aws.client("dynamodb"))
+        return DynamoDBPersistenceLayer(table_name=config.idempotency_table,
+                                        boto3_client=aws.client("dynamodb"))
+    bus = Bus()
     idempotency = PowertoolsIdempotency(store)
-    published, cases, materials = catalog.published(), DynamoCases(), S3Materials()
-    certificates = S3Certificates()
-    _approval = Approval(published, cases, DynamoSupervision(), StepFunctionsEngine(),
-                         notifier.from_environment(), certificates, idempotency, working_clock(),
-                         utc_now, materials)
+    published, cases, clock = catalog.published(), DynamoCases(), working_clock()
+    materials = S3Materials(config.materials_bucket)
+    certificates = S3Certificates(config.certificates_bucket)
+    texts, log = notifier.from_environment(), DynamoSupervision()
+    _approval = Approval(published, cases, log, StepFunctionsEngine(config.case_workflow_arn),
+                         texts, certificates, idempotency, clock, utc_now, materials,
+                         events=bus)
     _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start,
                      certificates=certificates)
     _supervision = Supervision(
-        published, cases, DynamoTasks(), _approval.supervision,
-        StepFunctionsEngine(os.environ.get("TASK_WORKFLOW_ARN", "")), _approval.notifier,
-        KinesisVideoCameras(), S3Evidence(), DynamoFaqs(), _approval.clock, utc_now)
-    _performance = Performance(published, DynamoCounters(), S3Reports(), utc_now,
-                               scope=_supervision.scope, cases=cases)
-    _approval.count = _supervision.count = _performance.count
-    _supervision.idempotency = idempotency
-    from .adapters.dynamodb import DynamoVerifications
-    _supervision.verifications = DynamoVerifications()   # visitors' codes
-    _approval.watch = _supervision.watch_case
+        published, cases, DynamoTasks(), log, StepFunctionsEngine(config.task_workflow_arn),
+        texts, KinesisVideoCameras(), S3Evidence(config.evidence_bucket), DynamoFaqs(), clock,
+        utc_now, events_bus=bus, idempotency=idempotency, verifications=DynamoVerifications())
+    _performance = Performance(published, DynamoCounters(config.scores_table),
+                               S3Reports(config.reports_bucket), utc_now,
+                               scope=_supervision.scope.halls_of, cases=cases)
+    subscribe(bus, _supervision, _performance)
+
+
+def subscribe(bus, supervision, performance) -> None:
+    """Who hears of what, said once: the performance counters count, the auditors' log line
+    is written for every card and light, supervision reacts to decisions and answers."""
+    from .domain import events
+    from .logs import card_raised
+
+    bus.subscribe(events.CardRaised, card_raised)
+    bus.subscribe(events.TaskLightRaised, card_raised)
+    for counted in events.COUNTED:
+        bus.subscribe(counted, performance.count)
+    supervision.subscribe(bus)
 
 
 def use(intake_service, approval_service=None, supervision_service=None) -> None:

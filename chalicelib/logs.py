@@ -14,3 +14,11 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 
 logger = Logger(service="approval", logger_formatter=MaskingFormatter())
+
+
+def card_raised(raised) -> None:
+    """One log line per card and light, for the auditors' queries (chalicelib/audit_queries.py
+    reads these fields; infra/monitoring.py's dashboard counts them)."""
+    record = raised.record
+    logger.info("card raised", extra={k: record.get(k) for k in (
+        "case_id", "task_id", "department", "window", "hall", "light", "kind")})

@@ -61,7 +61,8 @@ def main(argv=None) -> int:
     from chalicelib.service.trails import Anchoring
 
     at = args.at or datetime.now(timezone.utc)
-    written = Anchoring(DynamoTrails(), S3Anchors(), lambda: at).run()
+    written = Anchoring(DynamoTrails(), S3Anchors(os.environ["EVIDENCE_BUCKET"]),
+                        lambda: at).run()
     print(json.dumps({"anchored": written}))
     return 0
 

@@ -120,6 +120,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "aws": {"endpoint": aws_endpoint, "s3_endpoint": s3_endpoint, "region": REGION,
                 "access_key_id": operator[0], "secret_access_key": operator[1]},
         "roles": made.roles,
+        "environment": made.environment,      # what the functions' environment holds
         "cognito": {"region": REGION, "endpoint": aws_endpoint,
                     "user_pool_id": made.user_pool_id, "client_id": made.user_pool_client_id},
         "callers": made.callers,

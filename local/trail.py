@@ -24,12 +24,8 @@ def _use_local_stack(state_dir: Path) -> None:
     if "TRAIL_TABLE" in os.environ or not stack.exists():
         return
     described = json.loads(stack.read_text(encoding="utf-8"))
-    resources = described["resources"]
-    os.environ.update({"TRAIL_TABLE": resources["TrailTable"],
-                       "CASES_TABLE": resources["CasesTable"],
-                       "TASKS_TABLE": resources["TasksTable"],
-                       "EVIDENCE_BUCKET": resources["EvidenceBucket"],
-                       "AWS_ENDPOINT_URL": described["aws"]["endpoint"],
+    os.environ.update(described["environment"])      # the functions' settings
+    os.environ.update({"AWS_ENDPOINT_URL": described["aws"]["endpoint"],
                        "AWS_DEFAULT_REGION": described["aws"]["region"],
                        "AWS_REGION": described["aws"]["region"],
                        "AWS_ACCESS_KEY_ID": described["aws"]["access_key_id"],

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 
 from ..domain import anchors
 from ..domain.trail import TrailRecord
@@ -18,8 +17,8 @@ from . import aws
 
 
 class S3Anchors:
-    def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or os.environ.get("EVIDENCE_BUCKET", "evidence")
+    def __init__(self, bucket: str):
+        self.bucket = bucket
 
     def put_once(self, key: str, body: bytes) -> bool:
         """False when the key holds an object already (nothing is written then)."""

@@ -5,14 +5,13 @@ is the version S3 gave the clip: a link opens that version, whatever is put on t
 from __future__ import annotations
 
 import base64
-import os
 
 from . import aws
 
 
 class S3Evidence:
-    def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or os.environ.get("EVIDENCE_BUCKET", "evidence")
+    def __init__(self, bucket: str):
+        self.bucket = bucket
 
     def put_once(self, key: str, body: bytes, content_type: str, sha256_hex: str) -> str | None:
         """The version S3 gave the clip (None only where a bucket keeps no versions)."""
@@ -51,8 +50,8 @@ class InMemoryEvidence:
 class S3Reports:
     """Exported report documents (CSV, HTML) for the supervision office."""
 
-    def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or os.environ.get("REPORTS_BUCKET", "reports")
+    def __init__(self, bucket: str):
+        self.bucket = bucket
 
     def put(self, key: str, body: str, content_type: str) -> None:
         aws.client("s3").put_object(Bucket=self.bucket, Key=key, Body=body.encode("utf-8"),

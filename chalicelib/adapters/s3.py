@@ -4,14 +4,13 @@ refuses any other file."""
 from __future__ import annotations
 
 import base64
-import os
 
 from . import aws
 
 
 class S3Materials:
-    def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or os.environ.get("MATERIALS_BUCKET", "materials")
+    def __init__(self, bucket: str):
+        self.bucket = bucket
 
     def upload_ticket(self, key, content_type, size, sha256_hex, expires_in):
         checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 from . import aws
 from .notifier import SnsNotifier  # noqa: F401 - text messages moved to adapters/notifier.py
@@ -11,8 +10,8 @@ STALE_TOKEN_ERRORS = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
 
 
 class StepFunctionsEngine:
-    def __init__(self, state_machine_arn: str | None = None):
-        self.arn = state_machine_arn or os.environ.get("CASE_WORKFLOW_ARN", "")
+    def __init__(self, state_machine_arn: str):
+        self.arn = state_machine_arn
 
     def start(self, name: str, payload: dict) -> None:
         """Executions are named after the case: a retried start cannot fork it."""
@@ -46,8 +45,8 @@ class StepFunctionsEngine:
 
 
 class S3Certificates:
-    def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or os.environ.get("CERTIFICATES_BUCKET", "certificates")
+    def __init__(self, bucket: str):
+        self.bucket = bucket
 
     def put(self, code: str, document: dict) -> None:
         aws.client("s3").put_object(Bucket=self.bucket, Key=f"certificates/{code}.json",

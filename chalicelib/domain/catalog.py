@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .errors import InvalidInput, NotFound
+from .halls import HallPolicy
 
 POWER_CATEGORIES = ("行政许可", "行政确认", "行政备案", "行政给付", "审核转报", "公共服务")
 MAX_PAGE_SIZE = 100
@@ -28,6 +29,7 @@ class Catalog:
                              for code, item in self.items.items()}
         self._deciders = {code: {b["department"] for s in item["stages"] for b in s["departments"]}
                           for code, item in self.items.items()}
+        self.policies = {code: HallPolicy.of(hall) for code, hall in self.halls.items()}
         self._staff: dict[str, Staff] = {}
         for dept in departments:
             chief = dept["chief_representative"]
@@ -57,6 +59,10 @@ class Catalog:
             return self.departments[code]
         except KeyError:
             raise NotFound(f"no department with code {code!r}", field=field)
+
+    def policy(self, hall: str) -> HallPolicy:
+        """The hall's own supervision policy (chalicelib/domain/halls.py)."""
+        return self.policies[hall]
 
     def staff(self, staff_id: str) -> Staff | None:
         return self._staff.get(staff_id)

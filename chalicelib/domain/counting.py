@@ -12,14 +12,15 @@ names (its department, its window, its staff). Counters are integers only, so in
 to the same totals in any order."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
+from . import events
 from .cases import AGENT, ONLINE, WINDOW
 from .clock import WORKING_DAY, StepClock, WorkingClock
-from .errors import InvalidInput
 from .periods import periods_of
+from .ratings import is_satisfied
 
 # -- scopes ------------------------------------------------------------------------------------
 SCOPE_DEPARTMENT, SCOPE_WINDOW, SCOPE_STAFF = "department", "window", "staff"
@@ -50,31 +51,8 @@ METRICS = (APPLICATIONS, APPLICATIONS_ONLINE, COMPLETED, COMPLETED_ON_TIME, COMP
            ORDERS_OVERDUE, COMPLAINTS, RATINGS, RATINGS_SATISFIED, RATINGS_BAD, RATING_LEVELS,
            RECTIFICATIONS_OVERDUE)
 
-# -- events: what happens ----------------------------------------------------------------------
-CASE_SUBMITTED = "case_submitted"                          # 申报
-CASE_COMPLETED = "case_completed"                          # 办结
-CARD_RAISED = "card_raised"                                # 黄牌 / 红牌
-SUPERVISION_ORDER_OPENED = "supervision_order_opened"      # 督办单 issued
-SUPERVISION_ORDER_ANSWERED = "supervision_order_answered"  # 督办单 answered
-SUPERVISION_ORDER_OVERDUE = "supervision_order_overdue"    # its response deadline passed
-COMPLAINT_FILED = "complaint_filed"                        # 投诉 (portal, window, 12345)
-RATING_GIVEN = "rating_given"                              # 好差评, or a re-rating
-RATING_WITHDRAWN = "rating_withdrawn"                      # a malicious rating, appeal upheld
-RECTIFICATION_OVERDUE = "rectification_overdue"            # 整改 not done in time
-EVENT_KINDS = (CASE_SUBMITTED, CASE_COMPLETED, CARD_RAISED, SUPERVISION_ORDER_OPENED,
-               SUPERVISION_ORDER_ANSWERED, SUPERVISION_ORDER_OVERDUE, COMPLAINT_FILED,
-               RATING_GIVEN, RATING_WITHDRAWN, RECTIFICATION_OVERDUE)
-
 CHANNELS = (ONLINE, WINDOW, AGENT)
 ONLINE_CHANNELS = (ONLINE, AGENT)   # an agent point files online for the applicant
-YELLOW, RED = "yellow", "red"
-RATING_LEVEL_NAMES = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-SATISFIED_FROM = 3
-
-
-def is_satisfied(level: int) -> bool:
-    """基本满意 or better; the two lower levels are 差评, which must be rectified."""
-    return level >= SATISFIED_FROM
 
 
 # -- events → increments -----------------------------------------------------------------------
@@ -95,38 +73,15 @@ def storage_key(scope: str, subject: str, period: str) -> tuple[str, str]:
     return f"{scope}#{subject}", period
 
 
-def _subjects(event: Mapping) -> list[tuple[str, str]]:
-    department = event.get("department")
-    if not isinstance(department, str) or not department:
-        raise InvalidInput("an event names the department it counts for", field="department")
-    named = [(SCOPE_DEPARTMENT, department)]
-    window = event.get("window")
-    if window:
-        if not isinstance(window, str):
-            raise InvalidInput("window is a window code", field="window")
-        named.append((SCOPE_WINDOW, window))
-    staff = event.get("staff") or ()
+def _subjects(handler: events.Handler) -> list[tuple[str, str]]:
+    named = [(SCOPE_DEPARTMENT, handler.department)]
+    if handler.window:
+        named.append((SCOPE_WINDOW, handler.window))
+    staff = handler.staff or ()
     for person in [staff] if isinstance(staff, str) else staff:
-        if not isinstance(person, str) or not person:
-            raise InvalidInput("staff is a staff id or a list of them", field="staff")
         if (SCOPE_STAFF, person) not in named:
             named.append((SCOPE_STAFF, person))
     return named
-
-
-def _flag(event: Mapping, name: str) -> bool:
-    value = event.get(name)
-    if not isinstance(value, bool):
-        raise InvalidInput(f"{event.get('kind')} needs {name}: true or false", field=name)
-    return value
-
-
-def _level(event: Mapping, name: str) -> int:
-    value = event.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or value not in RATING_LEVEL_NAMES:
-        raise InvalidInput(f"{name} is a rating level from 1 (非常不满意) to 5 (非常满意)",
-                           field=name)
-    return value
 
 
 def _rating(level: int, sign: int) -> list[tuple[str, int]]:
@@ -135,94 +90,49 @@ def _rating(level: int, sign: int) -> list[tuple[str, int]]:
             (RATING_LEVELS, sign * level)]
 
 
-def _working_seconds(event: Mapping) -> int:
-    if "working_seconds" in event:
-        value, unit = event["working_seconds"], 1.0
-    else:
-        value, unit = event.get("working_days"), WORKING_DAY
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise InvalidInput("case_completed needs working_days (or working_seconds) used, ≥ 0",
-                           field="working_days")
-    return round(value * unit)
-
-
-def _changes(event: Mapping) -> list[tuple[object, str, int]]:
-    """(instant whose periods it counts in, metric, amount) for one event."""
-    kind, at = event.get("kind"), event.get("at")
-    if kind == CASE_SUBMITTED:
-        channel = event.get("channel")
-        if channel not in CHANNELS:
-            raise InvalidInput(f"channel is one of {', '.join(CHANNELS)}", field="channel")
-        out = [(at, APPLICATIONS, 1)]
-        if channel in ONLINE_CHANNELS:
-            out.append((at, APPLICATIONS_ONLINE, 1))
-        return out
-    if kind == CASE_COMPLETED:
-        on_time, early = _flag(event, "on_time"), _flag(event, "early")
-        if early and not on_time:
-            raise InvalidInput("a case completed early was completed on time", field="early")
-        out = [(at, COMPLETED, 1), (at, WORKING_SECONDS, _working_seconds(event))]
-        if on_time:
-            out.append((at, COMPLETED_ON_TIME, 1))
-        if early:
-            out.append((at, COMPLETED_EARLY, 1))
-        return out
-    if kind == CARD_RAISED:
-        color = event.get("color")
-        if color not in (YELLOW, RED):
-            raise InvalidInput("a card is yellow or red", field="color")
-        return [(at, CARDS_YELLOW if color == YELLOW else CARDS_RED, 1)]
-    if kind == SUPERVISION_ORDER_OPENED:
-        return [(at, ORDERS_OPENED, 1)]
-    if kind == SUPERVISION_ORDER_ANSWERED:
-        # Counted where the order was opened, so a period's open orders = opened - answered.
-        if not event.get("opened_at"):
-            raise InvalidInput("an answer names when its order was opened", field="opened_at")
-        return [(event["opened_at"], ORDERS_ANSWERED, 1)]
-    if kind == SUPERVISION_ORDER_OVERDUE:
-        return [(at, ORDERS_OVERDUE, 1)]
-    if kind == COMPLAINT_FILED:
-        return [(at, COMPLAINTS, 1)]
-    if kind == RATING_GIVEN:
-        out = [(at, metric, n) for metric, n in _rating(_level(event, "level"), +1)]
-        if event.get("previous_level") is not None:
+def _changes(event) -> tuple[events.Handler | None, list[tuple[datetime, str, int]]]:
+    """Whom an event counts for, and (instant whose periods it counts in, metric, amount)."""
+    match event:
+        case events.CaseSubmitted(at=at, channel=channel, handler=handler):
+            online = [(at, APPLICATIONS_ONLINE, 1)] if channel in ONLINE_CHANNELS else []
+            return handler, [(at, APPLICATIONS, 1)] + online
+        case events.CaseCompleted(at=at, handler=handler, on_time=on_time, early=early):
+            return handler, [(at, COMPLETED, 1),
+                             (at, WORKING_SECONDS, round(event.working_days * WORKING_DAY))] \
+                + [(at, COMPLETED_ON_TIME, 1)] * on_time + [(at, COMPLETED_EARLY, 1)] * early
+        case events.CardRaised(at=at, color=color, handler=handler):
+            return handler, [(at, CARDS_YELLOW if color == events.YELLOW else CARDS_RED, 1)]
+        case events.TaskOpened(kind="order", at=at, department=department):
+            return events.Handler(department), [(at, ORDERS_OPENED, 1)]
+        case events.TaskAnswered(kind="order", opened_at=opened_at, department=department):
+            # Counted where the order was opened, so a period's open orders = opened - answered.
+            return events.Handler(department), [(opened_at, ORDERS_ANSWERED, 1)]
+        case events.TaskOverdue(kind="order", at=at, department=department):
+            return events.Handler(department), [(at, ORDERS_OVERDUE, 1)]
+        case events.TaskOverdue(kind="rectification", at=at, department=department):
+            return events.Handler(department), [(at, RECTIFICATIONS_OVERDUE, 1)]
+        case events.ComplaintFiled(at=at, handler=handler):
+            return handler, [(at, COMPLAINTS, 1)]
+        case events.RatingGiven(at=at, level=level, handler=handler, replaces=replaces):
             # One rating per case: a re-rating takes the earlier one out where it was counted.
-            before = event.get("previous_at") or at
-            out += [(before, metric, n) for metric, n in
-                    _rating(_level(event, "previous_level"), -1)]
-        return out
-    if kind == RATING_WITHDRAWN:
-        if not event.get("rated_at"):
-            raise InvalidInput("a withdrawn rating names when it was given", field="rated_at")
-        return [(event["rated_at"], metric, n) for metric, n in
-                _rating(_level(event, "level"), -1)]
-    if kind == RECTIFICATION_OVERDUE:
-        return [(at, RECTIFICATIONS_OVERDUE, 1)]
-    raise InvalidInput(f"no such event kind {kind!r}; one of {', '.join(EVENT_KINDS)}",
-                       field="kind")
+            earlier = [(replaces[1], metric, n) for metric, n in _rating(replaces[0], -1)] \
+                if replaces else []
+            return handler, [(at, metric, n) for metric, n in _rating(level, +1)] + earlier
+        case events.RatingWithdrawn(rated_at=rated_at, level=level, handler=handler):
+            return handler, [(rated_at, metric, n) for metric, n in _rating(level, -1)]
+    return None, []          # not counted (other kinds of supervised work, say)
 
 
-def increments(event: Mapping) -> list[Increment]:
-    """The counter increments an event makes, for every scope it names and all three periods.
-
-    Every event: {"kind", "at" (aware datetime or ISO-8601 with offset), "department",
-    "window" (optional), "staff" (optional: an id or a list of ids)}, plus per kind:
-      case_submitted              channel: online | window | agent
-      case_completed              on_time: bool, early: bool, working_days: number (or
-                                  working_seconds); `completion_facts` computes the three
-      card_raised                 color: yellow | red
-      supervision_order_opened    —
-      supervision_order_answered  opened_at: when the order was opened
-      supervision_order_overdue   —
-      complaint_filed             —
-      rating_given                level: 1–5; a re-rating adds previous_level and previous_at
-      rating_withdrawn            level and rated_at of the rating taken out
-      rectification_overdue       —"""
-    if not isinstance(event, Mapping):
-        raise InvalidInput("an event is an object", field="event")
-    named = _subjects(event)
+def increments(event) -> list[Increment]:
+    """The counter increments an event (chalicelib/domain/events.py) makes, for every scope it
+    names (its department, window and staff) and all three periods; none for an event the
+    figures do not count."""
+    handler, changes = _changes(event)
+    if handler is None:
+        return []
+    named = _subjects(handler)
     out = []
-    for when, metric, amount in _changes(event):
+    for when, metric, amount in changes:
         if amount == 0:
             continue
         for period in periods_of(when):

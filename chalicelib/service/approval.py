@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Callable
 
 from ..domain import approval as rules
+from ..domain import events
 from ..domain import cases as case_rules
 from ..domain.approval import ACCEPTANCE, CASE, DECISION, Branch
 from ..domain.cases import Caller, Case
@@ -15,22 +16,16 @@ from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.masking import mask_id_number
+from .bus import Bus
 from .intake import confirm_uploads, record_change, retrying
 
 SYSTEM = Caller("system", "workflow")
 
 
-def card_raised(event: dict) -> None:
-    """One log line per card, for the auditors' queries (chalicelib/audit_queries.py)."""
-    from ..logs import logger
-
-    logger.info("card raised", extra={k: event.get(k) for k in (
-        "case_id", "task_id", "department", "window", "hall", "light", "kind")})
-
-
 class Approval:
     def __init__(self, catalog: Catalog, cases, supervision, engine, notifier, certificates,
-                 idempotency, clock: WorkingClock, now: Callable[[], datetime], materials):
+                 idempotency, clock: WorkingClock, now: Callable[[], datetime], materials,
+                 events: Bus | None = None):
         self.materials = materials
         self.catalog = catalog
         self.cases = cases
@@ -41,14 +36,10 @@ class Approval:
         self.idempotency = idempotency
         self.clock = clock
         self.now = now
-        # Set by the wiring: performance counters kept as events happen, and the violation
-        # rules run over a case each time its recorded facts change.
-        self.count: Callable[[dict], None] = lambda event: None
-        self.watch: Callable[[str], None] = lambda case_id: None
+        self.events = events if events is not None else Bus()   # what happens, published
 
     def yellow_share(self, case: Case) -> float:
-        return float(self.catalog.halls[case.hall].get("yellow_share",
-                                                        rules.DEFAULT_YELLOW_SHARE))
+        return self.catalog.policy(case.hall).yellow_share
 
     # -- starting ---------------------------------------------------------------------------
     def start(self, case: Case) -> None:
@@ -75,9 +66,9 @@ class Approval:
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
                            "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
         if not existing:
-            self.count({"kind": "case_submitted", "at": case.submitted_at,
-                        "department": accept.department, "window": accept.window,
-                        "staff": accept.staff_id, "channel": case.channel})
+            self.events.publish(events.CaseSubmitted(
+                case.case_id, datetime.fromisoformat(case.submitted_at), case.channel,
+                events.Handler(accept.department, accept.window, accept.staff_id)))
 
     def _branch(self, case: Case, kind: str, stage: int, stage_name: str, department: str,
                 task: str, days: int, start: datetime, branch_id: str | None = None) -> Branch:
@@ -146,33 +137,29 @@ class Approval:
         if branch.decided_at and branch.decided_at < timer["at"]:
             return "ignored: decided before this instant"
         case = self.cases.get(branch.case_id)
-        at = datetime.fromisoformat(message["at"])
-        planned = datetime.fromisoformat(timer["at"])
         level = "yellow" if timer["kind"] == "yellow" else "red"
         staff = self.catalog.staff(branch.staff_id)
         chief = self.catalog.staff(branch.chief_staff_id)
         due = rules.deadline(branch, self.clock)
-        event = {"event_id": f"{branch.branch_id}#{message['plan']}#{message['timer']}",
-                 "case_id": case.case_id, "case_no": case.case_no, "kind": timer["kind"],
-                 "light": level, "scope": "case" if branch.kind == CASE else "step",
-                 "branch_id": branch.branch_id, "stage": branch.stage, "task": branch.task,
-                 "hall": case.hall,
-                 "department": branch.department, "window": branch.window,
-                 "staff_id": branch.staff_id, "staff_name": staff.name if staff else None,
-                 "chief_staff_id": branch.chief_staff_id,
-                 "chief_name": chief.name if chief else None,
-                 "deadline": due.isoformat() if due else None,
-                 "planned_at": timer["at"], "at": message["at"],
-                 "delay_seconds": round((at - planned).total_seconds(), 3)}
-        if self.supervision.record(event) and timer["kind"] in ("yellow", "red"):
-            card_raised(event)
-            self.count({"kind": "card_raised", "at": message["at"],
-                        "department": branch.department, "window": branch.window,
-                        "staff": branch.staff_id, "color": level})
+        card = events.Card(
+            event_id=f"{branch.branch_id}#{message['plan']}#{message['timer']}",
+            case_id=case.case_id, case_no=case.case_no, kind=timer["kind"], light=level,
+            scope="case" if branch.kind == CASE else "step", branch_id=branch.branch_id,
+            stage=branch.stage, task=branch.task, hall=case.hall, department=branch.department,
+            window=branch.window, staff_id=branch.staff_id,
+            staff_name=staff.name if staff else None, chief_staff_id=branch.chief_staff_id,
+            chief_name=chief.name if chief else None,
+            deadline=due.isoformat() if due else None, planned_at=timer["at"],
+            at=message["at"])
+        record = card.record()
+        if self.supervision.record(record) and timer["kind"] in ("yellow", "red"):
+            self.events.publish(events.CardRaised(
+                case.case_id, datetime.fromisoformat(message["at"]), level,
+                events.Handler(branch.department, branch.window, branch.staff_id), record))
         branch.emitted.append(timer["kind"])
         self.cases.update(case, record_change(case, f"supervision_{timer['kind']}", SYSTEM,
                                               self.now(), {"branch": branch.branch_id,
-                                                           "deadline": event["deadline"]}),
+                                                           "deadline": card.deadline}),
                           branches=[branch], answers=_answers([branch], self.now()))
         text = (f"【电子监察】{'黄灯预警' if level == 'yellow' else '红牌'}：办件{case.case_no}"
                 f"「{branch.task}」{'即将到期' if level == 'yellow' else '已超时'}，"
@@ -194,8 +181,8 @@ class Approval:
         if fresh:
             # After the answer, so that the next stage's waits start when they were planned.
             if answer["done"]:
-                self._count_completion(case, self.now())
-            self.watch(case.case_id)
+                self.events.publish(*self._completions(case, self.now()))
+            self.events.publish(events.StageDecided(case.case_id, stage, answer["done"]))
         return "next stage" if not answer["done"] else "done"
 
     def _next_after(self, case: Case, stage: int) -> dict:
@@ -236,7 +223,7 @@ class Approval:
         self._tell_applicant(case, action)
         return answer
 
-    def _count_completion(self, case: Case, now: datetime) -> None:
+    def _completions(self, case: Case, now: datetime) -> list[events.CaseCompleted]:
         """A completed case counts once for every department that took part: the lead on the
         whole case's promised limit (credited to its deciding window and staff), each other
         department on its own step's limit."""
@@ -249,13 +236,15 @@ class Approval:
         for branch in sorted((b for b in branches if b.kind != CASE
                               and b.status == rules.DECIDED), key=lambda b: b.stage):
             steps[branch.department] = branch            # the latest step of each department
+        completed = []
         for department, step in steps.items():
             clock = whole if department == lead and whole and case.accepted_at else step
             at = datetime.fromisoformat(step.decided_at) if step.decided_at else now
             staff = (step.decided_by or "").removeprefix("staff:") or step.staff_id
-            self.count({"kind": "case_completed", "at": at, "department": department,
-                        "window": step.window, "staff": staff,
-                        **completion_facts(clock.step_clock, self.clock, at)})
+            completed.append(events.CaseCompleted(
+                case.case_id, at, events.Handler(department, step.window, staff),
+                **completion_facts(clock.step_clock, self.clock, at)))
+        return completed
 
     def _complete(self, case: Case, outcome: str, decided: list[Branch], now: datetime):
         """办结: granted with an e-certificate, or denied / refused with every reason given."""
@@ -345,7 +334,7 @@ class Approval:
             self._deliver(changed)
         if decision.decision == "correction":
             self._tell_applicant(case, "correction_requested")
-        self.watch(case_id)
+        self.events.publish(events.BranchDecided(case_id, branch_id, decision.decision))
         return self.branch_view(case, self.cases.branch(case_id, branch_id), now)
 
     def _senior(self, staff) -> bool:

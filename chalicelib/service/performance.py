@@ -29,18 +29,19 @@ class Performance:
         self.scope = scope              # halls a supervision office sees
         self._board: tuple[datetime, dict] | None = None
 
-    def count(self, event: dict) -> None:
-        """Counts an event as it happens. A failure to count must not undo the event itself
-        (the trail and the supervision log are the record; counters can be rebuilt)."""
+    def count(self, event) -> None:
+        """Counts an event (chalicelib/domain/events.py) as it happens. A failure to count must
+        not undo the event itself (the trail and the supervision log are the record; counters
+        can be rebuilt)."""
         try:
             self.counters.add(grouped(increments(event)))
         except Exception:  # noqa: BLE001
-            logger.exception("counting failed", extra={"kind": event.get("kind")})
+            logger.exception("counting failed", extra={"event": type(event).__name__})
 
     def weights(self) -> HallWeights:
         return HallWeights.from_config(
-            {code: hall["score_weights"] for code, hall in self.catalog.halls.items()
-             if hall.get("score_weights")}, self.catalog)
+            {code: policy.score_weights for code, policy in self.catalog.policies.items()
+             if policy.score_weights}, self.catalog)
 
     def compiled(self, period: str, hall: str | None = None) -> dict:
         counters = Counters.from_items(self.counters.of_period(period))

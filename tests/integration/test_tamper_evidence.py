@@ -152,8 +152,9 @@ def test_the_changed_chains_index_feeds_the_anchors_and_a_rewrite_differs_from_t
         [("case-a", 1), ("case-a", 2), ("case-a", 3), ("case-a", 4), ("case-b", 1)]
     assert written[3][2] == a.trail_hash
 
-    store = S3Anchors()
-    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    store = S3Anchors("evidence-bucket")
+    # The job's first run, a while after the hour is complete, anchors just that hour.
+    later = anchors.start_of(period) + timedelta(hours=1) + anchors.GRACE + timedelta(minutes=5)
     assert period in Anchoring(DynamoTrails(), store, lambda: later).run()
     manifest = json.loads(store.first_version(anchors.manifest_key(period)))
     assert manifest["heads"] == 2
@@ -193,7 +194,7 @@ def test_the_changed_chains_index_feeds_the_anchors_and_a_rewrite_differs_from_t
 def test_a_clips_link_opens_the_version_the_trail_recorded(aws):
     from chalicelib.adapters.evidence import S3Evidence
 
-    evidence = S3Evidence()
+    evidence = S3Evidence("evidence-bucket")
     clip = b"\x00\x00\x00\x18ftypmp42 the window at 10:05"
     version = evidence.put_once("evidence/TS1/bz-a02-20261121T100000.mp4", clip, "video/mp4",
                                 hashlib.sha256(clip).hexdigest())

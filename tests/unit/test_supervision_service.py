@@ -17,6 +17,8 @@ from chalicelib.domain import trail
 from chalicelib.domain.cases import Caller, Case
 from chalicelib.domain.clock import CompressedClock
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
+from chalicelib.domain import events
+from chalicelib.service.bus import Recorder
 from chalicelib.service.supervision import Supervision
 
 ALICE = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三",
@@ -44,9 +46,17 @@ def w():
                         notifier=InMemoryNotifier(), cameras=cameras,
                         evidence=InMemoryEvidence(), faqs=InMemoryFaqs(),
                         tokens=itertools.count(1))
+    s.events = Recorder()
     s.service = Supervision(published, s.cases, s.tasks, s.log, s.engine, s.notifier, cameras,
-                            s.evidence, s.faqs, CompressedClock(WORKDAY), lambda: now[0])
+                            s.evidence, s.faqs, CompressedClock(WORKDAY), lambda: now[0],
+                            events_bus=s.events)
+    s.service.subscribe(s.events)
     return s
+
+
+def counted_by(w, performance) -> None:
+    for kind in events.COUNTED:
+        w.events.subscribe(kind, performance.count)
 
 
 def tick(w, seconds: float) -> None:
@@ -70,7 +80,7 @@ def completed_case(w, hall="BZ", applicant=ALICE, case_id="case0001") -> str:
 def awaiting(w, task_id: str, timer: int = 0) -> tuple[str, str]:
     """The workflow waits on the task (timer i): returns (token, what the service said)."""
     token = f"{task_id}@{next(w.tokens)}"
-    said = w.service.on_task_message({
+    said = w.service.work.on_task_message({
         "type": "task_awaiting", "task_id": task_id, "timer": timer, "wait": 5,
         "since": w.now[0].strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "token": token})
     return token, said
@@ -83,19 +93,19 @@ def told(w, token):
 # -- supervision orders (督办单) ----------------------------------------------------------------
 def test_an_order_goes_to_the_department_with_its_deadline_and_a_workflow_named_after_it(w):
     case_id = completed_case(w)
-    order = w.service.issue_order(CITY, {"case_id": case_id, "text": "请说明办理情况",
+    order = w.service.work.issue_order(CITY, {"case_id": case_id, "text": "请说明办理情况",
                                          "limit_days": 2})
     assert order["department"] == "SCJG" and order["kind"] == "order"
     assert order["deadline"] == (T0 + timedelta(seconds=2 * WORKDAY)).isoformat()
     payload = w.engine.started[order["task_id"]]
     assert payload["i"] == 0 and payload["timers"][0] == 2 * WORKDAY + 1   # escalation at +1 s
-    assert [t["task_id"] for t in w.service.tasks_of(Caller("department", "SCJG"))["tasks"]] \
+    assert [t["task_id"] for t in w.service.work.of_department(Caller("department", "SCJG"))["tasks"]] \
         == [order["task_id"]]
     assert any("督办单" in text for _, text in w.notifier.sent)
 
 
 def test_an_unanswered_order_escalates_when_its_deadline_passes(w):
-    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    order = w.service.work.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
     awaiting(w, order["task_id"])
     tick(w, 3 * WORKDAY + 1)
     _, said = awaiting(w, order["task_id"], timer=1)      # the escalation instant ran out
@@ -109,9 +119,9 @@ def test_an_unanswered_order_escalates_when_its_deadline_passes(w):
 
 
 def test_an_answered_order_raises_nothing_and_the_workflow_is_told(w):
-    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    order = w.service.work.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
     token, _ = awaiting(w, order["task_id"])
-    answered = w.service.answer(Caller("department", "SCJG"), order["task_id"],
+    answered = w.service.work.answer(Caller("department", "SCJG"), order["task_id"],
                                 {"answer": "已核实，按期办结"})
     assert answered["status"] == "answered" and answered["light"] == "green"
     assert told(w, token) == [{"outcome": "answered"}]
@@ -122,9 +132,9 @@ def test_an_answered_order_raises_nothing_and_the_workflow_is_told(w):
 
 
 def test_a_department_cannot_answer_another_departments_order(w):
-    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    order = w.service.work.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
     with pytest.raises(Forbidden) as refused:
-        w.service.answer(Caller("department", "GA"), order["task_id"], {"answer": "x"})
+        w.service.work.answer(Caller("department", "GA"), order["task_id"], {"answer": "x"})
     assert refused.value.field == "task_id"
     assert w.tasks.get(order["task_id"]).status == "open"
 
@@ -136,46 +146,46 @@ def test_an_order_needs_text_and_a_sane_limit(w):
                         ({"case_id": case_id, "text": "x", "limit_days": 0}, "limit_days"),
                         ({"case_id": case_id, "text": "x", "limit_days": "3"}, "limit_days")):
         with pytest.raises(InvalidInput) as refused:
-            w.service.issue_order(CITY, body)
+            w.service.work.issue_order(CITY, body)
         assert refused.value.field == field
     assert w.tasks.rows == {}
 
 
 # -- scoped supervision -----------------------------------------------------------------------
 def test_a_district_office_sees_its_hall_and_those_below_and_the_city_sees_all(w):
-    assert w.service.scope(QIAOCHENG) == {"BZQC", "BZQCXG", "BZXGGM"}
-    assert w.service.scope(CITY) == set(w.catalog.halls)
-    assert w.service.scope(GUOYANG) == {"BZGY"}
+    assert w.service.scope.halls_of(QIAOCHENG) == {"BZQC", "BZQCXG", "BZXGGM"}
+    assert w.service.scope.halls_of(CITY) == set(w.catalog.halls)
+    assert w.service.scope.halls_of(GUOYANG) == {"BZGY"}
 
 
 def test_a_district_cannot_read_or_act_on_another_districts_cards(w):
     in_qiaocheng = completed_case(w, hall="BZQC", case_id="caseQC")
-    order = w.service.issue_order(QIAOCHENG, {"case_id": in_qiaocheng, "text": "请说明"})
+    order = w.service.work.issue_order(QIAOCHENG, {"case_id": in_qiaocheng, "text": "请说明"})
     awaiting(w, order["task_id"])
     tick(w, 3 * WORKDAY + 1)
     awaiting(w, order["task_id"], timer=1)
-    assert w.service.cards(QIAOCHENG, {})["count"] == 1
-    assert w.service.cards(CITY, {})["count"] == 1
-    assert w.service.cards(GUOYANG, {})["count"] == 0
+    assert w.service.violations.cards(QIAOCHENG, {})["count"] == 1
+    assert w.service.violations.cards(CITY, {})["count"] == 1
+    assert w.service.violations.cards(GUOYANG, {})["count"] == 0
     with pytest.raises(Forbidden):
-        w.service.cards(GUOYANG, {"hall": "BZQC"})
+        w.service.violations.cards(GUOYANG, {"hall": "BZQC"})
     with pytest.raises(Forbidden):
-        w.service.task_for_supervisor(GUOYANG, order["task_id"])
+        w.service.work.one_for_supervisor(GUOYANG, order["task_id"])
     with pytest.raises(Forbidden):
-        w.service.check_case_scope(GUOYANG, in_qiaocheng)
+        w.service.scope.check_case(GUOYANG, in_qiaocheng)
     with pytest.raises(Forbidden):
-        w.service.issue_order(GUOYANG, {"case_id": in_qiaocheng, "text": "越权督办"})
+        w.service.work.issue_order(GUOYANG, {"case_id": in_qiaocheng, "text": "越权督办"})
 
 
 def test_a_key_that_is_no_supervision_office_is_refused(w):
     with pytest.raises(Forbidden):
-        w.service.cards(Caller("auditor", "NOBODY"), {})
+        w.service.violations.cards(Caller("auditor", "NOBODY"), {})
 
 
 # -- complaints with camera evidence ----------------------------------------------------------
 def test_a_complaint_stores_the_clip_once_with_its_hash_and_opens_an_investigation(w):
     visit = T0 - timedelta(minutes=30)
-    task = w.service.file_complaint(ALICE, {"window": "BZ-A01", "visited_at": visit.isoformat(),
+    task = w.service.complaints.file(ALICE, {"window": "BZ-A01", "visited_at": visit.isoformat(),
                                             "text": "窗口人员态度生硬，推诿不办"})
     assert task["kind"] == "investigation" and task["department"] == "SCJG"
     [clip] = task["subject"]["evidence"]
@@ -192,16 +202,16 @@ def test_a_complaint_stores_the_clip_once_with_its_hash_and_opens_an_investigati
 
 
 def test_viewing_evidence_gives_a_short_lived_link_and_is_recorded(w):
-    task = w.service.file_complaint(ALICE, {"window": "BZ-A01", "text": "态度差",
+    task = w.service.complaints.file(ALICE, {"window": "BZ-A01", "text": "态度差",
                                             "visited_at": T0.isoformat()})
-    seen = w.service.view_evidence(CITY, task["task_id"], 0)
+    seen = w.service.complaints.view_evidence(CITY, task["task_id"], 0)
     assert seen["expires_in"] <= 300 and seen["url"].startswith("memory://evidence/")
     assert [r.action for r in w.tasks.trail(task["task_id"])][-1] == "evidence_viewed"
     assert w.tasks.trail(task["task_id"])[-1].actor == "auditor:BZ-JJJC"
     with pytest.raises(Forbidden):
-        w.service.view_evidence(GUOYANG, task["task_id"], 0)
+        w.service.complaints.view_evidence(GUOYANG, task["task_id"], 0)
     with pytest.raises(NotFound):
-        w.service.view_evidence(CITY, task["task_id"], 5)
+        w.service.complaints.view_evidence(CITY, task["task_id"], 5)
 
 
 @pytest.mark.parametrize("body,error,field", [
@@ -215,7 +225,7 @@ def test_viewing_evidence_gives_a_short_lived_link_and_is_recorded(w):
 ])
 def test_a_complaint_with_a_window_or_time_that_does_not_exist_is_refused(w, body, error, field):
     with pytest.raises(error) as refused:
-        w.service.file_complaint(ALICE, body)
+        w.service.complaints.file(ALICE, body)
     assert refused.value.field == field
     assert w.tasks.rows == {} and w.evidence.objects == {}
 
@@ -223,27 +233,27 @@ def test_a_complaint_with_a_window_or_time_that_does_not_exist_is_refused(w, bod
 def test_a_complaint_about_a_moment_with_no_footage_is_refused_and_loses_nothing(w):
     night = datetime(2026, 11, 17, 14, 0, tzinfo=timezone.utc)       # 22:00 in China
     with pytest.raises(Unprocessable) as refused:
-        w.service.file_complaint(ALICE, {"window": "BZ-A01", "visited_at": night.isoformat(),
+        w.service.complaints.file(ALICE, {"window": "BZ-A01", "visited_at": night.isoformat(),
                                          "text": "x"})
     assert refused.value.field == "visited_at"
     assert w.tasks.rows == {} and w.evidence.objects == {}
 
 
 def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):
-    pulled = w.service.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
+    pulled = w.service.complaints.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
                                         "end": (T0 + timedelta(minutes=5)).isoformat()})
     assert pulled["key"] in w.evidence.objects
     assert [e["kind"] for e in w.log.of_case(pulled["clip_id"])] == ["clip_pulled"]
     with pytest.raises(Forbidden):
-        w.service.pull_clip(GUOYANG, {"window": "BZ-A01", "start": T0.isoformat(),
+        w.service.complaints.pull_clip(GUOYANG, {"window": "BZ-A01", "start": T0.isoformat(),
                                       "end": (T0 + timedelta(minutes=5)).isoformat()})
     with pytest.raises(Unprocessable) as refused:          # a period with no footage
-        w.service.pull_clip(CITY, {"window": "BZ-A01",
+        w.service.complaints.pull_clip(CITY, {"window": "BZ-A01",
                                    "start": (T0 - timedelta(hours=10)).isoformat(),
                                    "end": (T0 - timedelta(hours=9, minutes=50)).isoformat()})
     assert refused.value.field == "start"
     with pytest.raises(InvalidInput) as refused:
-        w.service.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
+        w.service.complaints.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
                                    "end": (T0 + timedelta(hours=2)).isoformat()})
     assert refused.value.field == "end"
 
@@ -251,25 +261,25 @@ def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):
 # -- ratings (好差评) -----------------------------------------------------------------------------
 def test_a_good_rating_is_recorded_once_on_the_case(w):
     case_id = completed_case(w)
-    rated = w.service.rate(ALICE, case_id, {"level": 5, "dimensions": {"efficiency": 5},
+    rated = w.service.ratings.rate(ALICE, case_id, {"level": 5, "dimensions": {"efficiency": 5},
                                             "comment": "办事快"})
     assert rated["rating"]["label"] == "非常满意"
     assert w.cases.trail(case_id)[-1].action == "rated"
     assert w.tasks.rows == {}                              # no rectification for praise
     with pytest.raises(Conflict):
-        w.service.rate(ALICE, case_id, {"level": 4})
+        w.service.ratings.rate(ALICE, case_id, {"level": 4})
 
 
 def test_a_bad_rating_opens_a_rectification_and_the_applicant_may_rate_again_after_it(w):
     case_id = completed_case(w)
-    w.service.rate(ALICE, case_id, {"level": 1, "comment": "来回跑了三趟"})
+    w.service.ratings.rate(ALICE, case_id, {"level": 1, "comment": "来回跑了三趟"})
     [task] = w.tasks.rows.values()
     assert task["kind"] == "rectification" and task["department"] == "SCJG"
     with pytest.raises(Conflict):
-        w.service.rate(ALICE, case_id, {"level": 3})       # not before the rectification
-    w.service.answer(Caller("department", "SCJG"), task["task_id"],
+        w.service.ratings.rate(ALICE, case_id, {"level": 3})       # not before the rectification
+    w.service.work.answer(Caller("department", "SCJG"), task["task_id"],
                      {"answer": "已约谈窗口人员并整改"})
-    again = w.service.rate(ALICE, case_id, {"level": 4})
+    again = w.service.ratings.rate(ALICE, case_id, {"level": 4})
     assert again["rating"]["level"] == 4
     assert again["rating"]["history"][0]["level"] == 1
     assert w.cases.trail(case_id)[-1].data == {"level": 4, "replaces": 1}
@@ -278,34 +288,34 @@ def test_a_bad_rating_opens_a_rectification_and_the_applicant_may_rate_again_aft
 def test_rating_someone_elses_case_or_an_open_case_is_refused(w):
     case_id = completed_case(w)
     with pytest.raises(NotFound):                       # not there for anyone else
-        w.service.rate(BOB, case_id, {"level": 1})
+        w.service.ratings.rate(BOB, case_id, {"level": 1})
     for body, field in (({"level": 6}, "level"), ({"level": True}, "level"),
                         ({"level": 3, "dimensions": {"mood": 3}}, "dimensions.mood"),
                         ({"level": 3, "dimensions": {"efficiency": 9}}, "dimensions.efficiency")):
         with pytest.raises(InvalidInput) as refused:
-            w.service.rate(ALICE, case_id, body)
+            w.service.ratings.rate(ALICE, case_id, body)
         assert refused.value.field == field
     assert w.cases.get(case_id).rating is None
 
 
 def test_a_department_appeals_a_malicious_rating_and_a_supervisor_decides(w):
     case_id = completed_case(w)
-    w.service.rate(ALICE, case_id, {"level": 1, "comment": "无理由差评"})
+    w.service.ratings.rate(ALICE, case_id, {"level": 1, "comment": "无理由差评"})
     with pytest.raises(Forbidden):
-        w.service.appeal(Caller("department", "GA"), case_id, {"reason": "x"})
-    w.service.appeal(Caller("department", "SCJG"), case_id, {"reason": "申请人未到窗口办理"})
+        w.service.ratings.appeal(Caller("department", "GA"), case_id, {"reason": "x"})
+    w.service.ratings.appeal(Caller("department", "SCJG"), case_id, {"reason": "申请人未到窗口办理"})
     with pytest.raises(Forbidden):
-        w.service.decide_appeal(GUOYANG, case_id, {"upheld": True, "reason": "x"})
-    decided = w.service.decide_appeal(CITY, case_id, {"upheld": True, "reason": "经核实属恶意差评"})
+        w.service.ratings.decide_appeal(GUOYANG, case_id, {"upheld": True, "reason": "x"})
+    decided = w.service.ratings.decide_appeal(CITY, case_id, {"upheld": True, "reason": "经核实属恶意差评"})
     assert decided["rating"]["struck_out"] is True
     assert decided["rating"]["appeal"]["status"] == "upheld"
     with pytest.raises(Conflict):
-        w.service.decide_appeal(CITY, case_id, {"upheld": False, "reason": "again"})
+        w.service.ratings.decide_appeal(CITY, case_id, {"upheld": False, "reason": "again"})
 
 
 # -- 12345 hotline ------------------------------------------------------------------------------
 def test_a_hotline_enquiry_is_routed_and_reminded_then_reprimanded(w):
-    task = w.service.hotline(HOTLINE, {"category": "enquiry", "reference": "20261118-0001",
+    task = w.service.hotline.forward(HOTLINE, {"category": "enquiry", "reference": "20261118-0001",
                                        "text": "咨询公积金提取需要哪些材料（住房公积金中心）",
                                        "location": "谯城区", "contact": "13912345678"})
     assert task["department"] == "GJJ" and task["limit_days"] == 3
@@ -325,39 +335,39 @@ def test_a_hotline_enquiry_is_routed_and_reminded_then_reprimanded(w):
 def test_a_hotline_request_is_forwarded_once_per_reference(w):
     body = {"category": "complaint", "reference": "R1", "text": "投诉市场监管窗口",
             "location": "x", "contact": "13912345678", "department": "SCJG"}
-    first = w.service.hotline(HOTLINE, body)
+    first = w.service.hotline.forward(HOTLINE, body)
     assert first["limit_days"] == 13
-    assert w.service.hotline(HOTLINE, body)["task_id"] == first["task_id"]   # a retry
+    assert w.service.hotline.forward(HOTLINE, body)["task_id"] == first["task_id"]   # a retry
     assert len(w.tasks.rows) == 1 and len(w.engine.started) == 1
     with pytest.raises(Conflict) as refused:
-        w.service.hotline(HOTLINE, {**body, "text": "另一件事"})
+        w.service.hotline.forward(HOTLINE, {**body, "text": "另一件事"})
     assert refused.value.field == "reference"
 
 
 def test_a_hotline_request_that_names_no_department_is_refused(w):
     with pytest.raises(Unprocessable) as refused:
-        w.service.hotline(HOTLINE, {"category": "enquiry", "reference": "R2", "text": "路灯坏了",
+        w.service.hotline.forward(HOTLINE, {"category": "enquiry", "reference": "R2", "text": "路灯坏了",
                                     "location": "x", "contact": "1"})
     assert refused.value.field == "department"
     with pytest.raises(InvalidInput) as refused:
-        w.service.hotline(HOTLINE, {"category": "praise", "reference": "R3", "text": "x",
+        w.service.hotline.forward(HOTLINE, {"category": "praise", "reference": "R3", "text": "x",
                                     "location": "x", "contact": "1"})
     assert refused.value.field == "category"
 
 
 # -- online consultation ----------------------------------------------------------------------
 def test_a_consultation_answer_can_be_published_to_the_items_faq(w):
-    task = w.service.ask(ALICE, {"item": "SCJG-001", "question": "个体户可以一起办理吗？"})
+    task = w.service.hotline.ask(ALICE, {"item": "SCJG-001", "question": "个体户可以一起办理吗？"})
     assert task["department"] == "SCJG" and task["kind"] == "consultation"
-    w.service.answer(Caller("department", "SCJG"), task["task_id"],
+    w.service.work.answer(Caller("department", "SCJG"), task["task_id"],
                      {"answer": "个体工商户登记请选择对应事项办理。", "publish": True})
     [faq] = w.faqs.of_item("SCJG-001")
     assert faq["q"] == "个体户可以一起办理吗？" and faq["a"].startswith("个体工商户")
-    assert w.service.my_questions(ALICE, task["task_id"])["status"] == "answered"
+    assert w.service.hotline.my_question(ALICE, task["task_id"])["status"] == "answered"
     with pytest.raises(NotFound):
-        w.service.my_questions(BOB, task["task_id"])
+        w.service.hotline.my_question(BOB, task["task_id"])
     with pytest.raises(NotFound):
-        w.service.ask(ALICE, {"item": "NOPE-1", "question": "?"})
+        w.service.hotline.ask(ALICE, {"item": "NOPE-1", "question": "?"})
 
 
 # -- violations and performance counters ------------------------------------------------------
@@ -371,16 +381,15 @@ def test_a_violation_found_by_rule_becomes_one_card_however_often_the_rules_run(
                            "fee_yuan": 0})
     case.trail_seq, case.trail_hash = record.seq, record.hash
     w.cases.update(case, record)
-    counted = []
-    w.service.count = counted.append
-    first = w.service.watch_case(case_id)
+    first = w.service.violations.watch(case_id)
     assert "violation:decided_without_reasons" in {e["kind"] for e in first}
     card = next(e for e in first if e["kind"] == "violation:decided_without_reasons")
     assert card["light"] == "red" and card["department"] == "SCJG" and card["hall"] == "BZ"
-    assert w.service.watch_case(case_id) == []                     # the same facts again
+    assert w.service.violations.watch(case_id) == []                     # the same facts again
     assert len(w.log.of_case(case_id)) == len(first)
-    assert [c["kind"] for c in counted] == ["card_raised"] * len(first)
-    assert w.service.cards(CITY, {"kind": "violation:decided_without_reasons"})["count"] == 1
+    raised = w.events.of(events.CardRaised)
+    assert [c.record for c in raised] == first and {c.color for c in raised} <= {"yellow", "red"}
+    assert w.service.violations.cards(CITY, {"kind": "violation:decided_without_reasons"})["count"] == 1
 
 
 def test_ratings_orders_and_complaints_are_counted_as_they_happen(w):
@@ -388,12 +397,12 @@ def test_ratings_orders_and_complaints_are_counted_as_they_happen(w):
     from chalicelib.service.performance import Performance
 
     performance = Performance(w.catalog, InMemoryCounters(), InMemoryReports(),
-                              lambda: w.now[0], scope=w.service.scope)
-    w.service.count = performance.count
+                              lambda: w.now[0], scope=w.service.scope.halls_of)
+    counted_by(w, performance)
     case_id = completed_case(w)
-    w.service.rate(ALICE, case_id, {"level": 1})
-    w.service.issue_order(CITY, {"case_id": case_id, "text": "请说明"})
-    w.service.file_complaint(ALICE, {"window": "BZ-A01", "visited_at": T0.isoformat(),
+    w.service.ratings.rate(ALICE, case_id, {"level": 1})
+    w.service.work.issue_order(CITY, {"case_id": case_id, "text": "请说明"})
+    w.service.complaints.file(ALICE, {"window": "BZ-A01", "visited_at": T0.isoformat(),
                                      "text": "态度差"})
     scored = performance.for_supervisor(CITY, {"period": "2026-11"})
     scjg = next(d for d in scored["departments"] if d["subject"] == "SCJG")
@@ -418,24 +427,24 @@ def test_ratings_orders_and_complaints_are_counted_as_they_happen(w):
 def test_an_unrated_case_counts_as_satisfied_after_the_halls_period(w):
     case_id = completed_case(w)                         # 亳州市 hall: 7 working days
     rated_now = completed_case(w, case_id="case0002")
-    w.service.rate(ALICE, rated_now, {"level": 2})
+    w.service.ratings.rate(ALICE, rated_now, {"level": 2})
     tick(w, 6 * WORKDAY)
-    assert w.service.default_ratings() == []            # not yet: 6 working days
+    assert w.service.ratings.default_ratings() == []            # not yet: 6 working days
     tick(w, 1 * WORKDAY + 1)
-    assert w.service.default_ratings() == [case_id]
+    assert w.service.ratings.default_ratings() == [case_id]
     rating = w.cases.get(case_id).rating
     assert (rating["level"], rating["label"], rating["by"]) == (4, "满意", "default")
     assert w.cases.trail(case_id)[-1].action == "rated_by_default"
     assert w.cases.get(rated_now).rating["level"] == 2  # a real rating stays
-    assert w.service.default_ratings() == []            # once
+    assert w.service.ratings.default_ratings() == []            # once
     with pytest.raises(Conflict):
-        w.service.rate(ALICE, case_id, {"level": 1})    # the period is over
+        w.service.ratings.rate(ALICE, case_id, {"level": 1})    # the period is over
 
 
 def test_a_hall_that_does_not_say_so_leaves_cases_unrated(w):
     case_id = completed_case(w, hall="BZGY", case_id="caseGY")
     tick(w, 30 * WORKDAY)
-    assert w.service.default_ratings() == []
+    assert w.service.ratings.default_ratings() == []
     assert w.cases.get(case_id).rating is None
 
 
@@ -444,10 +453,10 @@ def test_the_public_board_masks_names_and_shows_rates(w):
     from chalicelib.service.performance import Performance
 
     performance = Performance(w.catalog, InMemoryCounters(), InMemoryReports(),
-                              lambda: w.now[0], scope=w.service.scope, cases=w.cases)
-    w.service.count = performance.count
+                              lambda: w.now[0], scope=w.service.scope.halls_of, cases=w.cases)
+    counted_by(w, performance)
     case_id = completed_case(w)
-    w.service.rate(ALICE, case_id, {"level": 5})
+    w.service.ratings.rate(ALICE, case_id, {"level": 5})
     board = performance.board()
     [recent] = board["recent"]
     assert recent["applicant"] == "张*" and recent["case_no"] == w.cases.get(case_id).case_no
@@ -461,20 +470,20 @@ def test_a_retried_complaint_with_its_idempotency_key_opens_nothing_new(w):
     from chalicelib.adapters.idempotency import PowertoolsIdempotency
     from chalicelib.adapters.memory import InMemoryIdempotencyStore
 
-    w.service.idempotency = PowertoolsIdempotency(InMemoryIdempotencyStore())
+    w.service.work.idempotency = PowertoolsIdempotency(InMemoryIdempotencyStore())
     body = {"window": "BZ-A01", "visited_at": T0.isoformat(), "text": "态度差"}
-    first = w.service.file_complaint(ALICE, body, "complaint-key-0001")
-    again = w.service.file_complaint(ALICE, body, "complaint-key-0001")
+    first = w.service.complaints.file(ALICE, body, "complaint-key-0001")
+    again = w.service.complaints.file(ALICE, body, "complaint-key-0001")
     assert again["task_id"] == first["task_id"]
     assert len(w.tasks.rows) == 1 and len(w.evidence.objects) == 1
     with pytest.raises(Unprocessable):                  # the same key for another complaint
-        w.service.file_complaint(ALICE, {**body, "text": "另一件事"}, "complaint-key-0001")
-    order = w.service.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"},
+        w.service.complaints.file(ALICE, {**body, "text": "另一件事"}, "complaint-key-0001")
+    order = w.service.work.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"},
                                   "order-key-00000001")
-    assert w.service.issue_order(CITY, {"case_id": "case0001", "text": "请说明"},
+    assert w.service.work.issue_order(CITY, {"case_id": "case0001", "text": "请说明"},
                                  "order-key-00000001")["task_id"] == order["task_id"]
-    asked = w.service.ask(ALICE, {"item": "SCJG-001", "question": "?"}, "question-key-001")
-    assert w.service.ask(ALICE, {"item": "SCJG-001", "question": "?"},
+    asked = w.service.hotline.ask(ALICE, {"item": "SCJG-001", "question": "?"}, "question-key-001")
+    assert w.service.hotline.ask(ALICE, {"item": "SCJG-001", "question": "?"},
                          "question-key-001")["task_id"] == asked["task_id"]
     assert len(w.tasks.rows) == 3
 
@@ -485,7 +494,7 @@ def test_the_public_board_is_compiled_once_for_all_viewers_of_a_few_seconds(w):
 
     counters = InMemoryCounters()
     performance = Performance(w.catalog, counters, InMemoryReports(), lambda: w.now[0],
-                              scope=w.service.scope, cases=w.cases)
+                              scope=w.service.scope.halls_of, cases=w.cases)
     first = performance.board()
     completed_case(w)
     assert performance.board() is first                    # another viewer, 0 s later
@@ -498,7 +507,7 @@ def test_a_report_is_csv_or_html(w):
     from chalicelib.service.performance import Performance
 
     performance = Performance(w.catalog, InMemoryCounters(), InMemoryReports(),
-                              lambda: w.now[0], scope=w.service.scope, cases=w.cases)
+                              lambda: w.now[0], scope=w.service.scope.halls_of, cases=w.cases)
     with pytest.raises(InvalidInput) as refused:
         performance.report(CITY, "2026-11", "pdf")
     assert refused.value.field == "kind"

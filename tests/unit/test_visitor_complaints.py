@@ -40,8 +40,8 @@ def w():
                         verifications=InMemoryVerifications())
     s.service = Supervision(published, InMemoryCases(), s.tasks, InMemorySupervision(),
                             InMemoryEngine(), s.notifier, cameras, s.evidence, InMemoryFaqs(),
-                            CompressedClock(10), lambda: now[0])
-    s.service.verifications = s.verifications
+                            CompressedClock(10), lambda: now[0],
+                            verifications=s.verifications)
     return s
 
 
@@ -61,7 +61,7 @@ def nothing_done(w, texts_before=1):
 
 
 def test_a_code_is_texted_to_the_number_and_kept_only_hashed(w):
-    sent = w.service.send_visitor_code({"phone": "+86 139 5581 2345"})
+    sent = w.service.complaints.send_visitor_code({"phone": "+86 139 5581 2345"})
     assert sent == {"phone": "139****2345", "expires_at": (T0 + timedelta(minutes=10)).isoformat(),
                     "expires_in": 600, "resend_after": 60, "sends_left_today": 4}
     code = texted_code(w)
@@ -70,8 +70,8 @@ def test_a_code_is_texted_to_the_number_and_kept_only_hashed(w):
 
 
 def test_a_verified_visitor_complains_the_clip_is_sealed_and_the_visitor_is_told(w):
-    w.service.send_visitor_code({"phone": PHONE})
-    task = w.service.file_complaint(VISITOR, complaint(code=texted_code(w)))
+    w.service.complaints.send_visitor_code({"phone": PHONE})
+    task = w.service.complaints.file(VISITOR, complaint(code=texted_code(w)))
     assert task["kind"] == "investigation" and len(w.evidence.objects) == 1
     complainant = task["subject"]["complainant"]
     assert complainant["contact"] == "139****2345"             # the visitor's own answer
@@ -79,11 +79,11 @@ def test_a_verified_visitor_complains_the_clip_is_sealed_and_the_visitor_is_told
     receipt = w.notifier.sent[-1]
     assert receipt[0] == PHONE and task["task_id"] in receipt[1] and "已受理" in receipt[1]
     # The supervision office sees the number; the department does not.
-    seen = w.service.task_for_supervisor(CITY, task["task_id"])
+    seen = w.service.work.one_for_supervisor(CITY, task["task_id"])
     assert seen["subject"]["complainant"]["contact"] == PHONE
-    listed = w.service.task_list(CITY, {"kind": "investigation"})["tasks"]
+    listed = w.service.work.for_supervisor(CITY, {"kind": "investigation"})["tasks"]
     assert listed[0]["subject"]["complainant"]["contact"] == PHONE
-    department = w.service.tasks_of(Caller("department", "SCJG"))["tasks"]
+    department = w.service.work.of_department(Caller("department", "SCJG"))["tasks"]
     assert department[0]["subject"]["complainant"]["contact"] == "139****2345"
 
 
@@ -91,56 +91,56 @@ def test_without_a_phone_or_a_code_nothing_happens(w):
     for body, field in ((complaint(phone=None), "phone"), (complaint(), "code"),
                         (complaint(code="12345"), "code")):
         with pytest.raises(InvalidInput) as refused:
-            w.service.file_complaint(VISITOR, body)
+            w.service.complaints.file(VISITOR, body)
         assert refused.value.field == field
     nothing_done(w, 0)
 
 
 def test_a_wrong_code_is_refused_and_nothing_is_kept_fetched_or_texted(w):
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     wrong = "000000" if texted_code(w) != "000000" else "111111"
     with pytest.raises(Forbidden) as refused:
-        w.service.file_complaint(VISITOR, complaint(code=wrong))
+        w.service.complaints.file(VISITOR, complaint(code=wrong))
     assert refused.value.field == "code" and refused.value.status == 403
     assert "4 more tries" in refused.value.message
     nothing_done(w)
 
 
 def test_five_wrong_codes_void_the_code(w):
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     code = texted_code(w)
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(verification.MAX_ATTEMPTS):
         with pytest.raises(Forbidden):
-            w.service.file_complaint(VISITOR, complaint(code=wrong))
+            w.service.complaints.file(VISITOR, complaint(code=wrong))
     with pytest.raises(Forbidden) as refused:
-        w.service.file_complaint(VISITOR, complaint(code=code))
+        w.service.complaints.file(VISITOR, complaint(code=code))
     assert "void" in refused.value.message and refused.value.field == "code"
     nothing_done(w)
 
 
 def test_an_expired_code_is_refused(w):
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     w.now[0] += timedelta(minutes=10)
     with pytest.raises(Forbidden) as refused:
-        w.service.file_complaint(VISITOR, complaint(code=texted_code(w)))
+        w.service.complaints.file(VISITOR, complaint(code=texted_code(w)))
     assert "expired" in refused.value.message
     nothing_done(w)
 
 
 def test_a_code_serves_one_complaint(w):
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     code = texted_code(w)
-    w.service.file_complaint(VISITOR, complaint(code=code))
+    w.service.complaints.file(VISITOR, complaint(code=code))
     with pytest.raises(Forbidden) as refused:
-        w.service.file_complaint(VISITOR, complaint(code=code, text="再次投诉"))
+        w.service.complaints.file(VISITOR, complaint(code=code, text="再次投诉"))
     assert "used" in refused.value.message and len(w.tasks.rows) == 1
 
 
 def test_a_code_of_another_number_does_not_hold(w):
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     with pytest.raises(Forbidden) as refused:
-        w.service.file_complaint(VISITOR, complaint(phone="13800138000", code=texted_code(w)))
+        w.service.complaints.file(VISITOR, complaint(phone="13800138000", code=texted_code(w)))
     assert "no code was sent" in refused.value.message
     nothing_done(w)
 
@@ -148,41 +148,41 @@ def test_a_code_of_another_number_does_not_hold(w):
 def test_a_refused_complaint_gives_the_code_back(w):
     """No footage at that moment: nothing is kept, and the corrected complaint may use the
     same code."""
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     code = texted_code(w)
     night = datetime(2026, 11, 17, 14, 0, tzinfo=timezone.utc)       # 22:00 in China
     with pytest.raises(Unprocessable):
-        w.service.file_complaint(VISITOR, complaint(code=code, visited_at=night.isoformat()))
+        w.service.complaints.file(VISITOR, complaint(code=code, visited_at=night.isoformat()))
     assert w.tasks.rows == {} and w.evidence.objects == {}
-    task = w.service.file_complaint(VISITOR, complaint(code=code))
+    task = w.service.complaints.file(VISITOR, complaint(code=code))
     assert task["kind"] == "investigation"
 
 
 def test_codes_are_limited_per_number(w):
-    w.service.send_visitor_code({"phone": PHONE})
+    w.service.complaints.send_visitor_code({"phone": PHONE})
     with pytest.raises(verification.TooManyRequests) as refused:
-        w.service.send_visitor_code({"phone": PHONE})
+        w.service.complaints.send_visitor_code({"phone": PHONE})
     assert refused.value.status == 429 and refused.value.field == "phone"
     assert len(w.notifier.sent) == 1
     for _ in range(verification.SENDS_PER_DAY - 1):
         w.now[0] += timedelta(minutes=1)
-        w.service.send_visitor_code({"phone": PHONE})
+        w.service.complaints.send_visitor_code({"phone": PHONE})
     w.now[0] += timedelta(minutes=1)
     with pytest.raises(verification.TooManyRequests) as refused:
-        w.service.send_visitor_code({"phone": PHONE})
+        w.service.complaints.send_visitor_code({"phone": PHONE})
     assert "tomorrow" in refused.value.message
     assert len(w.notifier.sent) == verification.SENDS_PER_DAY
-    w.service.send_visitor_code({"phone": "13800138000"})     # another number is its own
+    w.service.complaints.send_visitor_code({"phone": "13800138000"})     # another number is its own
 
 
 def test_a_bad_phone_gets_no_code(w):
     with pytest.raises(InvalidInput) as refused:
-        w.service.send_visitor_code({"phone": "12345"})
+        w.service.complaints.send_visitor_code({"phone": "12345"})
     assert refused.value.field == "phone" and w.notifier.sent == []
 
 
 def test_a_signed_in_citizen_needs_no_code(w):
     citizen = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三")
-    task = w.service.file_complaint(citizen, {"window": "BZ-A01", "text": "态度差",
+    task = w.service.complaints.file(citizen, {"window": "BZ-A01", "text": "态度差",
                                               "visited_at": T0.isoformat()})
     assert task["kind"] == "investigation" and w.notifier.sent == []

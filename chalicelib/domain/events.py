@@ -1,0 +1,216 @@
+"""What happens, as typed facts. The services publish them; whoever cares (the performance
+counters, the violation rules, the auditors' log) is subscribed once, in chalicelib/bootstrap.py,
+and reads named fields instead of a dict whose keys only the writer knew. Plain values: no I/O.
+
+An event that cannot be what it says (a case completed early that was not on time, a card of
+no colour) is a bug of the code that made it, so it fails where it is made (ValueError), not as
+a citizen's 400 somewhere downstream.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+YELLOW, RED = "yellow", "red"
+CHANNELS = ("online", "window", "agent")
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Who an event is counted against: a department, its window and staff member where known."""
+    department: str
+    window: str | None = None
+    staff: str | tuple[str, ...] | None = None     # a staff id, or several
+
+
+# -- cases ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseSubmitted:
+    """申报: a case reached its accepting window (online, at a window, or by an agent point)."""
+    case_id: str
+    at: datetime
+    channel: str
+    handler: Handler
+
+    def __post_init__(self):
+        if self.channel not in CHANNELS:
+            raise ValueError(f"channel is one of {', '.join(CHANNELS)}, not {self.channel!r}")
+
+
+@dataclass(frozen=True)
+class BranchDecided:
+    """A department decided its part of a case (or paused or resumed it): the case's recorded
+    facts changed."""
+    case_id: str
+    branch_id: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class StageDecided:
+    """Every department of a stage decided; `done` when the case is completed or refused."""
+    case_id: str
+    stage: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class CaseCompleted:
+    """办结, once per department that took part: the lead on the whole case's promised limit,
+    each other department on its own step's limit."""
+    case_id: str
+    at: datetime
+    handler: Handler
+    on_time: bool
+    early: bool
+    working_days: float
+
+    def __post_init__(self):
+        if self.early and not self.on_time:
+            raise ValueError("a case completed early was completed on time")
+        if self.working_days < 0:
+            raise ValueError("working days used cannot be negative")
+
+
+# -- lights and cards ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Card:
+    """A supervision record raised by a workflow's own timer: a yellow light, a red card, an
+    escalation, a reminder, a reprimand. Named after the people responsible, resolved when it
+    is raised; kept append-only in the supervision log."""
+    event_id: str
+    case_id: str
+    kind: str                      # yellow, red, escalation:N, reminder, reprimand
+    light: str | None              # yellow, red, or None for a notice without a light
+    scope: str                     # case, step, task
+    task: str
+    hall: str
+    department: str
+    window: str | None
+    staff_id: str | None
+    staff_name: str | None
+    chief_staff_id: str | None
+    chief_name: str | None
+    deadline: str | None
+    planned_at: str
+    at: str
+    case_no: str | None = None
+    branch_id: str | None = None   # a case's step
+    stage: int | None = None
+    task_id: str | None = None     # a supervised task
+    task_kind: str | None = None
+    card: bool | None = None       # a supervised task's timer says whether it is a card
+
+    @property
+    def delay_seconds(self) -> float:
+        """How late the record came after its planned instant (the workflow's own timeout)."""
+        return round((datetime.fromisoformat(self.at)
+                      - datetime.fromisoformat(self.planned_at)).total_seconds(), 3)
+
+    def record(self) -> dict:
+        """As the supervision log keeps it (and the API shows it): the people's fields even when
+        unknown, the case's or the task's own fields where they apply."""
+        found = {k: v for k, v in asdict(self).items() if v is not None or k in ALWAYS_SHOWN}
+        return {**found, "delay_seconds": self.delay_seconds}
+
+
+ALWAYS_SHOWN = {"case_no", "light", "window", "staff_id", "staff_name", "chief_staff_id",
+                "chief_name", "deadline"}
+
+
+@dataclass(frozen=True)
+class CardRaised:
+    """A yellow or red card: by a workflow's timer, or found by a violation rule."""
+    case_id: str
+    at: datetime
+    color: str
+    handler: Handler
+    record: dict                   # as the supervision log keeps it
+
+    def __post_init__(self):
+        if self.color not in (YELLOW, RED):
+            raise ValueError(f"a card is yellow or red, not {self.color!r}")
+
+
+@dataclass(frozen=True)
+class TaskLightRaised:
+    """A supervised task's timer raised its light (yellow, red, a reminder, a reprimand, an
+    escalation): recorded and notified, not counted."""
+    task_id: str
+    at: datetime
+    record: dict
+
+
+# -- supervised work -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskOpened:
+    """Supervised work opened: a 督办单 (order), an investigation, a rectification, a 12345
+    request, a consultation."""
+    task_id: str
+    kind: str
+    at: datetime
+    department: str
+    hall: str
+
+
+@dataclass(frozen=True)
+class TaskAnswered:
+    task_id: str
+    kind: str
+    at: datetime
+    opened_at: datetime
+    department: str
+    subject: dict                  # what the task was about
+    answer: dict                   # the department's answer (text, publish, ...)
+
+
+@dataclass(frozen=True)
+class TaskOverdue:
+    """Supervised work past its answer deadline (a 督办单, a rectification)."""
+    task_id: str
+    kind: str
+    at: datetime
+    department: str
+
+
+@dataclass(frozen=True)
+class ComplaintFiled:
+    """投诉, about a window (with the camera's clip as evidence)."""
+    task_id: str
+    at: datetime
+    handler: Handler
+
+
+# -- ratings ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RatingGiven:
+    """好差评: one rating per case; a re-rating replaces the earlier one where it was counted."""
+    case_id: str
+    at: datetime
+    level: int
+    handler: Handler
+    replaces: tuple[int, datetime] | None = None     # (level, at) of the earlier rating
+    by_default: bool = False
+
+    def __post_init__(self):
+        if self.level not in range(1, 6) or (self.replaces and self.replaces[0] not in range(1, 6)):
+            raise ValueError("a rating level is 1 to 5")
+
+
+@dataclass(frozen=True)
+class RatingWithdrawn:
+    """A 差评 struck out on appeal (恶意差评): taken out where it was counted."""
+    case_id: str
+    at: datetime
+    level: int
+    rated_at: datetime
+    handler: Handler
+
+
+EVENTS = (CaseSubmitted, BranchDecided, StageDecided, CaseCompleted, CardRaised,
+          TaskLightRaised, TaskOpened, TaskAnswered, TaskOverdue, ComplaintFiled, RatingGiven,
+          RatingWithdrawn)
+
+# What the performance counters count (chalicelib/domain/counting.py).
+COUNTED = (CaseSubmitted, CaseCompleted, CardRaised, TaskOpened, TaskAnswered, TaskOverdue,
+           ComplaintFiled, RatingGiven, RatingWithdrawn)

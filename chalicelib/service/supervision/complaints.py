@@ -1,0 +1,207 @@
+"""Complaints with camera evidence (投诉): a complaint names the window and the moment of the
+visit, and the window camera's clip around it is written once as evidence before an
+investigation opens; a visitor without an account first proves a mobile number by a texted
+code. Supervisors pull footage of the windows they supervise, and every viewing of evidence is
+recorded."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from ...domain import events
+from ...domain import supervised as work
+from ...domain import verification
+from ...domain.cases import Caller
+from ...domain.errors import ConcurrentChange, DomainError, InvalidInput, NotFound
+from ...domain.masking import mask_phone
+from ...logs import logger
+from ..approval import in_china_time
+from ..intake import retrying
+from .work import SupervisedWork, instant_of, new_id, text_of
+
+CLIP_MARGIN = timedelta(minutes=2)  # footage either side of the reported moment
+MAX_CLIP = timedelta(minutes=30)
+EVIDENCE_LINK_SECONDS = 300
+
+
+class Complaints:
+    def __init__(self, work_: SupervisedWork, cameras, evidence, verifications=None):
+        self.work = work_
+        self.cameras = cameras
+        self.evidence = evidence
+        self.verifications = verifications     # visitors' text-message codes
+
+    @property
+    def now(self):
+        return self.work.now
+
+    # -- visitors prove a mobile number -------------------------------------------------------
+    def send_visitor_code(self, body: dict) -> dict:
+        """A visitor without an account asks for a code by text message: the number must
+        prove itself before the system keeps evidence or texts anyone for them."""
+        phone = verification.phone_of(body.get("phone"))
+
+        def change():
+            now = self.now()
+            record, code = verification.issue(self.verifications.get(phone), phone, now)
+            self.verifications.save(record)      # on the version read: one code per race
+            return record, code, now
+        try:
+            record, code, now = retrying(change, attempts=3)
+        except ConcurrentChange:
+            raise verification.TooManyRequests("a code is being sent to this number right "
+                                               "now; wait a minute", field="phone")
+        self.work.notifier.send(
+            phone, f"【亳州市政务服务】您的验证码为{code}，用于来访投诉身份验证，"
+                   f"{int(verification.CODE_TTL.total_seconds() // 60)}分钟内有效。"
+                   "如非本人操作，请忽略本短信。")
+        logger.info("visitor code sent", extra={"phone": mask_phone(phone)})
+        return {"phone": mask_phone(phone), "expires_at": record.expires_at,
+                "expires_in": int(verification.CODE_TTL.total_seconds()),
+                "resend_after": int(verification.RESEND_AFTER.total_seconds()),
+                "sends_left_today": verification.sends_left(record, now)}
+
+    def _verify_visitor(self, body: dict) -> str:
+        """The phone and code of a visitor's request; the code is used up here. A wrong one
+        counts against the code (void after 5) and is refused: 403 naming `code`."""
+        phone = verification.phone_of(body.get("phone"))
+        code = verification.code_of(body.get("code"))
+
+        def change():
+            record = self.verifications.get(phone)
+            tried = record.attempts if record else None
+            holds, why = verification.check(record, code, self.now())
+            if record is not None and (holds or record.attempts != tried):
+                self.verifications.save(record)
+            return holds, why
+        holds, why = retrying(change)
+        if not holds:
+            logger.info("visitor code refused", extra={"phone": mask_phone(phone),
+                                                       "reason": why})
+            raise verification.refused(why)
+        return phone
+
+    def _give_code_back(self, phone: str) -> None:
+        def change():
+            record = self.verifications.get(phone)
+            if record is not None and verification.release(record, self.now()):
+                self.verifications.save(record)
+        try:
+            retrying(change, attempts=3)
+        except ConcurrentChange:
+            pass     # a new code was requested meanwhile: the old one stays used
+
+    # -- complaints ---------------------------------------------------------------------------
+    def file(self, caller: Caller, body: dict, idempotency_key: str | None = None) -> dict:
+        scope = f"complaint:{caller.actor}"
+        if caller.role == "public" and isinstance(body.get("phone"), str):
+            scope += ":" + body["phone"].strip()     # visitors share one actor
+        return self.work.once(scope, idempotency_key, body, lambda: self._file(caller, body))
+
+    def _file(self, caller: Caller, body: dict) -> dict:
+        """投诉: names the window and the moment of the visit; the window camera's clip around
+        it becomes evidence, written once, and an investigation opens under its own deadline."""
+        window, dept = self.work.window(body.get("window"))
+        visited = instant_of(body, "visited_at")
+        if visited > self.now():
+            raise InvalidInput("visited_at is in the future", field="visited_at")
+        text = text_of(body, "text", 2000)
+        case_id = body.get("case_id")
+        if case_id is not None:
+            if caller.role != "citizen":
+                raise InvalidInput("a complaint about a case is filed by its applicant, "
+                                   "signed in", field="case_id")
+            case = self.work.cases.get(case_id) if isinstance(case_id, str) else None
+            if case is None or case.applicant.get("id_number") != caller.id_number:
+                raise NotFound(f"no case {case_id!r}", field="case_id")
+        complainant = {"role": caller.role, "actor": caller.actor}
+        if caller.role == "public":
+            # Nothing is fetched, kept or texted for a visitor before the number proved itself.
+            phone = self._verify_visitor(body)
+            complainant.update({"contact": phone, "phone_verified_at": self.now().isoformat()})
+            try:
+                return self._with_evidence(caller, window, dept, visited, text, case_id,
+                                           complainant)
+            except DomainError:
+                # Refused before anything was kept (no footage at that moment, say): the
+                # visitor may correct the request and send it again with the same code.
+                self._give_code_back(phone)
+                raise
+        if body.get("contact"):
+            complainant["contact"] = text_of(body, "contact", 100)
+        return self._with_evidence(caller, window, dept, visited, text, case_id, complainant)
+
+    def _with_evidence(self, caller: Caller, window: dict, dept: dict, visited: datetime,
+                       text: str, case_id, complainant: dict) -> dict:
+        clip = self.cameras.clip(window["camera_stream"], visited - CLIP_MARGIN,
+                                 visited + CLIP_MARGIN)
+        task_id = new_id("TS", self.now())
+        stored = self._store_clip(task_id, window, visited - CLIP_MARGIN, visited + CLIP_MARGIN,
+                                  clip)
+        subject = {"window": window["code"], "visited_at": visited.isoformat(), "text": text,
+                   "case_id": case_id, "complainant": complainant, "evidence": [stored]}
+        task = self.work.open("investigation", dept["code"], window["hall"], subject, caller,
+                              None, task_id=task_id,
+                              first=("evidence_stored", {"key": stored["key"],
+                                                         "version_id": stored["version_id"],
+                                                         "sha256": stored["sha256"],
+                                                         "bytes": stored["bytes"]}))
+        self.work.events.publish(events.ComplaintFiled(
+            task.task_id, work.instant(task.opened_at),
+            events.Handler(dept["code"], window["code"])))
+        if complainant.get("phone_verified_at"):
+            self.work.notifier.send(complainant["contact"], (
+                f"【电子监察】您的投诉已受理，编号{task.task_id}，承办部门{dept['name']}，"
+                f"办理期限{in_china_time(work.instant(task.deadline))}。"))
+        return self.work.view(task)
+
+    # -- footage --------------------------------------------------------------------------------
+    def pull_clip(self, caller: Caller, body: dict) -> dict:
+        """A supervisor pulls footage of any window they supervise for any period."""
+        window, dept = self.work.window(body.get("window"))
+        self.work.scope.check(caller, window["hall"], f"window {window['code']}")
+        start, end = instant_of(body, "start"), instant_of(body, "end")
+        if end <= start:
+            raise InvalidInput("end must be after start", field="end")
+        if end - start > MAX_CLIP:
+            raise InvalidInput("a clip covers at most 30 minutes", field="end")
+        clip = self.cameras.clip(window["camera_stream"], start, end, period_field="start")
+        pulled_id = new_id("CLIP", self.now())
+        stored = self._store_clip(pulled_id, window, start, end, clip)
+        self.work.log.record({"event_id": f"{pulled_id}#pulled", "case_id": pulled_id,
+                              "kind": "clip_pulled", "light": None, "card": False,
+                              "department": dept["code"], "hall": window["hall"],
+                              "window": window["code"], "at": self.now().isoformat(),
+                              "by": caller.actor, "evidence": stored})
+        return {"clip_id": pulled_id, **stored}
+
+    def _store_clip(self, owner: str, window: dict, start: datetime, end: datetime,
+                    clip) -> dict:
+        extension = {"video/mp4": "mp4", "video/x-matroska": "mkv"}.get(clip.content_type, "bin")
+        key = f"evidence/{owner}/{window['camera_stream']}-{start:%Y%m%dT%H%M%S}.{extension}"
+        sha256 = hashlib.sha256(clip.content).hexdigest()
+        # The version S3 gave the clip goes into the trail: a link opens exactly that one.
+        version_id = self.evidence.put_once(key, clip.content, clip.content_type, sha256)
+        return {"key": key, "version_id": version_id, "sha256": sha256,
+                "bytes": len(clip.content), "content_type": clip.content_type,
+                "window": window["code"], "stream": window["camera_stream"],
+                "start": start.isoformat(), "end": end.isoformat()}
+
+    def view_evidence(self, caller: Caller, task_id: str, index: int = 0) -> dict:
+        """A short-lived link to a clip; the viewing itself goes into the task's trail."""
+        def change():
+            task = self.work.task(task_id)
+            self.work.scope.check(caller, task.hall, f"{task.title} {task_id}")
+            clips = task.subject.get("evidence") or []
+            if not 0 <= index < len(clips):
+                raise NotFound(f"{task_id} has no evidence clip {index}", field="index")
+            self.work.tasks.save(task, self.work.record(
+                task, "evidence_viewed", caller, self.now(),
+                {"key": clips[index]["key"], "version_id": clips[index].get("version_id")}))
+            return clips[index]
+        clip = retrying(change)
+        logger.info("evidence viewed", extra={"task_id": task_id, "key": clip["key"],
+                                              "viewer": caller.actor})
+        return {**clip, "url": self.evidence.link(clip["key"], EVIDENCE_LINK_SECONDS,
+                                                  clip.get("version_id")),
+                "expires_in": EVIDENCE_LINK_SECONDS}

@@ -1,0 +1,68 @@
+"""Violations found by rule: each time a case's recorded facts change, every rule of
+chalicelib/domain/violations runs over them, and each finding becomes a card once; and the
+cards supervisors read."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ...domain import events
+from ...domain import violations as rules
+from ...domain.cases import Caller
+from .work import SupervisedWork
+
+
+class Violations:
+    def __init__(self, work_: SupervisedWork):
+        self.work = work_
+
+    def policy(self, hall: str):
+        configured = self.work.catalog.policy(hall).violation_policy
+        return rules.Policy.from_dict(configured) if configured else rules.DEFAULT_POLICY
+
+    def on_case_changed(self, changed: events.BranchDecided | events.StageDecided) -> None:
+        self.watch(changed.case_id)
+
+    def watch(self, case_id: str) -> list[dict]:
+        """Runs every violation rule over the case's recorded facts; each finding becomes a
+        card once (its id is the same however often the rules run), named after the
+        responsible staff, window, department and chief representative, and notified."""
+        cases, catalog = self.work.cases, self.work.catalog
+        case = cases.get(case_id)
+        if case is None:
+            return []
+        facts = rules.CaseFacts.of(case, cases.branches(case_id), cases.trail(case_id), catalog,
+                                   clock=self.work.clock)
+        raised = []
+        for finding in rules.detect(facts, self.policy(case.hall)):
+            record = {**finding.to_dict(), "event_id": finding.finding_id, "case_id": case_id,
+                      "case_no": case.case_no, "kind": f"violation:{finding.rule}",
+                      "light": finding.severity, "card": True, "scope": "violation",
+                      "hall": case.hall}
+            if not self.work.log.record(record):
+                continue
+            raised.append(record)
+            self.work.events.publish(events.CardRaised(
+                case_id, _instant(finding.at), finding.severity,
+                events.Handler(finding.department, finding.window, finding.staff_id), record))
+            text = (f"【电子监察】{'红牌' if finding.severity == 'red' else '黄牌'}："
+                    f"办件{case.case_no}「{finding.title}」，请核查整改。")
+            for person in (catalog.staff(finding.staff_id or ""),
+                           catalog.staff(finding.chief_staff_id or "")):
+                if person and person.phone:
+                    self.work.notifier.send(person.phone, text)
+        return raised
+
+    def cards(self, caller: Caller, params: dict) -> dict:
+        scope = self.work.scope
+        halls = scope.halls_of(caller)
+        if params.get("hall"):
+            scope.check(caller, params["hall"], f"hall {params['hall']}")
+            halls = self.work.catalog.halls_under(params["hall"])
+        recorded = self.work.log.of_halls(halls, since=params.get("since"))
+        wanted = {k: params[k] for k in ("department", "light", "kind") if params.get(k)}
+        found = [e for e in recorded if all(str(e.get(k)) == v for k, v in wanted.items())]
+        return {"halls": sorted(halls), "count": len(found), "events": found}
+
+
+def _instant(at) -> datetime:
+    return at if isinstance(at, datetime) else datetime.fromisoformat(str(at))

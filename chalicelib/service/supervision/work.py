@@ -1,0 +1,280 @@
+"""Supervised work that is not a case: supervision orders (督办单) and the tasks every other part
+of supervision opens (investigations, rectifications, 12345 requests, consultations), each under
+its own deadline in the supervised-task workflow, answered by the department it is addressed
+to; and what supervisors and departments read of them."""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Callable
+
+from ...domain import events
+from ...domain import supervised as work
+from ...domain import trail
+from ...domain.approval import waits
+from ...domain.cases import Caller, Case
+from ...domain.catalog import Catalog
+from ...domain.clock import WorkingClock
+from ...domain.errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from ...domain.masking import mask_phone
+from ..approval import in_china_time
+from ..intake import retrying
+from .scope import Scope
+
+SYSTEM = Caller("system", "supervision")
+PREFIXES = {"order": "DB", "investigation": "TS", "rectification": "ZG", "enquiry": "RX",
+            "hotline_complaint": "RX", "consultation": "ZX"}
+TIMER_WORDS = {"yellow": "即将到期", "red": "已超期（红牌）", "escalation": "逾期未答复，已升级督办",
+               "reminder": "已超期，请尽快办理（催办）", "reprimand": "超期5个工作日仍未办结，予以通报（红牌）"}
+
+
+class SupervisedWork:
+    def __init__(self, catalog: Catalog, cases, tasks, log, engine, notifier,
+                 clock: WorkingClock, now: Callable[[], datetime], scope: Scope,
+                 events_bus, idempotency=None):
+        self.catalog = catalog
+        self.cases = cases
+        self.tasks = tasks
+        self.log = log                  # the append-only supervision events (cards, lights)
+        self.engine = engine            # the supervised-task workflow
+        self.notifier = notifier
+        self.clock = clock
+        self.now = now
+        self.scope = scope
+        self.events = events_bus
+        self.idempotency = idempotency  # a retried POST opens nothing new
+
+    def once(self, scope: str, key: str | None, body: dict, task: Callable[[], dict]) -> dict:
+        """With an Idempotency-Key, a retry gets the first answer back (no second order,
+        investigation, clip or question); without one, every request is new."""
+        if key and self.idempotency is not None:
+            return self.idempotency.run(scope, key, body, task)
+        return task()
+
+    # -- supervision orders (督办单) ------------------------------------------------------------
+    def issue_order(self, caller: Caller, body: dict, idempotency_key: str | None = None) -> dict:
+        return self.once(f"order:{caller.actor}", idempotency_key, body,
+                         lambda: self._issue_order(caller, body))
+
+    def _issue_order(self, caller: Caller, body: dict) -> dict:
+        """A supervisor orders a department to act on a case or a card by a deadline."""
+        case_id, card = body.get("case_id"), body.get("card")
+        text = text_of(body, "text", 2000)
+        if not case_id and not card:
+            raise InvalidInput("an order names a case_id or a card", field="case_id")
+        if card:
+            if not isinstance(card, dict) or not card.get("case_id") or not card.get("event_id"):
+                raise InvalidInput("card is {case_id, event_id} of a recorded card", field="card")
+            found = next((e for e in self.log.of_case(card["case_id"])
+                          if e["event_id"] == card["event_id"]), None)
+            if found is None:
+                raise NotFound(f"no card {card['event_id']} on {card['case_id']}", field="card")
+            department, hall, case_id = found["department"], found.get("hall"), found["case_id"]
+        else:
+            case = self.case(case_id)
+            department = body.get("department") or self.responsible(case)
+            hall = case.hall
+        if department not in self.catalog.departments:
+            raise InvalidInput(f"no department {department!r}", field="department")
+        self.scope.check(caller, hall, f"case {case_id}")
+        days = body.get("limit_days", work.KINDS["order"].limit_days)
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
+            raise InvalidInput("limit_days is a whole number of working days, 1 to 30",
+                               field="limit_days")
+        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {})}
+        task = self.open("order", department, hall, subject, caller, days)
+        self.tell_department(task, f"【电子监察】督办单{task.task_id}：{text[:40]}，"
+                                   f"请于{in_china_time(work.instant(task.deadline))}前答复。")
+        return self.view(task)
+
+    # -- department answers ---------------------------------------------------------------
+    def answer(self, caller: Caller, task_id: str, body: dict) -> dict:
+        def change():
+            task = self.task(task_id)
+            if task.department != caller.principal:
+                raise Forbidden(f"{task.title} {task_id} is addressed to department "
+                                f"{task.department}, not to {caller.principal}", field="task_id")
+            now = self.now()
+            work.answer_task(task, body, f"department:{caller.principal}", now)
+            self.tasks.save(task, self.record(task, "answered", caller, now,
+                                              {"answer": task.answer["text"]}))
+            return task
+        task = retrying(change)
+        if task.token:
+            self.engine.deliver(task.token, {"outcome": "answered"})
+        self.events.publish(events.TaskAnswered(
+            task.task_id, task.kind, work.instant(task.answered_at),
+            work.instant(task.opened_at), task.department, task.subject, task.answer))
+        return self.view(task)
+
+    def of_department(self, caller: Caller) -> dict:
+        now = self.now()
+        return {"tasks": [self.view(t, now)
+                          for t in self.tasks.open_of_department(caller.principal)]}
+
+    # -- the supervised-task workflow's messages --------------------------------------------
+    def on_task_message(self, message: dict) -> str:
+        """The workflow waits on a task with a new token. The wait after instant i > 0 began
+        the moment instant i - 1 ran out, so its message raises that instant."""
+        def change():
+            task = self.tasks.get(message["task_id"])
+            if task is None:
+                return "ignored: no such task", None
+            if task.token_since and message["since"] <= task.token_since:
+                return "ignored: an older task", None
+            raised = None
+            if message.get("timer", 0) > 0:
+                raised = work.fired(task, message["timer"] - 1)
+                if raised:
+                    task.emitted.append(raised["kind"])
+            task.token, task.token_since = message["token"], message["since"]
+            record = self.record(task, f"supervision_{raised['kind']}", SYSTEM, self.now(),
+                                 {"at": message["since"]}) if raised else None
+            self.tasks.save(task, record)
+            return "token kept", (task, raised)
+        said, found = retrying(change)
+        if found is None:
+            return said
+        task, raised = found
+        if raised:
+            self._raise(task, raised, message["since"])
+            said = f"{raised['kind']}; {said}"
+        if task.status == work.ANSWERED:
+            self.engine.deliver(task.token, {"outcome": "answered"})
+            said += "; answer delivered again"
+        return said
+
+    def _raise(self, task: work.SupervisedTask, timer: dict, at: str) -> None:
+        light = work.TIMER_LIGHTS[timer["kind"]]
+        chief = self.catalog.departments[task.department]["chief_representative"]
+        card = events.Card(
+            event_id=f"{task.task_id}#{timer['kind']}", case_id=task.task_id,
+            case_no=task.subject.get("case_no"), task_id=task.task_id, task_kind=task.kind,
+            kind=timer["kind"], light=light,
+            card=light is not None and timer["kind"] != "yellow", scope="task",
+            task=task.title, department=task.department, hall=task.hall,
+            window=task.subject.get("window"), staff_id=task.subject.get("staff_id"),
+            staff_name=None, chief_staff_id=chief["staff_id"], chief_name=chief["name"],
+            deadline=task.deadline, planned_at=timer["at"], at=at)
+        record = card.record()
+        if not self.log.record(record):
+            return
+        if light:
+            self.events.publish(events.TaskLightRaised(task.task_id, work.instant(at), record))
+        self.tell_department(task, f"【电子监察】{task.title}{task.task_id}"
+                                   f"{TIMER_WORDS[timer['kind']]}，"
+                                   f"期限{in_china_time(work.instant(task.deadline))}。")
+
+    # -- reads for supervisors ----------------------------------------------------------------
+    def for_supervisor(self, caller: Caller, params: dict) -> dict:
+        halls = self.scope.halls_of(caller)
+        now = self.now()
+        found = [self.view(t, now, unmasked=True) for t in self.tasks.of_halls(halls)
+                 if not params.get("kind") or t.kind == params["kind"]]
+        return {"halls": sorted(halls), "count": len(found), "tasks": found}
+
+    def one_for_supervisor(self, caller: Caller, task_id: str) -> dict:
+        task = self.task(task_id)
+        self.scope.check(caller, task.hall, f"{task.title} {task_id}")
+        # The head the task stores, read before its records: a deleted newest one is reported.
+        records = self.tasks.trail(task_id)
+        verdict = trail.verify(records, (task.trail_seq, task.trail_hash))
+        return {**self.view(task, unmasked=True), "trail": [r.to_dict() for r in records],
+                "verdict": verdict.to_dict()}
+
+    def view(self, task: work.SupervisedTask, at: datetime | None = None,
+             unmasked: bool = False) -> dict:
+        view = task.to_dict()
+        for internal in ("token", "token_since", "trail_hash", "version"):
+            view.pop(internal)
+        # A complainant's contact (a visitor's verified phone) is shown in full only to the
+        # supervision office over the task's hall, which investigates; every other view (the
+        # complainant's own answer, the department's list) shows it masked. Other contacts
+        # reach the handling department through its own channel and are always masked.
+        complainant = view["subject"].get("complainant")
+        if complainant and complainant.get("contact") and not unmasked:
+            complainant["contact"] = mask_phone(complainant["contact"])
+        if view["subject"].get("contact"):
+            view["subject"]["contact"] = mask_phone(view["subject"]["contact"])
+        return {**view, "title": task.title, "light": work.light(task, at or self.now())}
+
+    # -- opening and recording --------------------------------------------------------------
+    def open(self, kind: str, department: str, hall: str, subject: dict, caller: Caller,
+             limit_days: int | None, task_id: str | None = None,
+             first: tuple | None = None) -> work.SupervisedTask:
+        now = self.now()
+        task_id = task_id or new_id(PREFIXES[kind], now)
+        task = work.open_task(task_id, kind, department, hall, subject, caller.actor, now,
+                              self.clock, limit_days, self.catalog.policy(hall).yellow_share)
+        record = self.record(task, "opened", caller, now,
+                             {"kind": kind, "department": department,
+                              "deadline": task.deadline})
+        if first:
+            self.tasks.save(task, record)
+            record = self.record(task, first[0], caller, now, first[1])
+        self.tasks.save(task, record)
+        timers = waits(task.timers, now)
+        self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
+                                    "wait": timers[0]})
+        self.events.publish(events.TaskOpened(task_id, kind, now, department, hall))
+        return task
+
+    def record(self, task, action: str, caller: Caller, at: datetime, data: dict):
+        record = trail.append(task.task_id, task.trail_seq, task.trail_hash, action,
+                              caller.actor, at.isoformat(), data)
+        task.trail_seq, task.trail_hash = record.seq, record.hash
+        return record
+
+    def tell_department(self, task: work.SupervisedTask, text: str) -> None:
+        dept = self.catalog.departments[task.department]
+        chief = self.catalog.staff(dept["chief_representative"]["staff_id"])
+        if chief and chief.phone:
+            self.notifier.send(chief.phone, text)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def responsible(self, case: Case) -> str:
+        return self.catalog.items[case.item_code]["lead_department"]
+
+    def case(self, case_id) -> Case:
+        case = self.cases.get(case_id) if isinstance(case_id, str) and case_id else None
+        if case is None:
+            raise NotFound(f"no case {case_id!r}", field="case_id")
+        return case
+
+    def task(self, task_id) -> work.SupervisedTask:
+        task = self.tasks.get(task_id) if isinstance(task_id, str) and task_id else None
+        if task is None:
+            raise NotFound(f"no supervised task {task_id!r}", field="task_id")
+        return task
+
+    def window(self, code) -> tuple[dict, dict]:
+        for dept in self.catalog.departments.values():
+            for window in dept["windows"]:
+                if window["code"] == code:
+                    return window, dept
+        raise Unprocessable(f"there is no window {code!r}", field="window")
+
+
+def new_id(prefix: str, now: datetime) -> str:
+    return prefix + now.strftime("%Y%m%d") + secrets.token_hex(4).upper()
+
+
+def text_of(body: dict, name: str, limit: int) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{name} is required text", field=name)
+    if len(value) > limit:
+        raise InvalidInput(f"{name} is longer than {limit} characters", field=name)
+    return value.strip()
+
+
+def instant_of(body: dict, name: str) -> datetime:
+    value = body.get(name)
+    try:
+        at = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} is an ISO 8601 instant with its offset, e.g. "
+                           "2026-11-20T09:30:00+08:00", field=name)
+    if at.tzinfo is None:
+        raise InvalidInput(f"{name} needs its UTC offset, e.g. +08:00", field=name)
+    return at

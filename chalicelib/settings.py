@@ -1,0 +1,70 @@
+"""The functions' settings, read from the environment in one place, once.
+
+What the cloud template must set (every table, bucket and workflow the code uses) has no default:
+a function missing one fails at its first request naming every missing variable, instead of
+writing to a table called "CasesTable" or starting no workflow. What a deployment may leave out
+has its default here, said once. infra/resources.json sets the template's values; a test checks
+it sets every required name."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Mapping
+
+# environment variable → field, for what the template must set
+REQUIRED = {
+    "CASES_TABLE": "cases_table", "TRAIL_TABLE": "trail_table",
+    "BRANCHES_TABLE": "branches_table", "COUNTERS_TABLE": "counters_table",
+    "IDEMPOTENCY_TABLE": "idempotency_table", "SUPERVISION_TABLE": "supervision_table",
+    "TASKS_TABLE": "tasks_table", "FAQS_TABLE": "faqs_table", "SCORES_TABLE": "scores_table",
+    "VERIFICATIONS_TABLE": "verifications_table",
+    "MATERIALS_BUCKET": "materials_bucket", "CERTIFICATES_BUCKET": "certificates_bucket",
+    "EVIDENCE_BUCKET": "evidence_bucket", "REPORTS_BUCKET": "reports_bucket",
+    "CASE_WORKFLOW_ARN": "case_workflow_arn", "TASK_WORKFLOW_ARN": "task_workflow_arn",
+}
+
+
+class MissingSettings(RuntimeError):
+    def __init__(self, names: list[str]):
+        super().__init__("the function's environment lacks " + ", ".join(names)
+                         + " (set by the template: infra/resources.json)")
+        self.names = names
+
+
+@dataclass(frozen=True)
+class Settings:
+    cases_table: str
+    trail_table: str
+    branches_table: str
+    counters_table: str
+    idempotency_table: str
+    supervision_table: str
+    tasks_table: str
+    faqs_table: str
+    scores_table: str
+    verifications_table: str
+    materials_bucket: str
+    certificates_bucket: str
+    evidence_bucket: str
+    reports_bucket: str
+    case_workflow_arn: str
+    task_workflow_arn: str
+    # Optional, with their defaults:
+    workday_seconds: float | None = None        # a compressed clock (demos, tests)
+    hall_closures: tuple[str, ...] = ()         # the halls' own closure days (ISO dates)
+    sms_gateway: str = "sns"                    # sns, or http (a domestic gateway: China)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        missing = [name for name in REQUIRED if not env.get(name)]
+        if missing:
+            raise MissingSettings(missing)
+        compressed = env.get("WORKDAY_SECONDS")
+        closures = tuple(day.strip() for day in env.get("HALL_CLOSURES", "").split(",")
+                         if day.strip() and day.strip() != "none")
+        return cls(**{field: env[name] for name, field in REQUIRED.items()},
+                   workday_seconds=float(compressed) if compressed else None,
+                   hall_closures=closures, sms_gateway=env.get("SMS_GATEWAY") or "sns")
+
+
