@@ -12,9 +12,11 @@ def settings():
     """The environment, read once (chalicelib/settings.py): a missing name fails here."""
     global _settings
     if _settings is None:
+        from .adapters.dynamodb import MODELS, bind
         from .settings import Settings
 
         _settings = Settings.from_environment()
+        bind(MODELS, _settings)        # every table as the settings name it
     return _settings
 
 

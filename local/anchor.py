@@ -23,7 +23,7 @@ def _as_the_function(state_dir: Path) -> None:
     import boto3
 
     described = json.loads((state_dir / "stack.json").read_text(encoding="utf-8"))
-    aws, resources = described["aws"], described["resources"]
+    aws = described["aws"]
     iam = boto3.client("iam", endpoint_url=aws["endpoint"], region_name=aws["region"],
                        aws_access_key_id=aws["access_key_id"],
                        aws_secret_access_key=aws["secret_access_key"])
@@ -41,9 +41,8 @@ def _as_the_function(state_dir: Path) -> None:
                         else json.dumps(document))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.update({"TRAIL_TABLE": resources["TrailTable"],
-                       "EVIDENCE_BUCKET": resources["EvidenceBucket"],
-                       "AWS_ENDPOINT_URL": aws["endpoint"],
+    os.environ.update(described["environment"])      # the functions' settings
+    os.environ.update({"AWS_ENDPOINT_URL": aws["endpoint"],
                        "AWS_DEFAULT_REGION": aws["region"], "AWS_REGION": aws["region"],
                        "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
                        "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
@@ -56,13 +55,14 @@ def main(argv=None) -> int:
                         help="the job's clock (ISO instant; now by default)")
     args = parser.parse_args(argv)
     _as_the_function(args.state_dir)
+    from chalicelib import bootstrap
     from chalicelib.adapters.anchors import S3Anchors
     from chalicelib.adapters.dynamodb import DynamoTrails
     from chalicelib.service.trails import Anchoring
 
     at = args.at or datetime.now(timezone.utc)
-    written = Anchoring(DynamoTrails(), S3Anchors(os.environ["EVIDENCE_BUCKET"]),
-                        lambda: at).run()
+    settings = bootstrap.settings()         # binds the tables
+    written = Anchoring(DynamoTrails(), S3Anchors(settings.evidence_bucket), lambda: at).run()
     print(json.dumps({"anchored": written}))
     return 0
 

@@ -1,6 +1,11 @@
 """Parallel approval (并联审批) driven by the case workflow: starting it at submission, answering
 its messages (a task waits, a limit ran out, a stage is decided), taking the departments'
-decisions and the applicants' corrections, and completing the case with its e-certificate."""
+decisions and the applicants' corrections, and completing the case with its e-certificate.
+
+One class of about 500 lines, on purpose: starting a case, the workflow's messages and the
+departments' decisions all move the same branches, their plans and the whole case's clock, and
+each step's answer to the workflow depends on all three; split, each part would reach into the
+others' helpers (replanning, delivering answers, telling the applicant)."""
 from __future__ import annotations
 
 import secrets

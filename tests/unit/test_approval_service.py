@@ -8,6 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from chalicelib.domain import events
+from chalicelib.service.bus import Recorder
+
 from chalicelib import catalog
 from chalicelib.adapters.idempotency import PowertoolsIdempotency
 from chalicelib.adapters.memory import (InMemoryCases, InMemoryCertificates, InMemoryEngine,
@@ -42,9 +45,11 @@ def w():
     cases, materials = InMemoryCases(), InMemoryMaterials()
     engine, notifier = InMemoryEngine(), InMemoryNotifier()
     supervision, certificates = InMemorySupervision(), InMemoryCertificates()
+    events = Recorder()
     approval = Approval(published, cases, supervision, engine, notifier, certificates,
                         PowertoolsIdempotency(InMemoryIdempotencyStore()),
-                        CompressedClock(WORKDAY), now=lambda: now[0], materials=materials)
+                        CompressedClock(WORKDAY), now=lambda: now[0], materials=materials,
+                        events=events)
     ids = (f"case{n:04d}" for n in itertools.count(1))
     intake = Intake(published, cases, materials,
                     PowertoolsIdempotency(InMemoryIdempotencyStore()), now=lambda: now[0],
@@ -52,6 +57,7 @@ def w():
     return SimpleNamespace(catalog=published, now=now, cases=cases, materials=materials,
                            engine=engine, notifier=notifier, supervision=supervision,
                            certificates=certificates, approval=approval, intake=intake,
+                           events=events,
                            tokens=itertools.count(1), keys=itertools.count(1))
 
 
@@ -209,6 +215,20 @@ def test_a_red_card_comes_from_the_red_timer(w):
     [event] = w.supervision.of_case(case_id)
     assert event["light"] == "red" and event["kind"] == "red"
     assert any("红牌" in text and "已超时" in text for _, text in w.notifier.sent)
+    # What the rest of the system hears of it: one red card against the accepting window.
+    [raised] = w.events.of(events.CardRaised)
+    assert (raised.case_id, raised.color, raised.handler) == (
+        case_id, "red", events.Handler("SCJG", "BZ-A01", "SCJG-001"))
+    assert raised.record == event
+
+
+def test_submitting_publishes_the_case_submitted_once(w):
+    case_id = submit(w)
+    [submitted] = w.events.of(events.CaseSubmitted)
+    assert (submitted.case_id, submitted.channel, submitted.handler.department) == (
+        case_id, "online", "SCJG")
+    w.approval.start(w.cases.get(case_id))                 # a retried hand-over
+    assert len(w.events.of(events.CaseSubmitted)) == 1
 
 
 def test_a_timeout_message_of_an_execution_started_before_the_fold_still_raises_its_light(w):

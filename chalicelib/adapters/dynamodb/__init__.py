@@ -7,6 +7,7 @@ from .counters import CounterModel
 from .faqs import DynamoFaqs, FaqModel
 from .scores import DynamoCounters
 from .supervision import DynamoSupervision, SupervisionModel
+from .table import bind
 from .tasks import DynamoTasks, TaskModel
 from .trail import DynamoTrails, TrailModel
 from .verifications import DynamoVerifications, VerificationModel
@@ -17,4 +18,4 @@ MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel, Ta
 __all__ = ["MODELS", "BranchModel", "CaseModel", "CounterModel", "FaqModel", "SupervisionModel",
            "TaskModel", "TrailModel", "VerificationModel", "DynamoCases", "DynamoCounters",
            "DynamoFaqs", "DynamoSupervision", "DynamoTasks", "DynamoTrails",
-           "DynamoVerifications", "china_day"]
+           "DynamoVerifications", "bind", "china_day"]

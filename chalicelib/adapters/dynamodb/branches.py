@@ -25,7 +25,7 @@ class BranchModel(Model):
     """`open_since` is set only while the branch waits for its department, so the index lists
     exactly the open tasks. `answer` is what the case workflow's LoadPlan state reads when the
     branch is resumed (statemachines/case.asl.json), as the approval service computed it."""
-    Meta = meta("BRANCHES_TABLE", "BranchesTable")
+    Meta = meta("branches_table", "BranchesTable")
     case_id = UnicodeAttribute(hash_key=True)
     branch_id = UnicodeAttribute(range_key=True)
     department = UnicodeAttribute()

@@ -46,7 +46,7 @@ class CompletedByDay(GlobalSecondaryIndex):
 
 
 class CaseModel(Model):
-    Meta = meta("CASES_TABLE", "CasesTable")
+    Meta = meta("cases_table", "CasesTable")
     case_id = UnicodeAttribute(hash_key=True)
     applicant_id_number = UnicodeAttribute()
     created_at = UnicodeAttribute()

@@ -9,7 +9,7 @@ from .table import meta
 
 
 class CounterModel(Model):
-    Meta = meta("COUNTERS_TABLE", "CountersTable")
+    Meta = meta("counters_table", "CountersTable")
     name = UnicodeAttribute(hash_key=True)
     value = NumberAttribute(default=0)
 

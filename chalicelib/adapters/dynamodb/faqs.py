@@ -9,7 +9,7 @@ from .table import meta
 
 
 class FaqModel(Model):
-    Meta = meta("FAQS_TABLE", "FaqsTable")
+    Meta = meta("faqs_table", "FaqsTable")
     item = UnicodeAttribute(hash_key=True)
     source = UnicodeAttribute(range_key=True)
     data = JSONAttribute()

@@ -30,7 +30,7 @@ class ByHall(GlobalSecondaryIndex):
 
 
 class SupervisionModel(Model):
-    Meta = meta("SUPERVISION_TABLE", "SupervisionTable")
+    Meta = meta("supervision_table", "SupervisionTable")
     case_id = UnicodeAttribute(hash_key=True)
     event_id = UnicodeAttribute(range_key=True)
     department = UnicodeAttribute()

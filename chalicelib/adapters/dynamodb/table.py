@@ -12,14 +12,23 @@ from pynamodb.transactions import TransactWrite
 from ...domain.errors import ConcurrentChange
 
 
-def meta(table_env: str, default: str):
-    """A model's Meta: the table named by `table_env`, in the environment's region and at its
-    endpoint (the local stack's, or AWS's when none is set)."""
+def meta(setting: str, logical_id: str):
+    """A model's Meta, in the environment's region and at its endpoint (the local stack's, or
+    AWS's when none is set). The table's name is the settings' `setting` (chalicelib/settings.py),
+    bound by the wiring (`bind`) before any request; until then the template's logical id, which
+    is what the tests compare the model with."""
     class Meta:
-        table_name = os.environ.get(table_env, default)
+        table_name = logical_id
+        settings_field = setting
         region = os.environ.get("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
         host = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
     return Meta
+
+
+def bind(models, settings) -> None:
+    """Every model to the table the settings name (read once, with no default)."""
+    for model in models:
+        model.Meta.table_name = getattr(settings, model.Meta.settings_field)
 
 
 def at_version(attribute, version: int):

@@ -31,7 +31,7 @@ class TaskByHall(GlobalSecondaryIndex):
 
 class TaskModel(Model):
     """`open_since` is set only while the task waits for its department."""
-    Meta = meta("TASKS_TABLE", "TasksTable")
+    Meta = meta("tasks_table", "TasksTable")
     task_id = UnicodeAttribute(hash_key=True)
     department = UnicodeAttribute()
     hall = UnicodeAttribute()

@@ -29,7 +29,7 @@ class ByAnchorPeriod(GlobalSecondaryIndex):
 
 
 class TrailModel(Model):
-    Meta = meta("TRAIL_TABLE", "TrailTable")
+    Meta = meta("trail_table", "TrailTable")
     case_id = UnicodeAttribute(hash_key=True)
     seq = NumberAttribute(range_key=True)
     record = JSONAttribute()

@@ -13,7 +13,7 @@ from .table import at_version, meta, put_if
 
 
 class VerificationModel(Model):
-    Meta = meta("VERIFICATIONS_TABLE", "VerificationsTable")
+    Meta = meta("verifications_table", "VerificationsTable")
     phone = UnicodeAttribute(hash_key=True)
     version = NumberAttribute()
     expires = NumberAttribute()          # the table's TTL attribute (epoch seconds)
