@@ -4,8 +4,6 @@ parameter of both templates is in its table with its default, the overrides it s
 import json
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,17 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory):
-    out = tmp_path_factory.mktemp("guide")
-    built = {}
-    for variant, folder in (("global", "cloud"), ("china", "cloud-cn")):
-        subprocess.run([sys.executable, "-m", "infra.build", str(out / folder), "--variant",
-                        variant], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        built[variant] = json.loads((out / folder / "template.json").read_text())
-    return built
 
 
 def commands():

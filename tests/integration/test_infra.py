@@ -13,10 +13,8 @@ TEMPLATE = json.loads((ROOT / "infra" / "resources.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cloud")
-    subprocess.run([sys.executable, "-m", "infra.build", str(out)], cwd=ROOT, check=True)
-    return out / "template.json"
+def packaged(built):
+    return built["global"] / "template.json"
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@ which enforces the same roles (local/iam.py): a permission missing from a role f
 AccessDenied, as it would in the cloud."""
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -19,11 +17,8 @@ APPEND_ONLY = {"TrailTable", "SupervisionTable"}
 
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cloud")
-    subprocess.run([sys.executable, "-m", "infra.build", str(out)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    return json.loads((out / "template.json").read_text())
+def packaged(templates):
+    return templates["global"]
 
 
 @pytest.fixture(scope="module")

@@ -2,9 +2,6 @@
 method and the anonymous POST routes far more strictly, the figures are parameters with sane
 defaults and bounds, the queue handlers have concurrency of their own, and the local gateway
 uses the same figures."""
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,11 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cloud")
-    subprocess.run([sys.executable, "-m", "infra.build", str(out)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    return json.loads((out / "template.json").read_text())
+def template(templates):
+    return templates["global"]
 
 
 def anonymous_posts_of_app() -> list[str]:

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib import catalog
-from chalicelib.adapters.cameras import MemoryCameras
 from chalicelib.adapters.evidence import InMemoryEvidence
 from chalicelib.adapters.memory import (InMemoryCases, InMemoryEngine, InMemoryFaqs,
                                         InMemoryNotifier, InMemorySupervision, InMemoryTasks)
@@ -20,6 +19,7 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain import events
 from chalicelib.service.bus import Recorder
 from chalicelib.service.supervision import Supervision
+from tests.unit.conftest import window_cameras
 
 ALICE = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三",
                phone="13800138000")
@@ -36,11 +36,7 @@ WORKDAY = 10
 def w():
     published = catalog.published()
     now = [T0]
-    cameras = MemoryCameras()
-    for dept in published.departments.values():
-        for window in dept["windows"]:
-            cameras.add_stream(window["camera_stream"])
-    cameras.record("bz-a01", T0 - timedelta(hours=3), T0 + timedelta(hours=3))
+    cameras = window_cameras(published, T0 - timedelta(hours=3), T0 + timedelta(hours=3))
     s = SimpleNamespace(catalog=published, now=now, cases=InMemoryCases(), tasks=InMemoryTasks(),
                         log=InMemorySupervision(), engine=InMemoryEngine(),
                         notifier=InMemoryNotifier(), cameras=cameras,

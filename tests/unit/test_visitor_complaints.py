@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib import catalog
-from chalicelib.adapters.cameras import MemoryCameras
 from chalicelib.adapters.evidence import InMemoryEvidence
 from chalicelib.adapters.memory import (InMemoryCases, InMemoryEngine, InMemoryFaqs,
                                         InMemoryNotifier, InMemorySupervision, InMemoryTasks,
@@ -19,6 +18,7 @@ from chalicelib.domain.cases import Caller
 from chalicelib.domain.clock import CompressedClock
 from chalicelib.domain.errors import Forbidden, InvalidInput, Unprocessable
 from chalicelib.service.supervision import Supervision
+from tests.unit.conftest import window_cameras
 
 VISITOR = Caller("public", "visitor")
 CITY = Caller("auditor", "BZ-JJJC")
@@ -30,11 +30,7 @@ T0 = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)   # Wednesday 10:00 in Ch
 def w():
     published = catalog.published()
     now = [T0]
-    cameras = MemoryCameras()
-    for dept in published.departments.values():
-        for window in dept["windows"]:
-            cameras.add_stream(window["camera_stream"])
-    cameras.record("bz-a01", T0 - timedelta(hours=3), T0 + timedelta(hours=3))
+    cameras = window_cameras(published, T0 - timedelta(hours=3), T0 + timedelta(hours=3))
     s = SimpleNamespace(now=now, tasks=InMemoryTasks(), notifier=InMemoryNotifier(),
                         cameras=cameras, evidence=InMemoryEvidence(),
                         verifications=InMemoryVerifications())
