@@ -9,7 +9,8 @@ from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Ra
                      Response)
 
 from chalicelib import bootstrap
-from chalicelib.adapters.http import actor_of, caller_of, header, json_object, query_int
+from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, header, json_object,
+                                      query_int)
 from chalicelib.domain.errors import DomainError
 from chalicelib.logs import logger
 
@@ -64,10 +65,12 @@ def citizen_routes():
             for method, entry in sorted(methods.items()) if entry.authorizer is citizen]
 
 
-def route(path, **options):
+def route(path, body=None, **options):
     """app.route, with every refusal of the rules answered as its 4xx (Chalice turns any other
     exception into a 500 before middleware could see it), and one log line per request naming
-    the verified caller and the case, for the auditors."""
+    the verified caller and the case, for the auditors. `body` names the JSON Schema of the
+    request's body (chalicelib/schemas/<body>.json): the view's json_object(request) refuses a
+    body that breaks it, after the caller's own checks and before any service runs."""
     def register(view):
         @functools.wraps(view)
         def answered(**params):
@@ -76,6 +79,7 @@ def route(path, **options):
                                            actor=actor_of(request),
                                            case_id=params.get("case_id"),
                                            task_id=params.get("task_id"))
+            expecting = BODY_SCHEMA.set(body)
             try:
                 response = view(**params)
                 status = response.status_code if isinstance(response, Response) else 200
@@ -86,7 +90,9 @@ def route(path, **options):
                                               "field": error.field})
                 return Response(error.to_dict(), status_code=error.status)
             finally:
+                BODY_SCHEMA.reset(expecting)
                 logger.thread_safe_clear_keys()
+        answered.body_schema = body
         return app.route(path, **options)(answered)
     return register
 
@@ -194,7 +200,7 @@ def public_department(department):
 
 
 # -- citizens and companies (Cognito) ---------------------------------------------------------
-@route("/cases", methods=["POST"], authorizer=citizen)
+@route("/cases", methods=["POST"], authorizer=citizen, body="CitizenApplication")
 def create_case():
     return created(_create("citizen"))
 
@@ -209,19 +215,20 @@ def read_case(case_id):
     return _read("citizen", case_id)
 
 
-@route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen)
+@route("/cases/{case_id}/uploads", methods=["POST"], authorizer=citizen, body="UploadRequest")
 def request_upload(case_id):
     """An upload ticket for a material, or {"material", "certificate"} to attach an
     e-certificate issued earlier to the same applicant instead of uploading."""
     return created(_upload("citizen", case_id))
 
 
-@route("/cases/{case_id}/submit", methods=["POST"], authorizer=citizen)
+@route("/cases/{case_id}/submit", methods=["POST"], authorizer=citizen, body="Submission")
 def submit_case(case_id):
     return _submit("citizen", case_id)
 
 
-@route("/cases/{case_id}/corrections", methods=["POST"], authorizer=citizen)
+@route("/cases/{case_id}/corrections", methods=["POST"], authorizer=citizen,
+       body="CorrectionsDone")
 def submit_corrections(case_id):
     request = app.current_request
     body = json_object(request) if request.raw_body else {}
@@ -229,21 +236,21 @@ def submit_corrections(case_id):
                                         header(request, "Idempotency-Key"))
 
 
-@route("/cases/{case_id}/rating", methods=["POST"], authorizer=citizen)
+@route("/cases/{case_id}/rating", methods=["POST"], authorizer=citizen, body="RatingRequest")
 def rate_case(case_id):
     request = app.current_request
     return created(bootstrap.supervision().ratings.rate(caller_of(request, "citizen"), case_id,
                                                 json_object(request)))
 
 
-@route("/complaints", methods=["POST"], authorizer=citizen)
+@route("/complaints", methods=["POST"], authorizer=citizen, body="ComplaintRequest")
 def file_complaint():
     request = app.current_request
     return created(bootstrap.supervision().complaints.file(
         caller_of(request, "citizen"), json_object(request), header(request, "Idempotency-Key")))
 
 
-@route("/consultations", methods=["POST"], authorizer=citizen)
+@route("/consultations", methods=["POST"], authorizer=citizen, body="ConsultationRequest")
 def ask_question():
     request = app.current_request
     return created(bootstrap.supervision().hotline.ask(caller_of(request, "citizen"),
@@ -258,14 +265,14 @@ def read_my_question(task_id):
 
 
 # -- anyone who visited a window (public) -----------------------------------------------------
-@route("/visits/codes", methods=["POST"])
+@route("/visits/codes", methods=["POST"], body="VisitCodeRequest")
 def request_visit_code():
     """A visitor without an account proves a mobile number first: a 6-digit code by text
     message, valid 10 minutes (one a minute, five a day per number)."""
     return created(bootstrap.supervision().complaints.send_visitor_code(json_object(app.current_request)))
 
 
-@route("/visits/complaints", methods=["POST"])
+@route("/visits/complaints", methods=["POST"], body="VisitComplaintRequest")
 def file_visit_complaint():
     """A visitor without an account complains about a window visit with the phone and the code
     texted to it: nothing is kept and nobody is texted before the code holds."""
@@ -283,7 +290,7 @@ def verify_certificate(code):
 
 
 # -- windows (walk-in registration) and village agent points (SigV4) --------------------------
-@route("/department/cases", methods=["POST"], authorizer=signed)
+@route("/department/cases", methods=["POST"], authorizer=signed, body="WalkInRegistration")
 def register_walk_in():
     return created(_create("department"))
 
@@ -299,7 +306,7 @@ def department_tasks():
 
 
 @route("/department/cases/{case_id}/branches/{branch_id}/decision", methods=["POST"],
-       authorizer=signed)
+       authorizer=signed, body="DecisionRequest")
 def decide(case_id, branch_id):
     from urllib.parse import unquote
 
@@ -309,12 +316,14 @@ def decide(case_id, branch_id):
                                        json_object(request), header(request, "Idempotency-Key"))
 
 
-@route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
+@route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed,
+       body="UploadRequest")
 def department_upload(case_id):
     return created(_upload("department", case_id))
 
 
-@route("/department/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
+@route("/department/cases/{case_id}/submit", methods=["POST"], authorizer=signed,
+       body="Submission")
 def department_submit(case_id):
     return _submit("department", case_id)
 
@@ -325,14 +334,16 @@ def department_supervised_tasks():
     return bootstrap.supervision().work.of_department(caller_of(app.current_request, "department"))
 
 
-@route("/department/supervised-tasks/{task_id}/answer", methods=["POST"], authorizer=signed)
+@route("/department/supervised-tasks/{task_id}/answer", methods=["POST"], authorizer=signed,
+       body="TaskAnswerRequest")
 def answer_supervised_task(task_id):
     request = app.current_request
     return bootstrap.supervision().work.answer(caller_of(request, "department"), task_id,
                                           json_object(request))
 
 
-@route("/department/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed)
+@route("/department/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed,
+       body="RatingAppealRequest")
 def appeal_rating(case_id):
     request = app.current_request
     return bootstrap.supervision().ratings.appeal(caller_of(request, "department"), case_id,
@@ -340,14 +351,14 @@ def appeal_rating(case_id):
 
 
 # -- the 12345 hotline's system (SigV4) -------------------------------------------------------
-@route("/hotline/requests", methods=["POST"], authorizer=signed)
+@route("/hotline/requests", methods=["POST"], authorizer=signed, body="HotlineRequest")
 def hotline_request():
     request = app.current_request
     return created(bootstrap.supervision().hotline.forward(caller_of(request, "hotline"),
                                                    json_object(request)))
 
 
-@route("/agent/cases", methods=["POST"], authorizer=signed)
+@route("/agent/cases", methods=["POST"], authorizer=signed, body="AgentRegistration")
 def register_for_applicant():
     return created(_create("agent"))
 
@@ -357,12 +368,12 @@ def agent_reads_case(case_id):
     return _read("agent", case_id)
 
 
-@route("/agent/cases/{case_id}/uploads", methods=["POST"], authorizer=signed)
+@route("/agent/cases/{case_id}/uploads", methods=["POST"], authorizer=signed, body="UploadRequest")
 def agent_upload(case_id):
     return created(_upload("agent", case_id))
 
 
-@route("/agent/cases/{case_id}/submit", methods=["POST"], authorizer=signed)
+@route("/agent/cases/{case_id}/submit", methods=["POST"], authorizer=signed, body="Submission")
 def agent_submit(case_id):
     return _submit("agent", case_id)
 
@@ -434,7 +445,7 @@ def audit_report(period, kind):
 
 
 # -- supervisors act (SigV4) ------------------------------------------------------------------
-@route("/supervision/orders", methods=["POST"], authorizer=signed)
+@route("/supervision/orders", methods=["POST"], authorizer=signed, body="OrderRequest")
 def issue_order():
     request = app.current_request
     return created(bootstrap.supervision().work.issue_order(caller_of(request, "auditor"),
@@ -442,7 +453,7 @@ def issue_order():
                                                        header(request, "Idempotency-Key")))
 
 
-@route("/supervision/clips", methods=["POST"], authorizer=signed)
+@route("/supervision/clips", methods=["POST"], authorizer=signed, body="ClipRequest")
 def pull_clip():
     request = app.current_request
     return created(bootstrap.supervision().complaints.pull_clip(caller_of(request, "auditor"),
@@ -460,7 +471,8 @@ def view_evidence(task_id, index):
                                                  task_id, int(index))
 
 
-@route("/supervision/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed)
+@route("/supervision/cases/{case_id}/rating/appeal", methods=["POST"], authorizer=signed,
+       body="AppealDecisionRequest")
 def decide_appeal(case_id):
     request = app.current_request
     return bootstrap.supervision().ratings.decide_appeal(caller_of(request, "auditor"), case_id,

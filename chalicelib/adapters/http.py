@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import math
+from contextvars import ContextVar
 
 from ..domain.cases import Caller
 from ..domain.errors import Forbidden, InvalidInput
@@ -58,17 +60,88 @@ def citizen_claims(context: dict) -> dict:
     return {}
 
 
-def json_object(request) -> dict:
+# What a request body may be at most, whatever the route: checked before the body is parsed,
+# so that no hostile body costs more than reading it once.
+MAX_BODY_BYTES = 256 * 1024
+MAX_DEPTH = 32                 # objects and arrays nested in one another
+PARSER_SAYS = 120              # characters of the parser's own complaint passed on
+
+# The schema of the body the route answering now expects (chalicelib/schemas/<name>.json),
+# set by app.route for the time of the request.
+BODY_SCHEMA: ContextVar[str | None] = ContextVar("body_schema", default=None)
+
+
+def json_object(request, schema: str | None = None) -> dict:
+    """The request's body: a JSON object within the bounds, checked against the route's schema
+    (or `schema`) before any service sees it. A refusal is a 4xx naming the field and why, and
+    quotes no more than a short excerpt of what was sent."""
+    from ..schemas import check, refused
+
     raw = request.raw_body
     if not raw:
-        raise InvalidInput("the request body must be a JSON object", field="body")
+        raise refused(400, "body", "must be a JSON object",
+                      "the request body must be a JSON object")
+    if len(raw) > MAX_BODY_BYTES:
+        raise refused(400, "body", f"must be at most {MAX_BODY_BYTES} bytes (it has {len(raw)})",
+                      f"the request body is larger than {MAX_BODY_BYTES} bytes")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"the request body is not valid JSON: {error}", field="body")
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        _check_depth(text)
+        body = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except _TooDeep:
+        raise refused(400, "body", f"nests objects and arrays more than {MAX_DEPTH} deep",
+                      f"the request body nests objects and arrays more than {MAX_DEPTH} deep")
+    except _NotFinite as error:
+        raise refused(400, "body", f"has a number JSON does not allow: {error}",
+                      f"the request body is not valid JSON: {error} is not a finite number")
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        said = str(error)[:PARSER_SAYS]
+        raise refused(400, "body", "is not valid JSON",
+                      f"the request body is not valid JSON: {said}")
     if not isinstance(body, dict):
-        raise InvalidInput("the request body must be a JSON object", field="body")
+        raise refused(400, "body", "must be a JSON object",
+                      "the request body must be a JSON object")
+    expected = schema or BODY_SCHEMA.get()
+    if expected:
+        check(expected, body)
     return body
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    raise _NotFinite(name)          # NaN, Infinity, -Infinity: not JSON numbers
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text[:20] + ("…" if len(text) > 20 else ""))
+    return value
+
+
+def _check_depth(text: str) -> None:
+    """Refuses nesting deeper than MAX_DEPTH before the parser would recurse into it (strings
+    skipped: a bracket inside one nests nothing)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    import re
+
+    depth = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep()
+        elif char in "]}":
+            depth -= 1
 
 
 def header(request, name: str) -> str | None:

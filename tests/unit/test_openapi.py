@@ -1,5 +1,8 @@
-"""The OpenAPI document (chalicelib/openapi.json, served at /openapi.json) describes exactly the
-routes app.py registers, with the security each route really has, and holds together."""
+"""The OpenAPI document (chalicelib/openapi.json, served at /openapi.json) is the one the
+generator makes from the routes, the schema files and the notes (python -m chalicelib.openapi
+--write); it describes exactly the routes app.py registers, with the security each route really
+has, and holds together. Every schema file is a valid JSON Schema and every example fits its
+schema; every request schema bounds what it accepts."""
 import json
 import re
 
@@ -197,10 +200,12 @@ def test_request_bodies_name_the_fields_the_code_reads(document):
                                                           "applicant", "form"}
     assert set(body("/agent/cases")["required"]) == {"item", "hall", "applicant", "form"}
     assert set(schemas["Applicant"]["required"]) == {"name", "id_number", "phone"}
-    announce, attach = body("/cases/{case_id}/uploads")["oneOf"]
-    assert set(deref(document, announce)["required"]) == {
-        "material", "filename", "content_type", "size", "sha256"}
-    assert set(deref(document, attach)["required"]) == {"material", "certificate"}
+    for who in ("/cases", "/department/cases", "/agent/cases"):
+        upload = body(who + "/{case_id}/uploads")       # as the service: `certificate` decides
+        assert upload["if"] == {"required": ["certificate"]}, who
+        assert set(deref(document, upload["then"])["required"]) == {"material", "certificate"}
+        assert set(deref(document, upload["else"])["required"]) == {
+            "material", "filename", "content_type", "size", "sha256"}
     assert set(body("/cases/{case_id}/submit")["properties"]) == {"delivery"}
     assert document["paths"]["/cases/{case_id}/submit"]["post"]["requestBody"]["required"] is False
     ticket = schemas["UploadTicket"]
@@ -257,3 +262,180 @@ def test_the_website_serves_its_own_files_and_nothing_else():
             refused = client.http.get(path)
             assert refused.status_code == 404, path
             assert json.loads(refused.body)["field"] == "path"
+
+
+# -- one definition: the document is generated from the routes, the schemas and the notes ----
+def test_the_committed_document_is_the_one_the_generator_makes():
+    generated = openapi.generate()
+    committed = json.loads(openapi.PATH.read_text(encoding="utf-8"))
+    differing = sorted({*generated["paths"], *committed["paths"]}
+                       - {p for p in generated["paths"]
+                          if generated["paths"][p] == committed["paths"].get(p)})
+    differing += [f"components/{k}" for k in {*generated["components"],
+                                              *committed["components"]}
+                  if generated["components"].get(k) != committed["components"].get(k)]
+    assert openapi.render(generated) == openapi.PATH.read_text(encoding="utf-8"), (
+        "chalicelib/openapi.json is not what app.py's routes, chalicelib/schemas/ and "
+        f"chalicelib/openapi-notes.json make it (differs in {differing[:8]}): run "
+        f"`{openapi.WRITE}` and commit the result")
+
+
+def test_every_route_that_takes_a_body_names_its_schema():
+    from chalicelib import schemas
+
+    for (path, method), entry in routes().items():
+        named = getattr(entry.view_function, "body_schema", None)
+        if method in ("POST", "PUT", "PATCH"):
+            assert named in schemas.names(), f"{method} {path}: body={named!r}"
+        else:
+            assert named is None, f"{method} {path} reads no body"
+
+
+def test_every_schema_file_is_a_json_schema_referring_only_to_schema_files():
+    from jsonschema import Draft202012Validator
+
+    from chalicelib import schemas
+
+    names = schemas.names()
+    assert len(names) > 90
+    for name in names:
+        schema = schemas.load(name)
+        assert schema.get("$schema") == schemas.DIALECT, name
+        Draft202012Validator.check_schema(schema)
+        for where, pointer in refs(schema):
+            assert schemas.ref_name(pointer) in names, f"{name}.json{where[1:]}: {pointer}"
+
+
+def test_every_example_file_fits_its_schema():
+    from chalicelib import schemas
+
+    found = schemas.examples()
+    assert len(found) > 150
+    for name, value in found.items():
+        schema = schemas.schema_of(name)
+        assert schema in schemas.names(), f"examples/{name}.json: no schema {schema}.json"
+        errors = list(schemas.validator(schema).iter_errors(value))
+        assert not errors, (f"examples/{name}.json: {errors[0].message[:200]} at "
+                            f"{list(errors[0].absolute_path)}")
+
+
+def request_schemas():
+    """The schemas a route's body is checked against, and every schema they refer to."""
+    from chalicelib import schemas
+
+    todo = {getattr(e.view_function, "body_schema", None) for e in routes().values()} - {None}
+    found = set()
+    while todo:
+        name = todo.pop()
+        found.add(name)
+        todo |= {schemas.ref_name(p) for _w, p in refs(schemas.load(name))} - found
+    return sorted(found)
+
+
+def subschemas(node, where=""):
+    if isinstance(node, dict):
+        yield where or "/", node
+        for key, value in node.items():
+            if key not in ("examples", "enum", "const", "default", "required", "x-status", "if"):
+                yield from subschemas(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from subschemas(value, f"{where}/{index}")
+
+
+def test_every_request_has_an_example_and_every_request_schema_is_bounded():
+    """Hostile input is refused at the edge: every string a request may carry has a maxLength,
+    every array a maxItems, every object a maxProperties (or no other fields than its own),
+    every number a minimum and a maximum, every instant a year from 2000 to 2099."""
+    from chalicelib import schemas
+
+    bodies = {getattr(e.view_function, "body_schema", None) for e in routes().values()} - {None}
+    for name in bodies:
+        assert any(schemas.schema_of(e) == name for e in schemas.examples()), name
+    for name in request_schemas():
+        for where, node in subschemas(schemas.load(name)):
+            types = node.get("type")
+            types = set(types if isinstance(types, list) else [types] if types else [])
+            at = f"{name}.json{where}"
+            if "string" in types and "enum" not in node and "const" not in node:
+                assert isinstance(node.get("maxLength"), int), f"{at}: a string needs maxLength"
+            if "array" in types:
+                assert isinstance(node.get("maxItems"), int), f"{at}: an array needs maxItems"
+            if "object" in types:
+                assert isinstance(node.get("maxProperties"), int) \
+                    or node.get("additionalProperties") is False, f"{at}: bound its fields"
+            if types & {"number", "integer"}:
+                assert "minimum" in node and "maximum" in node, f"{at}: bound the number"
+            if node.get("format") == "date-time":
+                assert node.get("pattern", "").startswith("^20\\d\\d-"), f"{at}: 2000 to 2099"
+    anything = schemas.load("JsonValue")
+    assert "type" not in anything and all(
+        isinstance(anything.get(k), int) for k in ("maxLength", "maxItems", "maxProperties"))
+
+
+def test_no_request_pattern_backtracks_without_end_on_a_long_value():
+    """A pattern is checked even on a value far over its maxLength (a body may be 256 KiB):
+    none takes more than linear time on one."""
+    import time
+
+    from chalicelib import schemas
+    from chalicelib.adapters.http import MAX_BODY_BYTES
+
+    size = MAX_BODY_BYTES
+    probes = [" " * size, "-" * size + "1", "1" + " " * size, "8" * size, "+" * size,
+              "1 " * (size // 2), "a" * size + "!", "x" + " " * size, "\t" * size + "0",
+              "2026-" * (size // 5)]
+    checked = 0
+    for name in request_schemas():
+        for where, node in subschemas(schemas.load(name)):
+            if isinstance(node.get("pattern"), str):
+                for probe in probes:
+                    started = time.perf_counter()
+                    re.search(node["pattern"], probe)
+                    spent = time.perf_counter() - started
+                    assert spent < 0.25, f"{name}.json{where}: {spent:.2f} s on {probe[:8]!r}…"
+                checked += 1
+    assert checked > 15
+
+
+def test_the_catalog_fits_the_request_schemas():
+    """What the published guide names (codes, staff, windows, materials) passes the edge, and
+    no item's form allows more than a form may carry there (a string or an array the item
+    leaves unbounded is bounded there)."""
+    from chalicelib import catalog, schemas
+
+    published = catalog.published()
+
+    def fits(schema, value):
+        return schemas.validator(schema).is_valid(value)
+    assert all(fits("ItemCode", code) for code in published.items)
+    assert all(fits("HallCode", code) for code in published.halls)
+    assert all(fits("DepartmentCode", code) for code in published.departments)
+    base = json.loads((schemas.EXAMPLES / "WalkInRegistration.companySetup.json").read_text())
+    complaint = json.loads((schemas.EXAMPLES / "ComplaintRequest.fileComplaint.json").read_text())
+    for department in published.departments.values():
+        staff = [s for w in department["windows"] for s in w["staff"]]
+        for person in staff + [department["chief_representative"]]:
+            assert fits("WalkInRegistration", {**base, "staff_id": person["staff_id"]}), person
+            assert fits("DecisionRequest", {"decision": "approve",
+                                            "staff_id": person["staff_id"]}), person
+        for window in department["windows"]:
+            assert fits("ComplaintRequest", {**complaint, "window": window["code"]}), window
+    anything = schemas.load("JsonValue")
+    for item in published.items.values():
+        for spec in item["materials"]:
+            for content_type in spec["content_types"]:
+                assert fits("UploadRequest", {"material": spec["id"], "filename": "a.pdf",
+                                              "content_type": content_type,
+                                              "size": spec["max_bytes"], "sha256": "0" * 64})
+        for where, node in subschemas(item["form"]):     # what it leaves open is bounded
+            if node.get("type") == "string":                # at the edge, what it bounds fits
+                assert node.get("maxLength", 0) <= anything["maxLength"], (item["code"], where)
+            if node.get("type") == "array":
+                enum = node.get("items", {}).get("enum", []) if node.get("uniqueItems") else []
+                assert max(node.get("maxItems", 0), len(enum)) <= anything["maxItems"], \
+                    (item["code"], where)
+            if node.get("type") == "object":
+                assert len(node.get("properties", {})) <= anything["maxProperties"], item["code"]
+        for example in item["form"].get("examples", []):
+            assert fits("Form", example), item["code"]
