@@ -89,12 +89,11 @@ def open_task(task_id: str, kind: str, department: str, hall: str, subject: dict
     """A new piece of supervised work with its deadline and the instants that watch it."""
     spec = KINDS[kind]
     days = spec.limit_days if limit_days is None else limit_days
-    start = clock.counting_starts(at)
-    due = clock.deadline(start, days)
+    due = clock.deadline(at, days)            # counted from the day after it opened
     timers = []
     if spec.yellow:
         timers.append({"kind": "yellow",
-                       "at": clock.instant_of_share(start, due, yellow_share).isoformat()})
+                       "at": clock.instant_of_share(at, due, yellow_share).isoformat()})
     if kind == "order":
         timers.append({"kind": "escalation", "at": (due + RED_AFTER).isoformat()})
     elif spec.red_card:

@@ -510,3 +510,31 @@ def test_a_report_is_csv_or_html(w):
     with pytest.raises(InvalidInput) as refused:
         performance.report(CITY, "2026-13", "csv")
     assert refused.value.field == "period"
+
+
+# -- on the real calendar: a limit counts from the day after, once ------------------------------
+WEDNESDAY = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)    # 10:00 in China
+
+
+def test_supervised_work_is_due_at_the_end_of_its_last_working_day():
+    from chalicelib.domain import supervised
+    from chalicelib.domain.clock import ChinaWorkingCalendar
+
+    order = supervised.open_task("DB1", "order", "SCJG", "BZ", {}, "auditor:BZ-JJJC",
+                                 WEDNESDAY, ChinaWorkingCalendar(), 3)
+    # Thursday, Friday and Monday: due at 24:00 on Monday 23 November, China time.
+    assert datetime.fromisoformat(order.deadline) == datetime(2026, 11, 23, 16, 0,
+                                                              tzinfo=timezone.utc)
+
+
+def test_a_default_rating_comes_after_the_halls_working_days_counted_once(w):
+    from chalicelib.domain.clock import ChinaWorkingCalendar
+
+    w.service.work.clock = ChinaWorkingCalendar()
+    w.now[0] = WEDNESDAY
+    case_id = completed_case(w)                         # 亳州市 hall: 7 working days
+    # Thu 19, Fri 20, Mon 23 … Fri 27: the period ends at 24:00 on Friday 27 November.
+    w.now[0] = datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc)     # 23:00 Friday, China
+    assert w.service.ratings.default_ratings() == []
+    w.now[0] = datetime(2026, 11, 27, 16, 30, tzinfo=timezone.utc)    # 00:30 Saturday
+    assert w.service.ratings.default_ratings() == [case_id]

@@ -67,8 +67,7 @@ class Ratings:
             for case_id in self.work.cases.unrated(code, before):
                 def change(case_id=case_id, days=days):
                     case = self.work.cases.get(case_id)
-                    ends = clock.deadline(clock.counting_starts(
-                        datetime.fromisoformat(case.completed_at)), days)
+                    ends = clock.deadline(datetime.fromisoformat(case.completed_at), days)
                     if case.rating or ends > now:
                         return None
                     case.rating = rules.by_default(now)
