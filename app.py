@@ -1,6 +1,10 @@
 """Routes of the approval API. Routing only: callers are verified by API Gateway (Cognito for
 citizens, IAM SigV4 for departments, agent points and auditors) and the work is done by the
-service layer in chalicelib."""
+service layer in chalicelib.
+
+Every route of the system is in this one file, on purpose, as Chalice's own samples keep them:
+`chalice package` reads the routes, authorizers and event sources from the app object, and one
+place lists everything the API answers (about 60 routes, each a decorator and a call)."""
 import functools
 import os
 from datetime import timedelta
