@@ -13,8 +13,8 @@ from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Ra
                      Response)
 
 from chalicelib import bootstrap
-from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, header, json_object,
-                                      query_int)
+from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, citizen_username,
+                                      header, json_object, query_int)
 from chalicelib.domain.errors import DomainError
 from chalicelib.logs import logger
 
@@ -135,9 +135,12 @@ def web_config():
         return {"oidc": {"issuer": os.environ.get("OIDC_ISSUER", ""),
                          "client_id": os.environ.get("OIDC_AUDIENCE", "")}}
     region = os.environ.get("AWS_REGION", "us-east-1")
-    return {"cognito": {"region": region, "client_id": os.environ.get("CITIZEN_CLIENT_ID", ""),
-                        "endpoint": os.environ.get("COGNITO_ENDPOINT")
-                        or f"https://cognito-idp.{region}.amazonaws.com/"}}
+    config = {"cognito": {"region": region, "client_id": os.environ.get("CITIZEN_CLIENT_ID", ""),
+                          "endpoint": os.environ.get("COGNITO_ENDPOINT")
+                          or f"https://cognito-idp.{region}.amazonaws.com/"}}
+    if os.environ.get("SMS_OUTBOX_URL"):     # the local stack: its texts are read there
+        config["sms_outbox_url"] = os.environ["SMS_OUTBOX_URL"]
+    return config
 
 
 def _web_file(relative):
@@ -211,7 +214,22 @@ def create_case():
 
 @route("/cases", methods=["GET"], authorizer=citizen)
 def my_cases():
-    return bootstrap.intake().mine(caller_of(app.current_request, "citizen"))
+    """Before the real-name step an account has no cases: none is filed under no number."""
+    return bootstrap.intake().mine(caller_of(app.current_request, "citizen", verified=False))
+
+
+@route("/me/real-name", methods=["POST"], authorizer=citizen, body="RealNameRequest")
+def real_name():
+    """实名认证: the name and identity number on the citizen's card, verified by the register
+    and bound to this account alone; the account's token then carries the number."""
+    from chalicelib.domain.errors import Conflict
+
+    request = app.current_request
+    if CITIZEN_SIGN_IN == "oidc":
+        raise Conflict("the identity provider verifies identity numbers: complete its real-name "
+                       "authentication and sign in again", field="id_number")
+    return bootstrap.real_names().bind(caller_of(request, "citizen", verified=False),
+                                       citizen_username(request), json_object(request))
 
 
 @route("/cases/{case_id}", methods=["GET"], authorizer=citizen)

@@ -37,7 +37,7 @@ def run(state_dir) -> dict:
         from tests.e2e.client import Citizen, Signed
 
         described = stack.description
-        citizen = Citizen(described, "341602199012124321", name="赵敏")
+        citizen = Citizen(described, "341602199012124322", name="赵敏")
         auditor = Signed(described, "auditor:BZ-JJJC")
         for n in range(COMPLAINTS):
             counter.calls.clear()

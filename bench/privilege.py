@@ -61,7 +61,7 @@ def workload(stack: dict) -> None:
     from tests.e2e.client import Citizen, Signed
     from tests.e2e.flows import Flow, wait_for
 
-    flow = Flow(stack, id_number="341602198808081234")
+    flow = Flow(stack, id_number="341602198808081239")
     flow.accept()
     # One department lets its limit run out: the workflow raises yellow, red, escalation.
     wait_for(lambda: any(e["kind"] == "red" for e in flow.events()), timeout=WORKDAY * 4)
@@ -81,7 +81,7 @@ def workload(stack: dict) -> None:
     Signed(stack, "hotline:BZ-12345").post("/hotline/requests", {
         "category": "enquiry", "reference": f"BZ{time.time_ns()}", "location": "谯城区",
         "contact": "13912345678", "text": "住房公积金中心：公积金贷款需要哪些材料？"})
-    Citizen(stack, "341602199001015678", name="王芳").get("/cases")
+    Citizen(stack, "341602199001015673", name="王芳").get("/cases")
     requests.get(f"{stack['api_url']}/public/board", timeout=10)
     time.sleep(SCHEDULE_SECONDS * 3)          # every scheduled job ran at least twice
 

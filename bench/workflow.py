@@ -103,7 +103,7 @@ def per_case(stack: dict, flows, counter: CallCounter, local, late: str | None) 
 
     requests.Session.request = counting
     try:
-        flow = flows.Flow(stack, code=ITEM, id_number="341602198808081234")
+        flow = flows.Flow(stack, code=ITEM, id_number="341602198808081239")
         decide(flow, "SCJG", "0:SCJG", "accept")
         counter.waiting, branches = True, flows.wait_for(lambda: flow.deciders())
         counter.waiting = False

@@ -6,6 +6,8 @@ _intake = None
 _approval = None
 _supervision = None
 _performance = None
+_real_names = None
+_register = None
 
 
 def settings():
@@ -53,6 +55,28 @@ def performance():
     if _performance is None:
         _wire()
     return _performance
+
+
+def real_names():
+    """The real-name step: the register, the bindings table, the user pool's accounts."""
+    global _real_names
+    if _real_names is None:
+        from .adapters import realname
+        from .adapters.accounts import CognitoAccounts
+        from .adapters.dynamodb import DynamoBindings
+        from .service.intake import utc_now
+        from .service.realnames import RealNames
+
+        _real_names = RealNames(_register or realname.from_environment(), DynamoBindings(),
+                                CognitoAccounts(settings().citizen_pool_arn), utc_now)
+    return _real_names
+
+
+def use_real_name_register(register) -> None:
+    """The register the real-name step asks (the local stack's demo register of fictional
+    people, local/realname.py); the deployed functions read theirs from the environment."""
+    global _register, _real_names
+    _register, _real_names = register, None
 
 
 def trail_audit(kind: str = "case"):

@@ -18,6 +18,7 @@ REQUIRED = {
     "IDEMPOTENCY_TABLE": "idempotency_table", "SUPERVISION_TABLE": "supervision_table",
     "TASKS_TABLE": "tasks_table", "FAQS_TABLE": "faqs_table", "SCORES_TABLE": "scores_table",
     "VERIFICATIONS_TABLE": "verifications_table",
+    "IDENTITY_BINDINGS_TABLE": "identity_bindings_table",
     "MATERIALS_BUCKET": "materials_bucket", "CERTIFICATES_BUCKET": "certificates_bucket",
     "EVIDENCE_BUCKET": "evidence_bucket", "REPORTS_BUCKET": "reports_bucket",
     "CASE_WORKFLOW_ARN": "case_workflow_arn", "TASK_WORKFLOW_ARN": "task_workflow_arn",
@@ -43,6 +44,7 @@ class Settings:
     faqs_table: str
     scores_table: str
     verifications_table: str
+    identity_bindings_table: str
     materials_bucket: str
     certificates_bucket: str
     evidence_bucket: str
@@ -53,6 +55,7 @@ class Settings:
     workday_seconds: float | None = None        # a compressed clock (demos, tests)
     hall_closures: tuple[str, ...] = ()         # the halls' own closure days (ISO dates)
     sms_gateway: str = "sns"                    # sns, or http (a domestic gateway: China)
+    citizen_pool_arn: str | None = None         # the citizens' user pool (none in China)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -65,6 +68,7 @@ class Settings:
                          if day.strip() and day.strip() != "none")
         return cls(**{field: env[name] for name, field in REQUIRED.items()},
                    workday_seconds=float(compressed) if compressed else None,
-                   hall_closures=closures, sms_gateway=env.get("SMS_GATEWAY") or "sns")
+                   hall_closures=closures, sms_gateway=env.get("SMS_GATEWAY") or "sns",
+                   citizen_pool_arn=env.get("CITIZEN_POOL_ARN") or None)
 
 

@@ -25,7 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra import china, deploy, hardening, limits, monitoring, parameters, partition, roles
+from infra import (china, deploy, hardening, limits, monitoring, parameters, partition,
+                   realname, roles)
 from infra.monitoring import ACCESS_LOG_FORMAT  # noqa: F401 - the auditors' tests read it here
 from infra.slim import slim
 
@@ -76,6 +77,8 @@ def build(out: Path, variant: str = "global", values: Path | None = None) -> Pat
     limits.apply(template)   # throttling and reserved concurrency (infra/limits.py)
     if variant == "china":
         china.apply(template)   # no user pool, no SNS texts, a regional API (infra/china.py)
+    else:
+        realname.apply(template)   # the real-name step's verification service
     hardening.apply(template)   # what the IaC scanner asks, and its waivers (infra/hardening.py)
     partition.apply(template)   # no `arn:aws:` nor amazonaws.com address (infra/partition.py)
     loose = parameters.unconstrained(template)

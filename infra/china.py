@@ -143,6 +143,7 @@ def apply(template: dict) -> None:
     for name in [n for n, d in security.items() if _names_any(d, removed)]:
         del security[name]
     _grant_sms_credentials(resources)
+    _drop_statements(resources, removed)
     _drop_unused(template, removed)
     template.setdefault("Parameters", {}).update(PARAMETERS)
     template.setdefault("Conditions", {}).update(CONDITIONS)
@@ -198,6 +199,18 @@ def _remove_unavailable(template: dict) -> set[str]:
             if not resource["DependsOn"]:
                 del resource["DependsOn"]
     return removed
+
+
+def _drop_statements(resources: dict, removed: set[str]) -> None:
+    """The roles' statements on removed resources (the API's on the citizens' user pool: here
+    the identity provider, not a real-name step of ours, verifies the identity number)."""
+    for resource in resources.values():
+        if resource["Type"] != "AWS::IAM::Role":
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            document = policy["PolicyDocument"]
+            document["Statement"] = [s for s in document["Statement"]
+                                     if not _names_any(s, removed)]
 
 
 def _drop_unused(template: dict, removed: set[str]) -> None:

@@ -22,6 +22,9 @@ STATEFUL = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Cognito::UserPool",
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 DATES = r"^(none|\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*)$"
 CAMERA_RETENTION_HOURS = 2160      # 90 days of window footage, the halls' practice
+# What the user pool texts with a sign-up or password-reset code ({####}); the local stack texts
+# the same (local/cognito.py). A sign-up code lasts 24 hours, a reset code one hour.
+CONFIRMATION_TEXT = "【亳州市政务服务】您的验证码为{####}，用于账号注册或找回密码，请勿告诉他人。"
 
 PARAMETERS = {
     "OperatorsEmail": {
@@ -139,7 +142,7 @@ def _citizen_texts(resources: dict) -> None:
         "SnsCallerArn": {"Fn::GetAtt": ["CitizenPoolTextsRole", "Arn"]},
         "ExternalId": {"Fn::Sub": "${AWS::StackName}-citizens"},
         "SnsRegion": {"Ref": "AWS::Region"}}
-    props["SmsVerificationMessage"] = "【政务服务】您的验证码为 {####}，10分钟内有效，请勿告诉他人。"
+    props["SmsVerificationMessage"] = CONFIRMATION_TEXT
     props["SmsAuthenticationMessage"] = "【政务服务】您的登录验证码为 {####}，请勿告诉他人。"
 
 

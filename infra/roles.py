@@ -111,6 +111,13 @@ POLICIES: dict[str, list[dict]] = {
         table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
         table("FaqsTable", "dynamodb:PutItem", "dynamodb:Query"),
         table("VerificationsTable", "dynamodb:GetItem", "dynamodb:PutItem"),   # visitors' codes
+        # The real-name step: an identity number bound once to one account (two conditional
+        # puts in one transaction, never updated or deleted), then set as the account's
+        # verified attributes, which the citizens' app client may not write.
+        table("IdentityBindingsTable", "dynamodb:GetItem", "dynamodb:PutItem"),
+        {"Sid": "SetVerifiedIdentity", "Effect": "Allow",
+         "Action": ["cognito-idp:AdminUpdateUserAttributes"],
+         "Resource": {"Fn::GetAtt": ["CitizenUserPool", "Arn"]}},
         COUNTING,
         # Presigned uploads and views of materials; HEAD needs GetObject.
         objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),

@@ -11,6 +11,7 @@ least-privilege statement names, so here each request's resource is determined a
   batch table by table;
 - Step Functions: the state machine or execution the request names (task tokens name none);
 - SNS: the topic (text messages to a phone number name none);
+- Cognito user pools: the pool an administrative operation names;
 - Kinesis Video Streams: the stream.
 
 moto's Step Functions executor signs its service integrations with a fixed dummy key; here it
@@ -154,6 +155,13 @@ def _kinesisvideo(handler) -> str:
     return _arn(handler, "kinesisvideo", f"stream/{name}/0")
 
 
+def _cognito(handler) -> str:
+    """A user pool's administrative operations name the pool (the citizens' own operations
+    are authenticated by their tokens and codes, not by IAM)."""
+    pool = _body(handler).get("UserPoolId")
+    return _arn(handler, "cognito-idp", f"userpool/{pool}") if pool else "*"
+
+
 # IAM authorises a batch as its single action (there is no sqs:DeleteMessageBatch permission).
 SQS_BATCHES = {"DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
                "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
@@ -201,6 +209,7 @@ def _preflights_pass() -> None:
 
 
 def _patch_resources() -> None:
+    from moto.cognitoidp.responses import CognitoIdpResponse
     from moto.dynamodb.responses import DynamoHandler
     from moto.kinesisvideo.responses import KinesisVideoResponse
     from moto.kinesisvideoarchivedmedia.responses import KinesisVideoArchivedMediaResponse
@@ -220,6 +229,7 @@ def _patch_resources() -> None:
         lambda self, resource="*": _authorise(self, _dynamodb(self))
     StepFunctionResponse._authenticate_and_authorize_normal_action = one(_stepfunctions)
     SNSResponse._authenticate_and_authorize_normal_action = one(_sns)
+    CognitoIdpResponse._authenticate_and_authorize_normal_action = one(_cognito)
     KinesisVideoResponse._authenticate_and_authorize_normal_action = one(_kinesisvideo)
     KinesisVideoArchivedMediaResponse._authenticate_and_authorize_normal_action = \
         one(_kinesisvideo)

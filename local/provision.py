@@ -98,6 +98,8 @@ def provision(endpoint: str, region: str, department_codes: list[str],
                 UserPoolId=out.user_pool_id, ClientName=props["ClientName"],
                 GenerateSecret=False, ExplicitAuthFlows=props["ExplicitAuthFlows"],
                 ReadAttributes=props.get("ReadAttributes", []),
+                **({"WriteAttributes": props["WriteAttributes"]}
+                   if "WriteAttributes" in props else {}),
             )["UserPoolClient"]["ClientId"]
     pool_arn = f"arn:aws:cognito-idp:{region}:{ACCOUNT}:userpool/{out.user_pool_id}"
     arns = _arns(resources, out, region, pool_arn)

@@ -58,6 +58,9 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
 
     from .emulator import serialise_dynamodb
     serialise_dynamodb()
+    from . import cognito
+    cognito.emulate_cognito()    # codes texted and checked, attributes written as Cognito allows
+    cognito.reset()
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
     stoppers.append(moto.stop)
@@ -91,10 +94,16 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     stoppers.append(gate.shutdown)
     s3_endpoint = f"http://{host}:{gate.server_address[1]}"
     os.environ.update(made.environment)
+    from . import outbox
     os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint,
-                       "COGNITO_ENDPOINT": aws_endpoint})   # where the website signs in
+                       "COGNITO_ENDPOINT": aws_endpoint,    # where the website signs in
+                       # where the website tells a citizen to read a sign-up code
+                       "SMS_OUTBOX_URL": outbox.serve(aws_endpoint)})
 
     sys.path.insert(0, str(ROOT))
+    from chalicelib import bootstrap
+    from .realname import DemoRegister
+    bootstrap.use_real_name_register(DemoRegister())   # fictional people (local/people.json)
     import app as app_module
     identity = Identity(REGION, aws_endpoint, made.user_pool_id, made.user_pool_client_id,
                         made.keys)
@@ -110,8 +119,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     dispatcher.start()
     stoppers.append(dispatcher.stop)
 
-    _demo_citizen(aws_endpoint, made.user_pool_id, made.user_pool_client_id, operator)
-    from . import outbox
+    _demo_citizen(aws_endpoint, api_url, made.user_pool_id, made.user_pool_client_id, operator)
     description = {
         "api_url": api_url,
         "web_url": api_url,
@@ -128,7 +136,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "demo_citizen": {k: DEMO_CITIZEN[k] for k in ("username", "password", "id_number")},
         "workday_seconds": workday_seconds,
         "camera_footage_url": f"{aws_endpoint}/_local/cameras/footage",
-        "sms_outbox_url": outbox.serve(aws_endpoint),   # texts kept by moto (local/outbox.py)
+        "sms_outbox_url": os.environ["SMS_OUTBOX_URL"],   # texts kept by moto (local/outbox.py)
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a client never reads half a description.
@@ -163,16 +171,29 @@ def _fresh(path: Path) -> Path:
     return path
 
 
-def _demo_citizen(endpoint: str, pool_id: str, client_id: str, operator) -> None:
+def _demo_citizen(endpoint: str, api_url: str, pool_id: str, client_id: str, operator) -> None:
+    """The demo account, created confirmed (its phone verified, as an operator's account is)
+    and bound through the real-name step as any citizen's is."""
     import boto3
+    import requests
     cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION,
                            aws_access_key_id=operator[0], aws_secret_access_key=operator[1])
-    cognito.sign_up(ClientId=client_id, Username=DEMO_CITIZEN["username"],
-                    Password=DEMO_CITIZEN["password"], UserAttributes=[
-                        {"Name": "name", "Value": DEMO_CITIZEN["name"]},
-                        {"Name": "phone_number", "Value": DEMO_CITIZEN["phone_number"]},
-                        {"Name": "custom:id_number", "Value": DEMO_CITIZEN["id_number"]}])
-    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=DEMO_CITIZEN["username"])
+    username = DEMO_CITIZEN["username"]
+    cognito.sign_up(ClientId=client_id, Username=username, Password=DEMO_CITIZEN["password"],
+                    UserAttributes=[{"Name": "phone_number",
+                                     "Value": DEMO_CITIZEN["phone_number"]}])
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=username)
+    cognito.admin_update_user_attributes(UserPoolId=pool_id, Username=username, UserAttributes=[
+        {"Name": "phone_number_verified", "Value": "true"}])
+    token = cognito.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": DEMO_CITIZEN["password"]},
+    )["AuthenticationResult"]["IdToken"]
+    bound = requests.post(f"{api_url}/me/real-name", timeout=30, headers={"Authorization": token},
+                          json={k: DEMO_CITIZEN[k] for k in ("name", "id_number")})
+    if bound.status_code != 200:
+        raise RuntimeError(f"the demo citizen's real-name step failed: {bound.status_code} "
+                           f"{bound.text}")
 
 
 def main(argv=None) -> int:

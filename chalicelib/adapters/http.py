@@ -13,16 +13,28 @@ from ..domain.errors import Forbidden, InvalidInput
 IAM_ROLES = ("department", "agent", "auditor", "hotline")
 
 
-def caller_of(request, role: str) -> Caller:
-    """The verified caller of a route reserved for `role`; anyone else is refused."""
+# What a citizen without a verified identity number is told on every route but the real-name
+# step and their (empty) list of cases.
+REAL_NAME_FIRST = ("this account has no verified identity number yet: complete the real-name "
+                   "step first (POST /me/real-name with the name and identity number on your "
+                   "identity card)")
+
+
+def caller_of(request, role: str, verified: bool = True) -> Caller:
+    """The verified caller of a route reserved for `role`; anyone else is refused. A citizen's
+    identity number is the one the real-name step set (custom:id_number, which the citizen's
+    app client cannot write) or the identity provider verified; `verified=False` lets an
+    account without one through (its Caller has no id_number)."""
     context = request.context or {}
     if role == "citizen":
         claims = citizen_claims(context)
         id_number = claims.get("custom:id_number")
-        if not claims.get("sub") or not id_number:
-            raise Forbidden("this account has no verified identity number", field="Authorization")
+        if not claims.get("sub"):
+            raise Forbidden("no signed-in citizen account", field="Authorization")
+        if not id_number and verified:
+            raise Forbidden(REAL_NAME_FIRST, field="Authorization")
         phone = claims.get("phone_number", "").removeprefix("+86")
-        return Caller("citizen", claims["sub"], id_number=id_number,
+        return Caller("citizen", claims["sub"], id_number=id_number or None,
                       name=claims.get("name") or claims.get("cognito:username"), phone=phone)
     arn = (context.get("identity") or {}).get("userArn") or ""
     parts = arn.split(":", 5)[-1].split("/")
@@ -30,6 +42,11 @@ def caller_of(request, role: str) -> Caller:
         return Caller(role, parts[-1])
     raise Forbidden(f"this endpoint is for {role} keys; the request was signed by "
                     f"{arn or 'an unknown key'}", field="Authorization")
+
+
+def citizen_username(request) -> str:
+    """What the signed-in citizen's account signs in with (Cognito's `cognito:username`)."""
+    return citizen_claims((request.context or {})).get("cognito:username") or ""
 
 
 def actor_of(request) -> str:

@@ -317,3 +317,55 @@ class InMemoryVerifications:
                                        field="phone")
             record.version += 1
             self.items[record.phone] = copy.deepcopy(record.to_dict())
+
+
+class InMemoryBindings:
+    """Identity bindings: number and account bound together or not at all, like the table."""
+
+    def __init__(self):
+        self.numbers: dict[str, object] = {}
+        self.accounts: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def of_number(self, id_number):
+        return self.numbers.get(id_number)
+
+    def number_of_account(self, account):
+        return self.accounts.get(account)
+
+    def bind(self, binding):
+        with self._lock:
+            if binding.id_number in self.numbers or binding.account in self.accounts:
+                return False
+            self.numbers[binding.id_number] = binding
+            self.accounts[binding.account] = binding.id_number
+            return True
+
+
+class InMemoryAccounts:
+    """The user pool's accounts as the real-name step sets them: username → attributes."""
+
+    def __init__(self):
+        self.verified: dict[str, dict] = {}
+
+    def set_verified(self, username, name, id_number):
+        self.verified[username] = {"name": name, "custom:id_number": id_number}
+
+
+class FixtureRegister:
+    """A register of (name, identity number) pairs that belong together."""
+
+    def __init__(self, people=(), unavailable=False):
+        self.people = {(p["name"], p["id_number"]) for p in people}
+        self.unavailable = unavailable
+        self.asked: list[tuple[str, str]] = []
+
+    def verify(self, name, id_number):
+        from ..domain.identity import VerificationUnavailable, Verdict
+
+        self.asked.append((name, id_number))
+        if self.unavailable:
+            raise VerificationUnavailable("the register did not answer; try again later")
+        if (name, id_number) in self.people:
+            return Verdict(True)
+        return Verdict(False, "no such person in the register")

@@ -211,7 +211,9 @@ class Intake:
         return {**self.view(case), "timeline": self.timeline(case.case_id)}
 
     def mine(self, caller: Caller) -> dict:
-        found = sorted(self.cases.by_applicant(caller.id_number or ""),
+        if not caller.id_number:       # an account before the real-name step
+            return {"cases": []}
+        found = sorted(self.cases.by_applicant(caller.id_number),
                        key=lambda c: c.created_at, reverse=True)
         return {"cases": [self.view(c) for c in found]}
 

@@ -75,3 +75,29 @@ class CertificateStore(Protocol):
 class Idempotency(Protocol):
     def run(self, scope: str, key: str, body: dict, work: Callable[[], dict]) -> dict:
         """Runs `work` once per (scope, key); a retry gets the first answer back."""
+
+
+class RealNameRegister(Protocol):
+    """The real-name verification: whether a name and a resident identity number belong
+    together. In the cloud an HTTPS verification service (chalicelib/adapters/realname.py);
+    locally a demo register of fictional people (local/realname.py)."""
+
+    def verify(self, name: str, id_number: str):
+        """A domain.identity.Verdict; VerificationUnavailable when the register cannot answer."""
+
+
+class IdentityBindings(Protocol):
+    def of_number(self, id_number: str):
+        """The domain.identity.Binding of a number, or None."""
+
+    def number_of_account(self, account: str) -> str | None: ...
+
+    def bind(self, binding) -> bool:
+        """Binds the number to the account and the account to the number, both or neither;
+        False (nothing written) when either is bound already."""
+
+
+class CitizenAccounts(Protocol):
+    def set_verified(self, username: str, name: str, id_number: str) -> None:
+        """Sets the account's verified name and identity number (the attributes its app
+        client may not write)."""

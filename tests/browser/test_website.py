@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import jwt
 import pytest
 import requests
 from playwright.sync_api import expect
@@ -33,6 +34,19 @@ APPLICANT = "欧阳晓雯"          # masked on the public board as 欧***
 def field_label(title):
     """A field's label: its title, with a * and （必填） for a required one."""
     return re.compile("^" + re.escape(title) + r"\s*\*?\s*(（必填）)?$")
+
+
+def texted_code(page, outbox_url):
+    """The last code in the local outbox, read as a person would: the link opened in a tab."""
+    reader = page.context.new_page()
+    try:
+        reader.goto(outbox_url)
+        texts = json.loads(reader.locator("body").inner_text())["messages"]
+    finally:
+        reader.close()
+    codes = [m.group(1) for t in texts for m in [re.search(r"验证码为(\d{6})", t["text"])] if m]
+    assert codes, texts
+    return codes[-1]
 
 
 def fill_form(page, schema, values, scope=None):
@@ -67,20 +81,41 @@ def test_citizen_signs_up_applies_follows_the_decisions_and_rates(page, fast_sta
     phone = "139" + "".join(random.choices("0123456789", k=8))
     password = "Ouyang2026pass"
 
-    # Sign up through Cognito's API from the page, confirm with the code, signed in.
+    # Sign up through Cognito's API from the page with the phone alone, confirm with the code
+    # texted to it (the page points to the local outbox), then the real-name step.
     page.goto("/#/signup")
-    page.get_by_label(field_label("姓名（或企业名称）")).fill(APPLICANT)
     page.get_by_label(field_label("手机号")).fill(phone)
-    page.get_by_label(field_label("身份证号码或统一社会信用代码")).fill("341602199308086627")
     page.get_by_label(field_label("密码")).fill(password)
     page.get_by_label(field_label("确认密码")).fill(password)
     page.get_by_role("button", name="注册", exact=True).click()
-    page.get_by_label(field_label("短信验证码")).fill("123456")   # the local pool takes any code
-    page.get_by_role("button", name="验证并登录").click()
+    outbox = page.get_by_role("link", name="打开短信发件箱查看")
+    expect(outbox).to_be_visible()
+    assert fast_stack["sms_outbox_url"] in outbox.get_attribute("href")
+    code = texted_code(page, outbox.get_attribute("href"))
+    wrong = "000000" if code != "000000" else "111111"
+    page.get_by_label(field_label("短信验证码")).fill(wrong)
+    page.get_by_role("button", name="验证手机号").click()
+    expect(page.locator(".field-error")).to_have_text("验证码不正确，请重新输入")
+    page.get_by_label(field_label("短信验证码")).fill(code)
+    page.get_by_role("button", name="验证手机号").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("实名认证")
+    expect(page.locator("#nav-account")).to_contain_text("未实名")
+    page.get_by_label(field_label("姓名")).fill(APPLICANT)
+    page.get_by_label(field_label("身份证号码")).fill("341602199308086627")   # a typo
+    page.get_by_role("button", name="提交实名认证").click()
+    number_field = page.locator(".field").filter(has=page.get_by_label(field_label("身份证号码")))
+    expect(number_field.locator(".field-error")).to_have_text(re.compile("校验位不正确"))
+    shot(page, "a0-real-name-typo")
+    page.get_by_label(field_label("身份证号码")).fill("341602199308086628")
+    page.get_by_role("button", name="提交实名认证").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的办件")
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
     expect(page.locator("#nav-account")).to_contain_text(APPLICANT)
+    expect(page.locator("#nav-account")).not_to_contain_text("未实名")
     token = page.evaluate("sessionStorage.getItem('bz.idToken')")
     assert token and token.count(".") == 2
+    assert jwt.decode(token, options={"verify_signature": False})["custom:id_number"] == \
+        "341602199308086628"
 
     # The guide: search, open the item, its flow chart with five departments side by side.
     page.get_by_role("link", name="办事指南", exact=True).click()
@@ -317,7 +352,7 @@ def test_public_board_shows_the_completed_case_with_the_name_masked(page, fast_s
     completed = shared.get("completed")
     if completed is None:   # run alone: complete a case through the API
         from tests.e2e.client import Citizen
-        citizen = Citizen(fast_stack, "341602199308086627", name=APPLICANT)
+        citizen = Citizen(fast_stack, "341602199308086628", name=APPLICANT)
         case = file_case(fast_stack, citizen)
         decide(fast_stack, case["case_id"], "SCJG", "0:SCJG", "accept")
         wait_for(lambda: len(citizen.get(f"/cases/{case['case_id']}").json()["stages"]) > 1)

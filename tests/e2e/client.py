@@ -37,28 +37,91 @@ class Api:
         return self.request("POST", path, body, **kw)
 
 
-class Citizen(Api):
-    """Signs up through the real Cognito API against the local endpoint, then signs in."""
+# Accounts signed up in a running stack, by identity number: one number has one account, so a
+# second citizen of the same number signs in to the first one's account.
+_accounts: dict[tuple[str, str], tuple[str, str]] = {}
 
-    def __init__(self, stack: dict, id_number: str, name: str = "李四", password="Citizen2026pass"):
-        cognito = boto3.client("cognito-idp", endpoint_url=stack["cognito"]["endpoint"],
-                               region_name=stack["cognito"]["region"],
-                               aws_access_key_id=stack["aws"]["access_key_id"],
-                               aws_secret_access_key=stack["aws"]["secret_access_key"])
-        username = "1" + str(uuid.uuid4().int)[:10]
-        cognito.sign_up(ClientId=stack["cognito"]["client_id"], Username=username,
-                        Password=password, UserAttributes=[
-                            {"Name": "name", "Value": name},
-                            {"Name": "phone_number", "Value": "+86" + username},
-                            {"Name": "custom:id_number", "Value": id_number}])
-        cognito.admin_confirm_sign_up(UserPoolId=stack["cognito"]["user_pool_id"],
-                                      Username=username)
-        tokens = cognito.initiate_auth(
-            ClientId=stack["cognito"]["client_id"], AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]
-        self.id_number = id_number
-        self.token = tokens["IdToken"]
-        super().__init__(stack, {"Authorization": self.token})
+
+def cognito_client(stack: dict):
+    """Cognito as the website calls it: the public web client, no AWS signature."""
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    return boto3.client("cognito-idp", endpoint_url=stack["cognito"]["endpoint"],
+                        region_name=stack["cognito"]["region"],
+                        config=Config(signature_version=UNSIGNED))
+
+
+def texted_code(stack: dict, phone: str) -> str:
+    """The last code the stack texted to `phone` (its local outbox, as the phone shows it)."""
+    import re
+
+    texts = requests.get(stack["sms_outbox_url"], params={"phone": phone}, timeout=10).json()
+    codes = [m.group(1) for t in texts["messages"]
+             for m in [re.search(r"验证码为(\d{6})", t["text"])] if m]
+    assert codes, f"no code was texted to {phone}"
+    return codes[-1]
+
+
+def new_phone() -> str:
+    """A mainland mobile number no other account of the run has."""
+    return "13" + str(uuid.uuid4().int)[:9]
+
+
+def sign_up(stack: dict, password: str, phone: str | None = None) -> str:
+    """Signs up with the phone alone (all the web client may write), confirms with the code
+    texted to it; returns the username (the phone)."""
+    cognito = cognito_client(stack)
+    username = phone or new_phone()
+    cognito.sign_up(ClientId=stack["cognito"]["client_id"], Username=username,
+                    Password=password,
+                    UserAttributes=[{"Name": "phone_number", "Value": "+86" + username}])
+    cognito.confirm_sign_up(ClientId=stack["cognito"]["client_id"], Username=username,
+                            ConfirmationCode=texted_code(stack, username))
+    return username
+
+
+def sign_in(stack: dict, username: str, password: str) -> dict:
+    return cognito_client(stack).initiate_auth(
+        ClientId=stack["cognito"]["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password})["AuthenticationResult"]
+
+
+class Citizen(Api):
+    """A citizen's account, through the real Cognito API against the local endpoint, as the
+    website does it: signs up, confirms with the code texted to the phone, signs in and takes
+    the real-name step (`real_name=False`: an account that has not). A second Citizen of a
+    number already bound in this stack signs in to that number's account."""
+
+    def __init__(self, stack: dict, id_number: str, name: str = "李四",
+                 password="Citizen2026pass", real_name: bool = True):
+        known = _accounts.get((stack["api_url"], id_number)) if real_name else None
+        if known:
+            self.username, password = known
+        else:
+            self.username = sign_up(stack, password)
+        self.password = password
+        self.tokens = sign_in(stack, self.username, password)
+        super().__init__(stack, {"Authorization": self.tokens["IdToken"]})
+        if real_name and not known:
+            bound = self.post("/me/real-name", {"name": name, "id_number": id_number})
+            assert bound.status_code == 200, bound.text
+            _accounts[(stack["api_url"], id_number)] = (self.username, password)
+            self.refresh()
+        self.id_number = id_number if real_name else None
+
+    @property
+    def token(self) -> str:
+        return self.tokens["IdToken"]
+
+    def refresh(self) -> None:
+        """A new ID token from the refresh token, as the website gets one after the real-name
+        step: it carries the account's attributes as they are now."""
+        fresh = cognito_client(self.stack).initiate_auth(
+            ClientId=self.stack["cognito"]["client_id"], AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": self.tokens["RefreshToken"]})["AuthenticationResult"]
+        self.tokens = {**self.tokens, **fresh}
+        self.headers = {**self.headers, "Authorization": self.tokens["IdToken"]}
 
 
 class Signed(Api):

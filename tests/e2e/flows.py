@@ -39,7 +39,7 @@ def wait_for(predicate, timeout=20.0, every=0.2):
 class Flow:
     """One applicant's case of an item, driven over HTTP."""
 
-    def __init__(self, stack, code=COMPANY_SETUP, id_number="341602198506061234"):
+    def __init__(self, stack, code=COMPANY_SETUP, id_number="341602198506061232"):
         self.stack = stack
         self.citizen = Citizen(stack, id_number, name="周敏")
         self.guide = requests.get(f"{stack['api_url']}/guide/items/{code}", timeout=10).json()

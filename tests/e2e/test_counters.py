@@ -16,7 +16,7 @@ import requests
 from .client import Citizen, Signed, announce, material_bytes, upload
 
 ROOT = Path(__file__).resolve().parents[2]
-APPLICANT_ID = "341621198807072468"
+APPLICANT_ID = "341621198807072460"
 
 
 def key():
@@ -129,7 +129,7 @@ def test_unsigned_wrongly_signed_and_stale_requests_are_refused(stack, guide):
 
 
 def test_a_citizen_token_does_not_open_department_endpoints(stack, guide):
-    citizen = Citizen(stack, "341602199001019999")
+    citizen = Citizen(stack, "34160219900101999X")
     answer = citizen.post("/department/cases", walk_in(stack, guide))
     assert answer.status_code == 403
 

@@ -161,7 +161,7 @@ def test_submission_names_the_missing_required_materials(citizen, guide):
 
 def test_someone_elses_case_cannot_be_read_or_submitted(stack, citizen, guide):
     case = citizen.post("/cases", application(guide)).json()
-    stranger = Citizen(stack, "110101198001010011", name="赵六")
+    stranger = Citizen(stack, "110101198001010010", name="赵六")
     assert stranger.get(f"/cases/{case['case_id']}").status_code == 404
     answer = stranger.post(f"/cases/{case['case_id']}/submit", {}, headers={"Idempotency-Key": key()})
     assert answer.status_code == 404
@@ -177,7 +177,7 @@ def test_missing_forged_and_expired_tokens_are_refused(stack, citizen):
     claims = jwt.decode(citizen.token, options={"verify_signature": False})
     header = jwt.get_unverified_header(citizen.token)
     own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode({**claims, "custom:id_number": "110101198001010011"}, own_key,
+    forged = jwt.encode({**claims, "custom:id_number": "110101198001010010"}, own_key,
                         algorithm="RS256", headers={"kid": header["kid"]})
     assert requests.get(url, headers={"Authorization": forged}, timeout=10).status_code == 401
     tampered = citizen.token.rsplit(".", 1)[0] + ".c2lnbmF0dXJl"

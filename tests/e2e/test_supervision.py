@@ -21,7 +21,7 @@ CITY, GUOYANG = "auditor:BZ-JJJC", "auditor:BZGY-JJJC"
 
 @pytest.fixture(scope="module")
 def completed(fast_stack):
-    flow = Flow(fast_stack, id_number="341602198303036789")
+    flow = Flow(fast_stack, id_number="341602198303036782")
     flow.accept()
     flow.finish()
     wait_for(lambda: flow.view()["status"] == "completed", timeout=30)
@@ -88,7 +88,7 @@ def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_re
     now = datetime.now(timezone.utc)
     declare_recorded(fast_stack["aws"]["endpoint"], "bz-a02", now - timedelta(hours=1),
                      now + timedelta(hours=1))
-    citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    citizen = Citizen(fast_stack, "341602199407074323", name="孙丽")
     complaint = {"window": "BZ-A02", "text": "窗口工作人员擅自离岗",
                  "visited_at": (now - timedelta(minutes=5)).isoformat()}
     retry_key = {"Idempotency-Key": f"complaint-{time.time_ns()}"}
@@ -125,7 +125,7 @@ def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_re
 
 
 def test_complaints_about_a_window_or_time_that_does_not_exist_are_refused(fast_stack):
-    citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    citizen = Citizen(fast_stack, "341602199407074323", name="孙丽")
     night = datetime(2026, 11, 15, 3, 0, tzinfo=timezone(timedelta(hours=8)))   # a Sunday, 3 am
     for body, status, field in (
             ({"window": "BZ-Z99", "visited_at": night.isoformat(), "text": "x"}, 422, "window"),
@@ -151,7 +151,7 @@ def test_a_bad_rating_is_rectified_and_then_rated_again(fast_stack, completed):
     assert rating.status_code == 201, rating.text
     assert completed.citizen.post(f"/cases/{completed.case_id}/rating",
                                   {"level": 5}).status_code == 409
-    stranger = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    stranger = Citizen(fast_stack, "341602199407074323", name="孙丽")
     assert stranger.post(f"/cases/{completed.case_id}/rating", {"level": 1}).status_code == 404
     scjg = Signed(fast_stack, "department:SCJG")
     rectification = next(t for t in scjg.get("/department/supervised-tasks").json()["tasks"]
@@ -173,7 +173,7 @@ def test_the_hotline_and_a_consultation_reach_the_department(fast_stack):
     assert forwarded.json()["department"] == "GJJ" and forwarded.json()["limit_days"] == 3
     assert Signed(fast_stack, "department:SCJG").post("/hotline/requests", {}).status_code == 403
 
-    citizen = Citizen(fast_stack, "341602199407074321", name="孙丽")
+    citizen = Citizen(fast_stack, "341602199407074323", name="孙丽")
     asked = citizen.post("/consultations", {"item": "SCJG-001",
                                             "question": "外地户籍可以在亳州注册公司吗？"})
     assert asked.status_code == 201, asked.text
@@ -236,7 +236,7 @@ def test_scores_archive_and_monthly_report_for_the_supervision_office(fast_stack
 
 
 def test_a_fee_charged_where_none_is_due_becomes_a_red_card_by_rule(fast_stack):
-    flow = Flow(fast_stack, id_number="341602198808084321")   # company setup: no fee is due
+    flow = Flow(fast_stack, id_number="341602198808084325")   # company setup: no fee is due
     flow.accept()
     branches = {b["department"]: b for b in flow.deciders()}
     charged = flow.decide("SW", branches["SW"]["branch_id"], "approve", fee_yuan=50)

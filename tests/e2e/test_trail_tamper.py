@@ -59,7 +59,7 @@ def audited(stack, case_id):
 
 
 def test_a_deleted_newest_trail_record_is_reported_by_the_auditor_and_verify_trail(stack):
-    case_id = draft_case(stack, "341602199203034567")
+    case_id = draft_case(stack, "341602199203034565")
     before = audited(stack, case_id)
     assert before["verdict"]["intact"] and len(before["records"]) == 3
     intact = verify_trail(stack, case_id)
@@ -85,7 +85,7 @@ def test_a_consistent_rewrite_is_reported_against_the_hourly_anchor(stack):
     now = datetime.now(timezone.utc)
     if now.minute == 59 and now.second > 45:          # all three records in one hour
         time.sleep(20)
-    case_id = draft_case(stack, "341602199304045678")
+    case_id = draft_case(stack, "341602199304045677")
     period = anchors.period_of(datetime.now(timezone.utc))
     # The job, allowed what its role allows and no more, at a quarter past the next hour.
     at = anchors.start_of(period) + anchors.PERIOD + anchors.GRACE + timedelta(seconds=1)
@@ -149,7 +149,7 @@ def test_a_clips_link_opens_the_version_recorded_in_the_trail(stack):
     now = datetime.now(timezone.utc)
     declare_recorded(stack["aws"]["endpoint"], "bz-a02", now - timedelta(hours=1),
                      now + timedelta(hours=1))
-    citizen = Citizen(stack, "341602199505056789", name="郑阳")
+    citizen = Citizen(stack, "341602199505056786", name="郑阳")
     filed = citizen.post("/complaints", {"window": "BZ-A02", "text": "窗口无人值守",
                                          "visited_at": (now - timedelta(minutes=5)).isoformat()},
                          headers={"Idempotency-Key": f"complaint-{time.time_ns()}"})

@@ -14,6 +14,7 @@ from local.process import running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 APPEND_ONLY = {"TrailTable", "SupervisionTable"}
+DEPLOYED_ONLY = {"RealNameServiceCredentials"}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +62,10 @@ def test_after_sam_translation_each_function_has_its_own_role(translated):
         assert resources[role]["Properties"]["AssumeRolePolicyDocument"] == roles.LAMBDA_TRUST
         # The role SAM would ignore a function's Policies for carries them itself.
         assert "Policies" not in functions[name]["Properties"]
-        assert statements_of(resources[role]) == statements_of(roles.role(name))
+        # A deployment's own grant comes on top: the verification service's key, named by a
+        # deploy parameter (infra/realname.py).
+        assert [s for s in statements_of(resources[role]) if s.get("Sid") not in DEPLOYED_ONLY] \
+            == statements_of(roles.role(name))
 
 
 def test_queue_handlers_may_poll_only_their_own_queue(translated):
@@ -142,6 +146,35 @@ def test_a_role_without_a_statement_it_needs_is_refused_as_in_the_cloud(stack, t
         # Never silent: the function's log line is one the operators' alarm counts.
         logged = (tmp_path / "logs" / "functions.jsonl").read_text(encoding="utf-8")
         assert any(refused_call(line) for line in logged.splitlines())
+
+
+def test_the_api_sets_a_verified_number_only_with_its_grant_on_the_citizens_pool(tmp_path):
+    """The real-name step sets the account's attributes with AdminUpdateUserAttributes, which
+    the API's role may call on the citizens' pool alone: without that statement the demo
+    citizen's real-name step fails at start, refused by moto's IAM on the pool's ARN."""
+    with pytest.raises(RuntimeError) as failed:
+        with running_stack(tmp_path, "--without-statement", "APIHandler:SetVerifiedIdentity"):
+            pass
+    assert "real-name step failed" in str(failed.value)
+    decided = [json.loads(line) for line in
+               (tmp_path / "logs" / "iam.jsonl").read_text().splitlines()]
+    refused = [d for d in decided if d["action"] == "cognito-idp:AdminUpdateUserAttributes"
+               and d["principal"] == "role/approval-APIHandlerRole"]
+    assert refused and not any(d["allowed"] for d in refused)
+    assert all(":userpool/" in d["resource"] for d in refused)
+
+
+def test_the_real_name_grants_name_their_table_and_pool_only():
+    statements = {s["Sid"]: s for s in statements_of(roles.role(roles.API))}
+    assert statements["SetVerifiedIdentity"]["Action"] == ["cognito-idp:AdminUpdateUserAttributes"]
+    assert statements["SetVerifiedIdentity"]["Resource"] == {"Fn::GetAtt": ["CitizenUserPool",
+                                                                            "Arn"]}
+    assert statements["IdentityBindingsTable"]["Action"] == ["dynamodb:GetItem",
+                                                             "dynamodb:PutItem"]
+    for function in roles.POLICIES:
+        if function != roles.API:
+            assert "cognito-idp" not in json.dumps(roles.role(function)), function
+            assert "IdentityBindingsTable" not in json.dumps(roles.role(function)), function
 
 
 def refused_call(line: str) -> bool:

@@ -33,7 +33,7 @@ class Unreachable:
 @pytest.fixture(autouse=True)
 def no_services(monkeypatch):
     Unreachable.calls = []
-    for name in ("intake", "approval", "supervision", "performance"):
+    for name in ("intake", "approval", "supervision", "performance", "real_names"):
         monkeypatch.setattr(bootstrap, name, lambda: Unreachable())
     yield
     assert Unreachable.calls == []
@@ -120,13 +120,13 @@ def refused(status, text, field):
 
 
 def test_every_route_with_a_body_is_exercised_here():
-    assert len(ROUTES) == 22
+    assert len(ROUTES) == 23
     assert {schema for *_r, schema, _role in ROUTES} == {
         "CitizenApplication", "WalkInRegistration", "AgentRegistration", "UploadRequest",
         "Submission", "CorrectionsDone", "DecisionRequest", "RatingRequest", "ComplaintRequest",
         "VisitComplaintRequest", "VisitCodeRequest", "ConsultationRequest", "TaskAnswerRequest",
         "RatingAppealRequest", "AppealDecisionRequest", "HotlineRequest", "OrderRequest",
-        "ClipRequest"}
+        "ClipRequest", "RealNameRequest"}
 
 
 @pytest.mark.parametrize("path, method, schema, role", ROUTES)

@@ -1,6 +1,7 @@
 """The DynamoDB adapters, one module a table (pynamodb models; the scores table alone in raw
 boto3, see scores.py), with what they share in table.py. The tables themselves are defined once
 in infra/resources.json; tests check MODELS agree with it."""
+from .bindings import BindingModel, DynamoBindings
 from .branches import BranchModel
 from .cases import CaseModel, DynamoCases, china_day
 from .counters import CounterModel
@@ -13,9 +14,9 @@ from .trail import DynamoTrails, TrailModel
 from .verifications import DynamoVerifications, VerificationModel
 
 MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel, TaskModel,
-          FaqModel, VerificationModel)
+          FaqModel, VerificationModel, BindingModel)
 
-__all__ = ["MODELS", "BranchModel", "CaseModel", "CounterModel", "FaqModel", "SupervisionModel",
-           "TaskModel", "TrailModel", "VerificationModel", "DynamoCases", "DynamoCounters",
-           "DynamoFaqs", "DynamoSupervision", "DynamoTasks", "DynamoTrails",
-           "DynamoVerifications", "bind", "china_day"]
+__all__ = ["MODELS", "BindingModel", "BranchModel", "CaseModel", "CounterModel", "FaqModel",
+           "SupervisionModel", "TaskModel", "TrailModel", "VerificationModel", "DynamoBindings",
+           "DynamoCases", "DynamoCounters", "DynamoFaqs", "DynamoSupervision", "DynamoTasks",
+           "DynamoTrails", "DynamoVerifications", "bind", "china_day"]

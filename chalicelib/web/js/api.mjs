@@ -2,6 +2,7 @@
 // the error format of the API ({error, message, field?, problems?}; the gateway's {message}).
 
 const TOKEN = "bz.idToken";
+const REFRESH = "bz.refreshToken";        // renews the ID token after the real-name step
 
 const STATUS_WORDS = {
   0: "网络连接失败，请检查网络后重试",
@@ -40,12 +41,17 @@ export const session = {
     }
     return token;
   },
-  set(token) {
+  set(token, refreshToken) {
     sessionStorage.setItem(TOKEN, token);
+    if (refreshToken) sessionStorage.setItem(REFRESH, refreshToken);
     window.dispatchEvent(new Event("bz:session"));
+  },
+  refreshToken() {
+    return sessionStorage.getItem(REFRESH);
   },
   clear() {
     sessionStorage.removeItem(TOKEN);
+    sessionStorage.removeItem(REFRESH);
     window.dispatchEvent(new Event("bz:session"));
   },
   user() {

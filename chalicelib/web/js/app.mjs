@@ -11,6 +11,8 @@ const ROUTES = [
   { path: /^\/item\/([A-Za-z0-9-]+)$/, load: guide, page: "itemPage", nav: "guide" },
   { path: /^\/signin$/, load: account, page: "signInPage", nav: "signin" },
   { path: /^\/signup$/, load: account, page: "signUpPage", nav: "signin" },
+  { path: /^\/realname$/, load: account, page: "realNamePage", nav: "signin", auth: true, beforeRealName: true },
+  { path: /^\/reset-password$/, load: account, page: "resetPasswordPage", nav: "signin" },
   { path: /^\/apply\/([A-Za-z0-9-]+)$/, load: () => import("./apply.mjs"), page: "applyPage", nav: "guide", auth: true },
   { path: /^\/cases$/, load: cases, page: "listPage", nav: "cases", auth: true },
   { path: /^\/cases\/([A-Za-z0-9-]+)$/, load: cases, page: "casePage", nav: "cases", auth: true },
@@ -54,6 +56,11 @@ async function route() {
   ctx.params = path.match(found.path).slice(1).filter((x) => x !== undefined);
   if (found.auth && !session.token()) {
     location.replace(`#/signin?next=${encodeURIComponent(path + (query.toString() ? `?${query}` : ""))}`);
+    return;
+  }
+  if (found.auth && !found.beforeRealName && !session.user()?.["custom:id_number"]) {
+    // A citizen's pages follow the real-name step (实名认证).
+    location.replace(`#/realname?next=${encodeURIComponent(path + (query.toString() ? `?${query}` : ""))}`);
     return;
   }
   const firstVisit = visits === 1;
@@ -114,7 +121,8 @@ function showAccount() {
   if (!user) {
     render(slot, h("a", { href: "#/signin", "data-nav": "signin" }, "登录 / 注册"));
   } else {
-    render(slot, h("span", { class: "who" }, "您好，", user.name || user.phone_number || "用户"),
+    render(slot, h("span", { class: "who" }, "您好，", user.name || user.phone_number?.replace(/^\+86/, "") || "用户"),
+      user["custom:id_number"] ? null : h("a", { href: "#/realname", class: "who" }, "（未实名，去认证）"),
       h("button", { type: "button", onclick: () => {
         session.clear();
         location.hash = "#/guide";

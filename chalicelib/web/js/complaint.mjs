@@ -9,7 +9,8 @@ const MOBILE = /^1[3-9]\d{9}$/;
 const RESEND_SECONDS = 60;
 
 export async function complaintPage(main, ctx) {
-  const signedIn = Boolean(session.token());
+  // A citizen complains in their own name once the real-name step is done; before, as a visitor.
+  const signedIn = Boolean(session.token() && session.user()?.["custom:id_number"]);
   const [departments, halls, mine] = await Promise.all([reference.departments(), reference.hallNames(),
     signedIn ? citizen.get("/cases").catch(() => ({ cases: [] })) : { cases: [] }]);
   if (!ctx.alive()) return;
