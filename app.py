@@ -130,16 +130,20 @@ def web_vendor(name):
 @app.route("/web-config.json", methods=["GET"])
 def web_config():
     """Where the browser signs citizens in: the user pool's app client and Cognito endpoint,
-    or the OpenID Connect provider and our client id there."""
+    or the OpenID Connect provider and our client id there; and where staff sign in."""
+    from chalicelib.adapters.identity import staff_web_config
+
     if CITIZEN_SIGN_IN == "oidc":
         return {"oidc": {"issuer": os.environ.get("OIDC_ISSUER", ""),
-                         "client_id": os.environ.get("OIDC_AUDIENCE", "")}}
+                         "client_id": os.environ.get("OIDC_AUDIENCE", "")},
+                "staff": staff_web_config(os.environ)}
     region = os.environ.get("AWS_REGION", "us-east-1")
     config = {"cognito": {"region": region, "client_id": os.environ.get("CITIZEN_CLIENT_ID", ""),
                           "endpoint": os.environ.get("COGNITO_ENDPOINT")
                           or f"https://cognito-idp.{region}.amazonaws.com/"}}
     if os.environ.get("SMS_OUTBOX_URL"):     # the local stack: its texts are read there
         config["sms_outbox_url"] = os.environ["SMS_OUTBOX_URL"]
+    config["staff"] = staff_web_config(os.environ)     # staff sign in as themselves
     return config
 
 
@@ -370,6 +374,14 @@ def appeal_rating(case_id):
     request = app.current_request
     return bootstrap.supervision().ratings.appeal(caller_of(request, "department"), case_id,
                                           json_object(request))
+
+
+@route("/department/cards", methods=["GET"], authorizer=signed)
+def department_cards():
+    """首席代表: the department's own lights, cards and violations; filters: light, kind, since."""
+    request = app.current_request
+    return bootstrap.supervision().violations.of_department(caller_of(request, "department"),
+                                                            request.query_params or {})
 
 
 # -- the 12345 hotline's system (SigV4) -------------------------------------------------------

@@ -34,11 +34,11 @@ def run(state_dir) -> dict:
         from pathlib import Path
 
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from tests.e2e.client import Citizen, Signed
+        from tests.e2e.client import Citizen, Staff
 
         described = stack.description
         citizen = Citizen(described, "341602199012124322", name="赵敏")
-        auditor = Signed(described, "auditor:BZ-JJJC")
+        auditor = Staff(described, "BZ-JJJC-001")      # 监察员 of the city's office
         for n in range(COMPLAINTS):
             counter.calls.clear()
             counter.recording = True

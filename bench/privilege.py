@@ -58,8 +58,8 @@ def called(log: Path) -> tuple[dict[str, set[str]], list[dict]]:
 def workload(stack: dict) -> None:
     import requests
 
-    from tests.e2e.client import Citizen, Signed
-    from tests.e2e.flows import Flow, wait_for
+    from tests.e2e.client import Citizen, Signed, Staff
+    from tests.e2e.flows import Flow, decider, wait_for
 
     flow = Flow(stack, id_number="341602198808081239")
     flow.accept()
@@ -70,12 +70,11 @@ def workload(stack: dict) -> None:
     flow.citizen.post(f"/cases/{flow.case_id}/rating",
                       {"level": 1, "dimensions": {"efficiency": 1}, "comment": "办理超期"})
     lead = flow.guide["lead_department"]
-    department = Signed(stack, f"department:{lead}")
+    department = Staff(stack, decider(lead, "extension_approve"))   # answers supervised work
     for task in wait_for(lambda: department.get("/department/supervised-tasks").json()["tasks"]):
         department.post(f"/department/supervised-tasks/{task['task_id']}/answer",
                         {"answer": "已整改：增开窗口"})
-    office = next(name for name in stack["callers"] if name.startswith("auditor:"))
-    Signed(stack, office).post("/supervision/orders", {
+    Staff(stack, "BZ-JJJC-001").post("/supervision/orders", {
         "case_id": flow.case_id, "limit_days": 1, "text": "请说明超期原因"},
         headers={"Idempotency-Key": str(uuid.uuid4())})
     Signed(stack, "hotline:BZ-12345").post("/hotline/requests", {

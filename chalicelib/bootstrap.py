@@ -6,6 +6,7 @@ _intake = None
 _approval = None
 _supervision = None
 _performance = None
+_staff_sign_ins = None
 _real_names = None
 _register = None
 
@@ -77,6 +78,33 @@ def use_real_name_register(register) -> None:
     people, local/realname.py); the deployed functions read theirs from the environment."""
     global _register, _real_names
     _register, _real_names = register, None
+
+
+def catalog():
+    """The published service guide and staff directory."""
+    from . import catalog as published
+
+    return published.published()
+
+
+def staff_sign_ins():
+    """Staff sign-ins: which identity pool's credentials are staff members', and which staff
+    member each sign-in is (StaffAccountsTable, read on every signed-in request)."""
+    global _staff_sign_ins
+    if _staff_sign_ins is None:
+        from .adapters.dynamodb import DynamoStaffAccounts
+        from .adapters.identity import StaffSignIns
+
+        config = settings()              # binds the table
+        _staff_sign_ins = StaffSignIns(DynamoStaffAccounts(), config.staff_identity_pool,
+                                       config.staff_sign_in_provider)
+    return _staff_sign_ins
+
+
+def use_staff_sign_ins(sign_ins) -> None:
+    """Replaces the staff sign-ins (tests with in-memory bindings)."""
+    global _staff_sign_ins
+    _staff_sign_ins = sign_ins
 
 
 def trail_audit(kind: str = "case"):

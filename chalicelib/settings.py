@@ -19,6 +19,7 @@ REQUIRED = {
     "TASKS_TABLE": "tasks_table", "FAQS_TABLE": "faqs_table", "SCORES_TABLE": "scores_table",
     "VERIFICATIONS_TABLE": "verifications_table",
     "IDENTITY_BINDINGS_TABLE": "identity_bindings_table",
+    "STAFF_ACCOUNTS_TABLE": "staff_accounts_table", "STAFF_IDENTITY_POOL": "staff_identity_pool",
     "MATERIALS_BUCKET": "materials_bucket", "CERTIFICATES_BUCKET": "certificates_bucket",
     "EVIDENCE_BUCKET": "evidence_bucket", "REPORTS_BUCKET": "reports_bucket",
     "CASE_WORKFLOW_ARN": "case_workflow_arn", "TASK_WORKFLOW_ARN": "task_workflow_arn",
@@ -45,6 +46,8 @@ class Settings:
     scores_table: str
     verifications_table: str
     identity_bindings_table: str
+    staff_accounts_table: str       # a staff sign-in's subject → the staff member
+    staff_identity_pool: str        # the identity pool staff credentials come from
     materials_bucket: str
     certificates_bucket: str
     evidence_bucket: str
@@ -56,6 +59,7 @@ class Settings:
     hall_closures: tuple[str, ...] = ()         # the halls' own closure days (ISO dates)
     sms_gateway: str = "sns"                    # sns, or http (a domestic gateway: China)
     citizen_pool_arn: str | None = None         # the citizens' user pool (none in China)
+    staff_sign_in_provider: str | None = None   # the staff user pool's provider name, if any
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -69,6 +73,7 @@ class Settings:
         return cls(**{field: env[name] for name, field in REQUIRED.items()},
                    workday_seconds=float(compressed) if compressed else None,
                    hall_closures=closures, sms_gateway=env.get("SMS_GATEWAY") or "sns",
-                   citizen_pool_arn=env.get("CITIZEN_POOL_ARN") or None)
+                   citizen_pool_arn=env.get("CITIZEN_POOL_ARN") or None,
+                   staff_sign_in_provider=env.get("STAFF_SIGN_IN_PROVIDER") or None)
 
 

@@ -10,6 +10,9 @@ its own, built from the same sources. `apply` runs on the finished global templa
   the user pool, its client and everything that named them are removed;
 - text messages go through a domestic SMS gateway's HTTP API (chalicelib/adapters/notifier.py)
   whose access key the functions read from SSM or Secrets Manager instead of publishing to SNS;
+- staff sign in with the government OA single sign-on (OpenID Connect), federated by the staff
+  identity pool in place of the staff user pool (infra/staff.py); identity pools are offered in
+  Beijing (cn-north-1), not in Ningxia, so this template deploys in Beijing;
 - the API is REGIONAL (edge-optimized endpoints are not offered there);
 - no resource of a type CloudFormation lacks there (UNAVAILABLE) is left, nor what only served
   one (an IAM role only such a resource used, a condition or parameter only they named): window
@@ -19,7 +22,7 @@ Everything the deployment needs to know comes in as parameters (PARAMETERS below
 the pattern it must match (infra/parameters.py checks given values at `make package`)."""
 from __future__ import annotations
 
-from infra import roles
+from infra import roles, staff
 
 # The authorizer function as `chalice package` names it (app.py's citizen_sign_in).
 AUTHORIZER = "CitizenSignIn"
@@ -144,6 +147,7 @@ def apply(template: dict) -> None:
         del security[name]
     _grant_sms_credentials(resources)
     _drop_statements(resources, removed)
+    staff.federate_oidc(template)   # staff sign in with the OA single sign-on (infra/staff.py)
     _drop_unused(template, removed)
     template.setdefault("Parameters", {}).update(PARAMETERS)
     template.setdefault("Conditions", {}).update(CONDITIONS)

@@ -7,7 +7,9 @@ regions), so it names no partition and no domain of its own.
 - Addresses take the domain from `${AWS::URLSuffix}` (amazonaws.com or amazonaws.com.cn).
 - Service principals are not addresses: the principals this template trusts (PRINCIPALS:
   lambda, apigateway, states, s3, ...) are `<service>.amazonaws.com` in China as elsewhere, and
-  `lambda.amazonaws.com.cn` is refused there as an invalid principal. They are the only
+  `lambda.amazonaws.com.cn` is refused there as an invalid principal; the federated principal
+  of identity pools' roles (`cognito-identity.amazonaws.com`, the staff sign-in) is named the
+  same way in every partition. They are the only
   `amazonaws.com` the template may carry, and only where a principal is named.
 
 `apply` makes the substitutions and then refuses a template with any other literal."""
@@ -19,7 +21,12 @@ STATES_INTEGRATION = "arn:aws:states:::"
 # The service principals the template may name, identical in every partition.
 PRINCIPALS = frozenset({"lambda.amazonaws.com", "apigateway.amazonaws.com",
                         "states.amazonaws.com", "s3.amazonaws.com", "cognito-idp.amazonaws.com",
-                        "cloudwatch.amazonaws.com", "events.amazonaws.com"})
+                        "cloudwatch.amazonaws.com", "events.amazonaws.com",
+                        # the federated principal of identity pools' roles (the staff sign-in)
+                        "cognito-identity.amazonaws.com"})
+
+
+PRINCIPAL_KINDS = ("Service", "Federated")
 
 
 class PartitionLiteral(SystemExit):
@@ -48,7 +55,7 @@ def literals(node, path: str = "", principal: bool = False) -> list[str]:
     if isinstance(node, dict):
         found = []
         for key, value in node.items():
-            inside = principal or key == "Service" and path.endswith(".Principal") \
+            inside = principal or key in PRINCIPAL_KINDS and path.endswith(".Principal") \
                 or key == "Principal" and _is_permission(path)
             found += literals(value, f"{path}.{key}", inside)
         return found

@@ -111,6 +111,7 @@ POLICIES: dict[str, list[dict]] = {
         table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
         table("FaqsTable", "dynamodb:PutItem", "dynamodb:Query"),
         table("VerificationsTable", "dynamodb:GetItem", "dynamodb:PutItem"),   # visitors' codes
+        table("StaffAccountsTable", "dynamodb:GetItem"),   # which staff member a sign-in is
         # The real-name step: an identity number bound once to one account (two conditional
         # puts in one transaction, never updated or deleted), then set as the account's
         # verified attributes, which the citizens' app client may not write.

@@ -1,12 +1,17 @@
 """The local API Gateway: Chalice's local server with the checks `chalice local` leaves out.
 A citizen route needs a Cognito ID token whose signature, expiry, issuer and audience hold
 against the local user pool's keys; a signed route needs a valid, fresh SigV4 signature by a
-known key. What passes is handed to the app in the same request context API Gateway builds."""
+known key: a system's key, or a staff member's temporary credentials from the staff identity pool
+while they are valid, whose role must allow execute-api:Invoke on the method. What passes is
+handed to the app in the same request context API Gateway builds (for a staff member, the
+identity pool's fields: cognitoIdentityPoolId, cognitoIdentityId, cognitoAuthenticationType and
+cognitoAuthenticationProvider)."""
 from __future__ import annotations
 
 import functools
 import json
 import logging
+import time
 from http.server import BaseHTTPRequestHandler
 
 from chalice.app import CognitoUserPoolAuthorizer, IAMAuthorizer
@@ -56,7 +61,8 @@ class Identity:
 
     def signer(self, method: str, url: str, headers: dict, body: bytes | None) -> Key:
         try:
-            return verify_request(method, url, headers, body, self.keys.get, self.region)
+            return verify_request(method, url, headers, body,
+                                  lambda key_id: self.key(key_id, headers), self.region)
         except SignatureRefused as refused:
             # The line API Gateway's access log writes for it (infra/build.py,
             # ACCESS_LOG_FORMAT), so the auditors' query reads the same fields here.
@@ -72,6 +78,52 @@ class Identity:
                 "route": urlsplit(url).path, "actor": key_id, "error": refused.message}))
             raise ForbiddenError({"x-amzn-ErrorType": "AccessDeniedException"},
                                  json.dumps({"message": refused.message}).encode())
+
+
+    def key(self, access_key_id: str, headers: dict) -> Key | None:
+        """A system's key, or a staff member's temporary credentials from the staff identity
+        pool while they are valid and presented with their session token (local/identity_pool.py);
+        None for a key nobody issued."""
+        found = self.keys.get(access_key_id)
+        if found is not None:
+            return found
+        from . import identity_pool
+
+        issued = identity_pool.issued(access_key_id)
+        if issued is None:
+            return None
+        token = {k.lower(): v for k, v in headers.items()}.get("x-amz-security-token")
+        if token != issued.session_token:
+            raise SignatureRefused("The security token included in the request is invalid.")
+        if issued.expires <= time.time():
+            raise SignatureRefused("The security token included in the request is expired")
+        return Key(issued.access_key_id, issued.secret_access_key, issued.assumed_role_arn,
+                   issued.session_token)
+
+    def staff_identity(self, key: Key, method: str, path: str) -> dict | None:
+        """requestContext.identity's Cognito fields for a staff member's credentials, once IAM
+        allows their role to invoke the method (as API Gateway's IAM authorization does)."""
+        from . import identity_pool
+        from .staff import may_invoke, method_arn
+        from .provision import ACCOUNT
+
+        issued = identity_pool.issued(key.access_key_id)
+        if issued is None or key.session_token is None:
+            return None
+        if not may_invoke(issued, self.region, ACCOUNT, method, path):
+            message = (f"User: {issued.assumed_role_arn} is not authorized to perform: "
+                       f"execute-api:Invoke on resource: "
+                       f"{method_arn(self.region, ACCOUNT, method, path)}")
+            log.warning(json.dumps({"source": "gateway", "status": 403, "method": method,
+                                    "route": path, "actor": key.access_key_id,
+                                    "error": message}))
+            raise ForbiddenError({"x-amzn-ErrorType": "AccessDeniedException"},
+                                 json.dumps({"message": message}).encode())
+        return {"cognitoIdentityPoolId": issued.pool, "cognitoIdentityId": issued.identity_id,
+                "cognitoAuthenticationType": "authenticated",
+                "cognitoAuthenticationProvider": issued.authentication_provider,
+                "caller": f"{issued.role_arn.rsplit('/', 1)[-1]}:{identity_pool.SESSION}",
+                "user": f"{issued.role_arn.rsplit('/', 1)[-1]}:{identity_pool.SESSION}"}
 
 
 def _unauthorized(message: str) -> NotAuthorizedError:
@@ -108,6 +160,10 @@ class StrictAuthorizer(LocalGatewayAuthorizer):
             context["identity"].update({"accessKey": key.access_key_id, "userArn": key.arn,
                                         "caller": key.access_key_id,
                                         "user": key.arn.rsplit("/", 1)[-1]})
+            staff = self.identity.staff_identity(key, context["httpMethod"],
+                                                 raw_path.split("?", 1)[0])
+            if staff:
+                context["identity"].update(staff)
         else:
             raise ForbiddenError({}, b'{"message":"authorizer not supported locally"}')
         return lambda_event, lambda_context

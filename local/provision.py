@@ -1,8 +1,8 @@
 """Creates the local stack's resources from infra/resources.json, the template the cloud uses,
 through the real AWS APIs (here answered by moto) with the operator's key, creates each
 function's and each workflow's role as the packaged template defines it (infra/roles.py and the
-workflow roles of infra/resources.json, their references resolved to the local resources), and
-issues the demo SigV4 keys."""
+workflow roles of infra/resources.json, their references resolved to the local resources), the
+staff sign-in (local/staff.py), and the systems' SigV4 keys."""
 from __future__ import annotations
 
 import json
@@ -16,10 +16,10 @@ from .sigv4 import Key
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 STACK = "approval"
 ACCOUNT = "123456789012"
-# Demo callers besides the departments of the catalog: a village agent point and the 12345
-# hotline's system. The supervision offices of the halls (auditors) come from the catalog.
-AGENT_POINTS = {"BZQC-WLC": "谯城区魏岗镇王楼村代办点"}
+# The long-lived keys: systems only, each a named system account (IAM users under
+# /approval/system/). People sign in as themselves (local/staff.py).
 HOTLINES = {"BZ-12345": "亳州市12345政务服务便民热线"}
+DEPARTMENT_SYSTEMS = {"SW-JSXT": ("SW", "税务部门业务系统（只读对接）")}
 
 
 @dataclass
@@ -33,7 +33,8 @@ class Provisioned:
     user_pool_client_id: str = ""
     keys: dict[str, Key] = field(default_factory=dict)          # access key id → key
     roles: dict[str, str] = field(default_factory=dict)         # function / workflow → role ARN
-    callers: dict[str, dict] = field(default_factory=dict)      # "department:SCJG" → key pair
+    callers: dict[str, dict] = field(default_factory=dict)      # "hotline:BZ-12345" → key pair
+    staff: object = None                                        # local/staff.py's StaffSignIn
 
 
 def template() -> dict:
@@ -65,8 +66,11 @@ def provision(endpoint: str, region: str, department_codes: list[str],
     def client(service):
         return session.client(service, endpoint_url=endpoint)
 
+    from . import staff
+
     out = Provisioned(region=region, endpoint=endpoint)
-    resources = template()["Resources"]
+    defined = template()["Resources"]
+    resources = {k: v for k, v in defined.items() if k not in staff.RESOURCES}   # local/staff.py
     for logical_id, resource in resources.items():
         if resource.get("Type"):
             out.names[logical_id] = physical_name(logical_id, resource)
@@ -126,6 +130,11 @@ def provision(endpoint: str, region: str, department_codes: list[str],
         out.roles[function] = _role(iam, f"{STACK}-{roles.role_name(function)}",
                                     document["AssumeRolePolicyDocument"], document["Policies"],
                                     out, arns, region)
+    out.staff = staff.provision(client, defined, region, {**out.names, **out.refs}, arns,
+                                out.names["StaffAccountsTable"])
+    out.refs.update({"StaffIdentityPool": out.staff.identity_pool_id,
+                     "StaffWebClient": out.staff.client_id,
+                     "StaffUserPool": out.staff.user_pool_id})
     refs = {**out.names, **out.refs, "CitizenUserPool": out.user_pool_id,
             "CitizenWebClient": out.user_pool_client_id}
     for name, value in resources["APIHandler"]["Properties"]["Environment"]["Variables"].items():
@@ -133,21 +142,20 @@ def provision(endpoint: str, region: str, department_codes: list[str],
             out.environment[name] = refs[value["Ref"]]
         elif value.get("Fn::GetAtt") == ["CitizenUserPool", "Arn"]:
             out.environment[name] = pool_arn
-    callers = [("department", code, code) for code in department_codes]
-    callers += [("agent", code, label) for code, label in AGENT_POINTS.items()]
-    callers += [("hotline", code, label) for code, label in HOTLINES.items()]
-    callers += [("auditor", code, label) for code, label in auditors.items()]
-    for role, code, _label in callers:
-        user = iam.create_user(UserName=code, Path=f"/{STACK}/{role}/")["User"]
-        group = {"department": "DepartmentCallers", "agent": "AgentPointCallers",
-                 "auditor": "AuditorCallers", "hotline": "HotlineCallers"}[role]
+        elif value.get("Fn::GetAtt") == ["StaffUserPool", "ProviderName"]:
+            out.environment[name] = out.staff.provider
+    callers = [("hotline", code, "system/hotline", "HotlineCallers") for code in HOTLINES]
+    callers += [("system", code, f"system/department/{department}", "DepartmentSystemCallers")
+                for code, (department, _label) in DEPARTMENT_SYSTEMS.items()]
+    for label, code, path, group in callers:
+        user = iam.create_user(UserName=code, Path=f"/{STACK}/{path}/")["User"]
         iam.add_user_to_group(GroupName=out.names[group], UserName=code)
         pair = iam.create_access_key(UserName=code)["AccessKey"]
         key = Key(pair["AccessKeyId"], pair["SecretAccessKey"], user["Arn"])
         out.keys[key.access_key_id] = key
-        out.callers[f"{role}:{code}"] = {"access_key_id": key.access_key_id,
-                                         "secret_access_key": key.secret_access_key,
-                                         "arn": key.arn}
+        out.callers[f"{label}:{code}"] = {"access_key_id": key.access_key_id,
+                                          "secret_access_key": key.secret_access_key,
+                                          "arn": key.arn}
     return out
 
 

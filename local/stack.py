@@ -72,6 +72,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
                   json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
     from . import iam
     iam.enable(_fresh(state_dir / "logs" / "iam.jsonl"))   # every request authenticated from here
+    from . import identity_pool
+    identity_pool.enable()          # the staff identity pool answers as Cognito's does
     operator = iam.operator_key()
 
     from chalicelib import catalog
@@ -131,7 +133,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
         "environment": made.environment,      # what the functions' environment holds
         "cognito": {"region": REGION, "endpoint": aws_endpoint,
                     "user_pool_id": made.user_pool_id, "client_id": made.user_pool_client_id},
-        "callers": made.callers,
+        "callers": made.callers,            # systems' keys (named system accounts)
+        "staff": made.staff.description(REGION, aws_endpoint),   # people sign in (local/staff.py)
         "resources": made.names,
         "demo_citizen": {k: DEMO_CITIZEN[k] for k in ("username", "password", "id_number")},
         "workday_seconds": workday_seconds,
@@ -213,6 +216,7 @@ def main(argv=None) -> int:
                         help="leave this statement out of the function's role (tests)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    from .staff import DEMO_PASSWORD
     stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir,
                   args.workday_seconds, tuple(args.without_statement), args.schedule_seconds)
     print(f"Approval system running.\n"
@@ -221,6 +225,7 @@ def main(argv=None) -> int:
           f"  AWS endpoint     {stack.aws_endpoint}  (S3 uploads via {stack.s3_endpoint})\n"
           f"  clients read     {args.state_dir / 'stack.json'}\n"
           f"  demo citizen     {DEMO_CITIZEN['username']} / {DEMO_CITIZEN['password']}\n"
+          f"  staff sign-in    <staff id, e.g. SCJG-001> / {DEMO_PASSWORD}\n"
           f"  working day      {f'{args.workday_seconds:g} s (compressed clock)' if args.workday_seconds else 'China official calendar'}\n"
           f"Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()

@@ -8,8 +8,8 @@ from contextvars import ContextVar
 from ..domain.cases import Caller
 from ..domain.errors import Forbidden, InvalidInput
 
-# Signed callers are IAM users whose path says what they are, e.g.
-# arn:aws:iam::123456789012:user/approval/department/SCJG
+# Signed callers: staff members with their identity-pool credentials, systems with their keys
+# (chalicelib/adapters/identity.py); what each may do: chalicelib/domain/rights.py.
 IAM_ROLES = ("department", "agent", "auditor", "hotline")
 
 
@@ -36,12 +36,27 @@ def caller_of(request, role: str, verified: bool = True) -> Caller:
         phone = claims.get("phone_number", "").removeprefix("+86")
         return Caller("citizen", claims["sub"], id_number=id_number or None,
                       name=claims.get("name") or claims.get("cognito:username"), phone=phone)
-    arn = (context.get("identity") or {}).get("userArn") or ""
-    parts = arn.split(":", 5)[-1].split("/")
-    if len(parts) >= 4 and parts[0] == "user" and parts[1] == "approval" and parts[2] == role:
-        return Caller(role, parts[-1])
-    raise Forbidden(f"this endpoint is for {role} keys; the request was signed by "
-                    f"{arn or 'an unknown key'}", field="Authorization")
+    return signed_caller_of(request, role)
+
+
+def signed_caller_of(request, role: str) -> Caller:
+    """A signed route's caller: the staff member or system account the signature is from
+    (chalicelib/adapters/identity.py), of the kind the route is for and holding the right it
+    needs (chalicelib/domain/rights.py); 403 naming what is missing otherwise."""
+    from .. import bootstrap
+    from ..domain import rights
+    from ..logs import logger
+
+    context = request.context or {}
+    caller = bootstrap.staff_sign_ins().caller(context, bootstrap.catalog())
+    logger.thread_safe_append_keys(actor=caller.actor)
+    method, path = context.get("httpMethod") or request.method, context.get("resourcePath") or ""
+    if caller.role != role:
+        raise rights.MissingRight(f"this endpoint is for {role} callers; the request was signed "
+                                  f"by {rights.who(caller)}, a {caller.role} caller",
+                                  rights.route_label(method, path))
+    rights.check_route(caller, method, path)
+    return caller
 
 
 def citizen_username(request) -> str:
@@ -55,7 +70,10 @@ def actor_of(request) -> str:
     claims = citizen_claims(context)
     if claims:
         return f"citizen:{claims.get('sub')}"
-    arn = (context.get("identity") or {}).get("userArn")
+    identity = context.get("identity") or {}
+    if identity.get("cognitoIdentityId"):   # named as the person once their sign-in is read
+        return f"sign-in:{identity['cognitoIdentityId']}"
+    arn = identity.get("userArn")
     if arn:
         parts = arn.split(":", 5)[-1].split("/")
         return f"{parts[-2]}:{parts[-1]}" if len(parts) >= 3 else arn

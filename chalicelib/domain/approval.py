@@ -29,7 +29,6 @@ BRANCH_DECISIONS = ("approve", "deny", "correction", "special_start", "special_e
                     "extension_request", "extension_approve")
 FINAL = {"accept": "accepted", "refuse": "refused", "approve": "approved", "deny": "denied"}
 NEEDS_REASONS = ("refuse", "deny")       # violation 5: refusal or denial without reasons
-SENIOR_POSTS = ("负责人",)
 SPECIAL_PROCEDURES = ("听证", "专家评审", "检验", "检测", "检疫", "鉴定", "招标", "拍卖", "公示")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from .errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unprocessable
 from .trail import GENESIS
@@ -23,19 +24,46 @@ CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
+if TYPE_CHECKING:
+    from .catalog import Staff
+
 
 @dataclass(frozen=True)
 class Caller:
-    """A verified caller: the gateway has checked the token or the signature before us."""
-    role: str                      # citizen | department | agent | auditor
+    """A verified caller: the gateway has checked the token or the signature before us. A staff
+    member signs in as themself (`staff`, their directory record: the actor is the person); a
+    system signs with its long-lived key as a named system account (`account`)."""
+    role: str                      # citizen | department | agent | auditor | hotline | public
     principal: str                 # citizen's account id, department code, agent point code…
     id_number: str | None = None   # a citizen's identity number or a company's credit code
     name: str | None = None
     phone: str | None = None
+    staff: "Staff | None" = None   # the signed-in staff member (chalicelib/domain/rights.py)
+    account: str | None = None     # a system account's name (a department's own system)
+    system_role: str | None = None  # what that system (or the hotline's) may do
 
     @property
     def actor(self) -> str:
+        if self.staff is not None:
+            return f"staff:{self.staff.staff_id}"
+        if self.account:
+            return f"system:{self.account}"
         return f"{self.role}:{self.principal}"
+
+    @property
+    def grant_role(self) -> str | None:
+        """The role whose rights the caller holds (chalicelib/domain/rights.py)."""
+        return self.staff.role if self.staff is not None else self.system_role
+
+    @classmethod
+    def of_staff(cls, staff: "Staff") -> "Caller":
+        """A signed-in staff member, acting for their department, agent point or office."""
+        from .rights import KIND
+
+        kind = KIND[staff.role]
+        principal = {"department": staff.department, "agent": staff.agent_point,
+                     "auditor": staff.office}[kind]
+        return cls(kind, principal, name=staff.name, staff=staff)
 
 
 @dataclass

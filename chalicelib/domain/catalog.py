@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import rights
 from .errors import InvalidInput, NotFound
 from .halls import HallPolicy
 
@@ -13,11 +14,19 @@ MAX_PAGE_SIZE = 100
 
 @dataclass(frozen=True)
 class Staff:
+    """A person of the staff directory: a department's window staff or chief representative, a
+    supervision office's staff, or a village agent point's operator. `role` is derived from the
+    post and the place (chalicelib/domain/rights.py); `hall` is where they work."""
     staff_id: str
     name: str
     phone: str
-    department: str
+    department: str | None
     window: str | None
+    post: str | None = None
+    role: str | None = None
+    hall: str | None = None
+    office: str | None = None          # the supervision office (驻厅纪检监察) they belong to
+    agent_point: str | None = None     # the village agent point (代办点) they operate
 
 
 class Catalog:
@@ -31,15 +40,32 @@ class Catalog:
                           for code, item in self.items.items()}
         self.policies = {code: HallPolicy.of(hall) for code, hall in self.halls.items()}
         self._staff: dict[str, Staff] = {}
+        self.agent_points: dict[str, dict] = {}
         for dept in departments:
             chief = dept["chief_representative"]
-            self._staff[chief["staff_id"]] = Staff(chief["staff_id"], chief["name"],
-                                                   chief["phone"], dept["code"], None)
+            self._staff[chief["staff_id"]] = Staff(
+                chief["staff_id"], chief["name"], chief["phone"], dept["code"], None,
+                role=rights.role_of("chief_representative"), hall=dept["hall"])
             for window in dept["windows"]:
                 for person in window["staff"]:
-                    self._staff[person["staff_id"]] = Staff(person["staff_id"], person["name"],
-                                                            person["phone"], dept["code"],
-                                                            window["code"])
+                    self._staff[person["staff_id"]] = Staff(
+                        person["staff_id"], person["name"], person["phone"], dept["code"],
+                        window["code"], post=person.get("post"),
+                        role=rights.role_of("window", person.get("post")), hall=window["hall"])
+        for hall in halls:
+            office = hall.get("supervision_office") or {}
+            for person in office.get("staff", ()):
+                self._staff[person["staff_id"]] = Staff(
+                    person["staff_id"], person["name"], person["phone"], None, None,
+                    post=person["post"], role=rights.role_of("office", person["post"]),
+                    hall=hall["code"], office=office["code"])
+            for point in hall.get("agent_points", ()):
+                self.agent_points[point["code"]] = {**point, "hall": hall["code"]}
+                for person in point["staff"]:
+                    self._staff[person["staff_id"]] = Staff(
+                        person["staff_id"], person["name"], person["phone"], None, None,
+                        post=person["post"], role=rights.role_of("agent_point"),
+                        hall=hall["code"], agent_point=point["code"])
 
     # -- lookups ---------------------------------------------------------------------------
     def item(self, code: str, field: str = "item") -> dict:
@@ -66,6 +92,11 @@ class Catalog:
 
     def staff(self, staff_id: str) -> Staff | None:
         return self._staff.get(staff_id)
+
+    def directory(self) -> list[Staff]:
+        """Everyone who signs in to act: window staff, chief representatives, supervision
+        offices' staff and agent point operators (one user each in the staff sign-in)."""
+        return list(self._staff.values())
 
     def deciding_departments(self, item_code: str) -> set[str]:
         return self._deciders[item_code]

@@ -14,6 +14,7 @@ from typing import Callable
 
 from ..domain import approval as rules
 from ..domain import events
+from ..domain import rights
 from ..domain import cases as case_rules
 from ..domain.approval import ACCEPTANCE, CASE, DECISION, Branch
 from ..domain.cases import Caller, Case
@@ -298,17 +299,18 @@ class Approval:
         if branch.department != caller.principal:
             raise Forbidden(f"branch {branch_id} belongs to department {branch.department}, "
                             f"not to {caller.principal}", field="branch_id")
+        staff = rights.acting_staff(caller, body)        # the signed-in person, never the body's
         case = self.cases.get(case_id)
         item = self.catalog.items[case.item_code]
-        decision = rules.parse_decision(branch, body, [m["id"] for m in item["materials"]])
-        staff = self.catalog.staff(decision.staff_id)
-        if staff is None or staff.department != caller.principal:
-            raise Forbidden(f"staff {decision.staff_id} does not work for department "
-                            f"{caller.principal}", field="staff_id")
+        decision = rules.parse_decision(branch, {**body, "staff_id": staff.staff_id},
+                                        [m["id"] for m in item["materials"]])
+        rights.require(caller, rights.decision_right(branch.kind, decision.decision),
+                       f"{decision.decision} on branch {branch_id}")
+        rights.check_hall(caller, case.hall, self.catalog.halls_under(staff.hall),
+                          f"case {case_id}")
+        if decision.decision == "extension_approve":
+            rights.check_not_own_request(branch.extension_request, caller)
         rules.check_can_decide(branch, decision)
-        if decision.decision == "extension_approve" and not self._senior(staff):
-            raise Forbidden("an extension is approved by the department's head or chief "
-                            "representative", field="staff_id")
         now = self.now()
         effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
         changed = [branch]
@@ -341,13 +343,6 @@ class Approval:
             self._tell_applicant(case, "correction_requested")
         self.events.publish(events.BranchDecided(case_id, branch_id, decision.decision))
         return self.branch_view(case, self.cases.branch(case_id, branch_id), now)
-
-    def _senior(self, staff) -> bool:
-        dept = self.catalog.departments[staff.department]
-        if dept["chief_representative"]["staff_id"] == staff.staff_id:
-            return True
-        return any(p["staff_id"] == staff.staff_id and p.get("post") in rules.SENIOR_POSTS
-                   for w in dept["windows"] for p in w["staff"])
 
     def _follow_case_clock(self, case: Case, branch: Branch, decision: str, now: datetime,
                            changed: list) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from ..domain import cases as rules
-from ..domain import trail
+from ..domain import rights, trail
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
 from ..domain.errors import (ConcurrentChange, FieldProblem, Forbidden, InvalidInput, NotFound,
@@ -62,10 +62,12 @@ class Intake:
                          else "company"}
         elif caller.role == "department":
             channel = rules.WINDOW
-            registered_by = self._window_staff(caller, body, item)
+            registered_by = self._window_staff(caller, body, item, hall)
             applicant = rules.parse_applicant(body.get("applicant"))
         elif caller.role == "agent":
-            channel, registered_by = rules.AGENT, {"agent_point": caller.principal}
+            operator = rights.acting_staff(caller, body)
+            channel, registered_by = rules.AGENT, {"agent_point": caller.principal,
+                                                   "staff_id": operator.staff_id}
             applicant = rules.parse_applicant(body.get("applicant"))
         else:
             raise Forbidden(f"a {caller.role} does not file applications", field="role")
@@ -79,16 +81,15 @@ class Intake:
         self.cases.create(case, record)
         return self.view(case)
 
-    def _window_staff(self, caller: Caller, body: dict, item: dict) -> dict:
-        """A window registers only items on its department's power list (权力清单), and names the
-        staff member who did it."""
+    def _window_staff(self, caller: Caller, body: dict, item: dict, hall: str) -> dict:
+        """A window registers only items on its department's power list (权力清单), in its own
+        hall or one below it; the signed-in staff member is who registered it, at their window."""
+        staff = rights.acting_staff(caller, body)
         if not self.catalog.in_power_list(caller.principal, item["code"]):
             raise Forbidden(f"item {item['code']} is not on the power list of department "
                             f"{caller.principal}", field="item")
-        staff = self.catalog.staff(_text(body, "staff_id"))
-        if staff is None or staff.department != caller.principal:
-            raise Forbidden(f"staff {body.get('staff_id')!r} does not work for department "
-                            f"{caller.principal}", field="staff_id")
+        rights.check_hall(caller, hall, self.catalog.halls_under(staff.hall),
+                          f"a walk-in registration for hall {hall}")
         return {"department": caller.principal, "window": staff.window,
                 "staff_id": staff.staff_id}
 

@@ -14,8 +14,8 @@ import boto3
 import pytest
 import requests
 
-from tests.e2e.client import Api, Signed, material_bytes, upload
-from tests.e2e.flows import key, staff, wait_for
+from tests.e2e.client import Api, material_bytes, upload
+from tests.e2e.flows import as_staff, decider, key, wait_for
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
-AUDITOR = "auditor:BZ-JJJC"
+AUDITOR = "BZ-JJJC-001"        # 监察员 of the city's supervision office (staff sign-in)
 COMPANY_SETUP = "SCJG-001"
 DEPARTMENTS = ("SCJG", "GA", "SW", "RSJ", "GJJ")
 LATE = "GJJ"
@@ -122,9 +122,10 @@ def sign_in_api(stack, username, password) -> Api:
 
 
 def decide(stack, case_id, department, branch_id, decision):
-    answer = Signed(stack, f"department:{department}").post(
+    """The decision by the staff member whose post takes it, signed in as themself."""
+    answer = as_staff(stack, decider(department, decision, branch_id)).post(
         f"/department/cases/{case_id}/branches/{branch_id}/decision",
-        {"decision": decision, "staff_id": staff(department)}, headers={"Idempotency-Key": key()})
+        {"decision": decision}, headers={"Idempotency-Key": key()})
     assert answer.status_code == 200, answer.text
     return answer.json()
 

@@ -18,7 +18,7 @@ import requests
 from playwright.sync_api import expect
 
 from local.cameras import declare_recorded
-from tests.e2e.client import Signed
+from tests.e2e.flows import as_staff
 from tests.e2e.flows import wait_for
 from tests.e2e.visitors import code_of, new_phone, texts
 
@@ -227,16 +227,15 @@ def test_citizen_signs_up_applies_follows_the_decisions_and_rates(page, fast_sta
 
 def test_supervision_board_shows_the_late_departments_red_card(page, fast_stack, late_case,
                                                              demo_citizen):
-    keys = fast_stack["callers"][AUDITOR]
-    auditor = Signed(fast_stack, AUDITOR)
+    auditor = as_staff(fast_stack, AUDITOR)
     order = auditor.post("/supervision/orders", {"case_id": late_case["case_id"],
                                                  "text": "住房公积金单位缴存登记超期，请说明原因并立即办理"})
     assert order.status_code == 201, order.text
     order = order.json()
 
     page.goto("/#/supervise")
-    page.get_by_label("访问密钥 ID").fill(keys["access_key_id"])
-    page.get_by_label("私有访问密钥").fill(keys["secret_access_key"])
+    page.get_by_label("工号").fill(AUDITOR)                     # signs in as themself
+    page.get_by_label("密码").fill(fast_stack["staff"]["demo_password"])
     page.get_by_role("button", name="登录监察平台").click()
 
     # Lights per department: GJJ red.
@@ -301,7 +300,8 @@ def test_supervision_board_shows_the_late_departments_red_card(page, fast_stack,
     clip = requests.get(link, timeout=30)
     assert clip.status_code == 200 and clip.headers["Content-Type"] == "video/mp4"
     trail = auditor.get(f"/audit/tasks/{complaint_id}").json()["trail"]
-    assert any(r["action"] == "evidence_viewed" and r["actor"] == AUDITOR for r in trail)
+    assert any(r["action"] == "evidence_viewed" and r["actor"] == f"staff:{AUDITOR}"
+               for r in trail)
     shot(page, "b4-evidence")
 
 
@@ -343,7 +343,7 @@ def test_a_visitor_proves_the_phone_with_the_texted_code_then_complains(phone_pa
     complaint_id = page.locator("#complaint-id").inner_text()
     expect(page.get_by_text("受理短信已发送至您验证的手机号。")).to_be_visible()
     assert complaint_id in texts(fast_stack, phone)[-1]
-    seen = Signed(fast_stack, AUDITOR).get(f"/audit/tasks/{complaint_id}").json()
+    seen = as_staff(fast_stack, AUDITOR).get(f"/audit/tasks/{complaint_id}").json()
     assert seen["subject"]["complainant"]["contact"] == phone   # the supervision office only
     shot(page, "e-visitor-complaint-filed")
 
@@ -402,11 +402,10 @@ def test_phone_width_layout_and_labels(phone_page, fast_stack, late_case, demo_c
     expect(page.locator("#sat-title ~ figure .uplot canvas")).to_be_visible()
     check("board")
     page.goto("/#/supervise")
-    expect(page.get_by_label("访问密钥 ID")).to_be_visible()
+    expect(page.get_by_label("工号")).to_be_visible()
     check("supervise-sign-in")
-    keys = fast_stack["callers"][AUDITOR]
-    page.get_by_label("访问密钥 ID").fill(keys["access_key_id"])
-    page.get_by_label("私有访问密钥").fill(keys["secret_access_key"])
+    page.get_by_label("工号").fill(AUDITOR)
+    page.get_by_label("密码").fill(fast_stack["staff"]["demo_password"])
     page.get_by_role("button", name="登录监察平台").click()
     expect(page.locator('#department-lights tr[data-department="GJJ"] [data-light]')).to_have_attribute("data-light", "red")
     expect(page.locator("#trend-title ~ * .uplot canvas").first).to_be_visible()
@@ -510,9 +509,9 @@ def test_first_load_is_small_and_asks_nothing_outside(browser, fast_stack):
 def test_citizen_answers_a_correction_notice(page, fast_stack, demo_citizen):
     citizen = demo_citizen["api"]
     case = file_case(fast_stack, citizen)
-    notice = Signed(fast_stack, "department:SCJG").post(
+    notice = as_staff(fast_stack, "SCJG-001").post(                # the window clerk
         f"/department/cases/{case['case_id']}/branches/0:SCJG/decision",
-        {"decision": "correction", "staff_id": "SCJG-001", "materials": ["premises_proof"],
+        {"decision": "correction", "materials": ["premises_proof"],
          "note": "租赁合同复印件不清晰，请重新扫描上传"}, headers={"Idempotency-Key": str(uuid.uuid4())})
     assert notice.status_code == 200, notice.text
     try:

@@ -1,5 +1,6 @@
-"""A client of the running local stack, as a citizen's browser, a department's business system
-or an auditor's tool would be: Cognito sign-in for citizens, SigV4 (botocore's signer) for keys."""
+"""A client of the running local stack, as a citizen's browser, a staff member's workstation or a
+system would be: Cognito sign-in for citizens; for staff, the staff user pool and the identity
+pool's short-lived credentials; a system's long-lived key; SigV4 by botocore's signer."""
 from __future__ import annotations
 
 import hashlib
@@ -124,8 +125,55 @@ class Citizen(Api):
         self.headers = {**self.headers, "Authorization": self.tokens["IdToken"]}
 
 
+class Staff(Api):
+    """A staff member signed in as themself, as the staff workstation does it: the staff user
+    pool (USER_PASSWORD_AUTH), then the identity pool's short-lived credentials for that ID
+    token (GetId, GetCredentialsForIdentity), every request SigV4-signed with them."""
+
+    def __init__(self, stack: dict, staff_id: str, password: str | None = None):
+        super().__init__(stack)
+        staff = stack["staff"]
+        self.staff_id = staff_id
+        self.region = staff["region"]
+        idp = boto3.client("cognito-idp", endpoint_url=staff["endpoint"], region_name=self.region,
+                           aws_access_key_id="unsigned", aws_secret_access_key="unsigned")
+        tokens = idp.initiate_auth(
+            ClientId=staff["client_id"], AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": staff_id,
+                            "PASSWORD": password or staff["demo_password"]})
+        self.id_token = tokens["AuthenticationResult"]["IdToken"]
+        pool = boto3.client("cognito-identity", endpoint_url=staff["endpoint"],
+                            region_name=self.region, aws_access_key_id="unsigned",
+                            aws_secret_access_key="unsigned")
+        logins = {staff["login_provider"]: self.id_token}
+        self.identity_id = pool.get_id(IdentityPoolId=staff["identity_pool_id"],
+                                       Logins=logins)["IdentityId"]
+        issued = pool.get_credentials_for_identity(IdentityId=self.identity_id,
+                                                   Logins=logins)["Credentials"]
+        self.credentials = Credentials(issued["AccessKeyId"], issued["SecretKey"],
+                                       issued["SessionToken"])
+        self.expiration = issued["Expiration"]
+
+    def send(self, method, url, data, headers):
+        return signed_send(self.credentials, self.region, method, url, data, headers)
+
+    def expire(self) -> None:
+        """Ends these credentials now, as an hour passing would (the local stack's hook)."""
+        answer = requests.post(self.stack["staff"]["expire_credentials_url"],
+                               json={"access_key_id": self.credentials.access_key}, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+
+def signed_send(credentials, region, method, url, data, headers):
+    request = AWSRequest(method=method, url=url, data=data or b"", headers=headers)
+    SigV4Auth(credentials, "execute-api", region).add_auth(request)
+    return requests.request(method, url, data=data, headers=dict(request.headers.items()),
+                            timeout=30)
+
+
 class Signed(Api):
-    """A department, agent point or auditor calling with its SigV4 key."""
+    """A system calling with its long-lived SigV4 key, as a named system account (the 12345
+    hotline's system `hotline:BZ-12345`, a department's own system `system:SW-JSXT`)."""
 
     def __init__(self, stack: dict, caller: str, secret: str | None = None):
         super().__init__(stack)
@@ -134,10 +182,7 @@ class Signed(Api):
         self.region = stack["aws"]["region"]
 
     def send(self, method, url, data, headers):
-        request = AWSRequest(method=method, url=url, data=data or b"", headers=headers)
-        SigV4Auth(self.credentials, "execute-api", self.region).add_auth(request)
-        return requests.request(method, url, data=data, headers=dict(request.headers.items()),
-                                timeout=30)
+        return signed_send(self.credentials, self.region, method, url, data, headers)
 
 
 def material_bytes(name: str, size: int = 2048) -> bytes:

@@ -2,6 +2,7 @@
 office issues orders and sees them escalate, a complaint brings the window camera's clip as
 evidence written once, the applicant rates and the department rectifies, the 12345 hotline and
 online consultations reach the departments, and each office sees only its own halls."""
+import copy
 import hashlib
 import time
 from datetime import datetime, timedelta, timezone
@@ -12,11 +13,16 @@ import requests
 
 from local.cameras import declare_recorded
 from tests.conftest import AT_ITS_INSTANT, WORKDAY
+from botocore.credentials import Credentials
+
 from .client import Citizen, Signed
-from .flows import Flow, wait_for
+from .flows import Flow, as_staff, wait_for
 from .visitors import post
 
-CITY, GUOYANG = "auditor:BZ-JJJC", "auditor:BZGY-JJJC"
+# 监察员 of the city's office and of 涡阳县's; the section chief (负责人) of 市场监管's window A01,
+# who answers the department's supervised tasks; a window clerk of 市场监管.
+CITY, GUOYANG = "BZ-JJJC-001", "BZGY-JJJC-001"
+SCJG_CHIEF, SCJG_CLERK = "SCJG-003", "SCJG-001"
 
 
 @pytest.fixture(scope="module")
@@ -30,16 +36,16 @@ def completed(fast_stack):
 
 def test_an_unanswered_order_escalates_at_its_deadline_and_an_answered_one_does_not(
         fast_stack, completed):
-    city = Signed(fast_stack, CITY)
+    city = as_staff(fast_stack, CITY)
     order = city.post("/supervision/orders", {"case_id": completed.case_id, "limit_days": 1,
                                               "text": "请说明该件办理过程中是否存在推诿情况"})
     assert order.status_code == 201, order.text
     answered = city.post("/supervision/orders", {"case_id": completed.case_id, "limit_days": 1,
                                                  "text": "请报送收费依据"}).json()
-    scjg = Signed(fast_stack, "department:SCJG")
+    scjg = as_staff(fast_stack, SCJG_CHIEF)
     open_ids = {t["task_id"] for t in scjg.get("/department/supervised-tasks").json()["tasks"]}
     assert {order.json()["task_id"], answered["task_id"]} <= open_ids
-    refused = Signed(fast_stack, "department:GJJ").post(
+    refused = as_staff(fast_stack, "GJJ-000").post(          # 公积金's chief representative
         f"/department/supervised-tasks/{answered['task_id']}/answer", {"answer": "越权答复"})
     assert refused.status_code == 403 and refused.json()["field"] == "task_id"
     reply = scjg.post(f"/department/supervised-tasks/{answered['task_id']}/answer",
@@ -61,7 +67,7 @@ def test_an_unanswered_order_escalates_at_its_deadline_and_an_answered_one_does_
 
 
 def test_a_district_office_cannot_read_or_act_on_the_citys_cases(fast_stack, completed):
-    guoyang = Signed(fast_stack, GUOYANG)
+    guoyang = as_staff(fast_stack, GUOYANG)
     assert guoyang.get(f"/audit/cases/{completed.case_id}/trail").status_code == 403
     assert guoyang.get(f"/audit/cases/{completed.case_id}/supervision").status_code == 403
     cards = guoyang.get("/audit/cards").json()
@@ -69,17 +75,17 @@ def test_a_district_office_cannot_read_or_act_on_the_citys_cases(fast_stack, com
     assert guoyang.get("/audit/cards?hall=BZ").status_code == 403
     order = guoyang.post("/supervision/orders", {"case_id": completed.case_id, "text": "越权"})
     assert order.status_code == 403 and order.json()["field"] == "hall"
-    assert Signed(fast_stack, "department:SCJG").get("/audit/cards").status_code == 403
+    assert as_staff(fast_stack, SCJG_CLERK).get("/audit/cards").status_code == 403
     assert requests.get(f"{fast_stack['api_url']}/audit/cards", timeout=10).status_code == 403
 
 
 def test_cards_and_events_cannot_be_edited_or_deleted_by_any_role(fast_stack, completed):
-    for caller in (CITY, "department:SCJG"):
-        signed = Signed(fast_stack, caller)
+    for caller in (CITY, SCJG_CLERK):
+        signed = as_staff(fast_stack, caller)
         for method in ("PUT", "DELETE", "PATCH"):
             answer = signed.request(method, f"/audit/cases/{completed.case_id}/supervision")
             assert 400 <= answer.status_code < 500, (caller, method, answer.status_code)
-    assert Signed(fast_stack, CITY).get(
+    assert as_staff(fast_stack, CITY).get(
         f"/audit/cases/{completed.case_id}/trail").json()["verdict"]["intact"]
 
 
@@ -100,7 +106,7 @@ def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_re
     [clip] = task["subject"]["evidence"]
     assert task["kind"] == "investigation" and task["department"] == "SCJG"
 
-    city = Signed(fast_stack, CITY)
+    city = as_staff(fast_stack, CITY)
     wrong = city.get(f"/supervision/tasks/{task['task_id']}/evidence/first")
     assert wrong.status_code == 400 and wrong.json()["field"] == "index"
     seen = city.get(f"/supervision/tasks/{task['task_id']}/evidence/0")
@@ -138,7 +144,7 @@ def test_complaints_about_a_window_or_time_that_does_not_exist_are_refused(fast_
     anonymous = post(fast_stack, "/visits/complaints",
                      {"window": "BZ-A01", "visited_at": night.isoformat(), "text": "x"})
     assert anonymous.status_code == 400 and anonymous.json()["field"] == "phone"
-    clip = Signed(fast_stack, CITY).post("/supervision/clips", {
+    clip = as_staff(fast_stack, CITY).post("/supervision/clips", {
         "window": "BZ-A01", "start": night.isoformat(),
         "end": (night + timedelta(minutes=5)).isoformat()})
     assert clip.status_code == 422 and clip.json()["field"] == "start"
@@ -153,7 +159,7 @@ def test_a_bad_rating_is_rectified_and_then_rated_again(fast_stack, completed):
                                   {"level": 5}).status_code == 409
     stranger = Citizen(fast_stack, "341602199407074323", name="孙丽")
     assert stranger.post(f"/cases/{completed.case_id}/rating", {"level": 1}).status_code == 404
-    scjg = Signed(fast_stack, "department:SCJG")
+    scjg = as_staff(fast_stack, SCJG_CHIEF)
     rectification = next(t for t in scjg.get("/department/supervised-tasks").json()["tasks"]
                          if t["kind"] == "rectification"
                          and t["subject"]["case_id"] == completed.case_id)
@@ -171,20 +177,20 @@ def test_the_hotline_and_a_consultation_reach_the_department(fast_stack):
         "contact": "13912345678", "text": "住房公积金中心：公积金贷款需要哪些材料？"})
     assert forwarded.status_code == 201, forwarded.text
     assert forwarded.json()["department"] == "GJJ" and forwarded.json()["limit_days"] == 3
-    assert Signed(fast_stack, "department:SCJG").post("/hotline/requests", {}).status_code == 403
+    assert as_staff(fast_stack, SCJG_CLERK).post("/hotline/requests", {}).status_code == 403
 
     citizen = Citizen(fast_stack, "341602199407074323", name="孙丽")
     asked = citizen.post("/consultations", {"item": "SCJG-001",
                                             "question": "外地户籍可以在亳州注册公司吗？"})
     assert asked.status_code == 201, asked.text
-    answer = Signed(fast_stack, "department:SCJG").post(
+    answer = as_staff(fast_stack, SCJG_CHIEF).post(
         f"/department/supervised-tasks/{asked.json()['task_id']}/answer",
         {"answer": "可以，户籍不限。", "publish": True})
     assert answer.status_code == 200
     guide = requests.get(f"{fast_stack['api_url']}/guide/items/SCJG-001", timeout=10).json()
     assert any(f["question"] == "外地户籍可以在亳州注册公司吗？" for f in guide["faqs"])
-    assert citizen.get(f"/consultations/{asked.json()['task_id']}").json()["status"] \
-        == "answered"
+    read = citizen.get(f"/consultations/{asked.json()['task_id']}").json()
+    assert read["status"] == "answered" and read["answered_by"] == f"staff:{SCJG_CHIEF}"
 
 
 def test_the_auditors_questions_are_answered_over_the_stacks_own_logs(fast_stack, completed):
@@ -193,8 +199,11 @@ def test_the_auditors_questions_are_answered_over_the_stacks_own_logs(fast_stack
     from chalicelib.audit_queries import BY_NAME, answer
     from local.audit import read_lines
 
-    forged = Signed(fast_stack, CITY, secret="not-the-secret").get("/audit/cards")
-    assert forged.status_code == 403
+    city = as_staff(fast_stack, CITY)
+    forged = copy.copy(city)
+    forged.credentials = Credentials(city.credentials.access_key, "not-the-secret",
+                                     city.credentials.token)
+    assert forged.get("/audit/cards").status_code == 403
     logs = Path(fast_stack["state_dir"]) / "logs"
 
     def asked(name, **parameters):
@@ -206,33 +215,34 @@ def test_the_auditors_questions_are_answered_over_the_stacks_own_logs(fast_stack
     [scjg] = wait_for(lambda: [r for r in asked("red-cards-by-department")
                                if r["department"] == "SCJG"], timeout=WORKDAY)
     assert scjg["count"] >= 1
-    key_id = fast_stack["callers"][CITY]["access_key_id"]
+    key_id = city.credentials.access_key
     refused = wait_for(lambda: [r for r in asked("rejected-signatures")
                                 if r["actor"] == key_id and r["route"] == "/audit/cards"])
     assert "signature" in refused[-1]["error"]
-    assert wait_for(lambda: [v for v in asked("evidence-views") if v["actor"] == CITY])
+    assert wait_for(lambda: [v for v in asked("evidence-views")
+                             if v["actor"] == f"staff:{CITY}"])
 
 
 def test_scores_archive_and_monthly_report_for_the_supervision_office(fast_stack, completed):
     month = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m")
-    city = Signed(fast_stack, CITY)
+    city = as_staff(fast_stack, CITY)
     scored = city.get(f"/audit/scores?period={month}")
     assert scored.status_code == 200, scored.text
     scjg = next(d for d in scored.json()["departments"] if d["subject"] == "SCJG")
     assert scjg["applications"] >= 1 and scjg["completed"] >= 1
     assert scjg["online_rate"] is not None and scjg["composite"] is not None
-    district = Signed(fast_stack, "auditor:BZQC-JJJC").get(f"/audit/scores?period={month}")
+    district = as_staff(fast_stack, "BZQC-JJJC-001").get(f"/audit/scores?period={month}")
     assert district.status_code == 200 and "BZQC" in district.json()["halls"]
     assert city.get("/audit/scores?period=last-month").json()["field"] == "period"
     archive = city.get("/audit/staff/SCJG-001/archive")
     assert archive.status_code == 200, archive.text
-    assert Signed(fast_stack, GUOYANG).get("/audit/staff/SCJG-001/archive").status_code == 403
+    assert as_staff(fast_stack, GUOYANG).get("/audit/staff/SCJG-001/archive").status_code == 403
     csv_report = city.get(f"/audit/reports/{month}/csv")
     assert csv_report.status_code == 200 and "text/csv" in csv_report.headers["Content-Type"]
     assert "SCJG" in csv_report.content.decode("utf-8-sig")
     html = city.get(f"/audit/reports/{month}/html")
     assert html.status_code == 200 and "<svg" in html.text
-    assert Signed(fast_stack, GUOYANG).get(f"/audit/reports/{month}/csv").status_code == 403
+    assert as_staff(fast_stack, GUOYANG).get(f"/audit/reports/{month}/csv").status_code == 403
 
 
 def test_a_fee_charged_where_none_is_due_becomes_a_red_card_by_rule(fast_stack):
@@ -242,16 +252,23 @@ def test_a_fee_charged_where_none_is_due_becomes_a_red_card_by_rule(fast_stack):
     charged = flow.decide("SW", branches["SW"]["branch_id"], "approve", fee_yuan=50)
     assert charged.status_code == 200, charged.text
     flow.finish()
-    violations = wait_for(lambda: [v for v in Signed(fast_stack, CITY).get(
+    violations = wait_for(lambda: [v for v in as_staff(fast_stack, CITY).get(
         f"/audit/cases/{flow.case_id}/supervision").json()["violations"]
         if v["kind"] == "violation:fee_above_standard"])
     [card] = violations
     assert card["light"] == "red" and card["department"] == "SW" and card["card"]
     assert card["staff_id"] and card["chief_staff_id"] and card["window"]
-    cards = Signed(fast_stack, CITY).get("/audit/cards?kind=violation:fee_above_standard")
+    cards = as_staff(fast_stack, CITY).get("/audit/cards?kind=violation:fee_above_standard")
     assert any(c["case_id"] == flow.case_id for c in cards.json()["events"])
     assert "violations" not in flow.view()                      # not in the applicant's view
-    department_view = Signed(fast_stack, "department:SCJG").get(
+    department_view = as_staff(fast_stack, "SW-002").get(
         f"/department/cases/{flow.case_id}").json()
     assert any(v["kind"] == "violation:fee_above_standard"
                for v in department_view["violations"])
+    # 首席代表 reads the department's own cards; the approver who charged the fee does not.
+    own = as_staff(fast_stack, "SW-000").get("/department/cards?kind=violation:fee_above_standard")
+    assert own.status_code == 200 and own.json()["department"] == "SW"
+    assert any(c["case_id"] == flow.case_id and c["staff_id"] == "SW-002"
+               for c in own.json()["events"])
+    refused = as_staff(fast_stack, "SW-002").get("/department/cards")
+    assert refused.status_code == 403 and refused.json()["right"] == "read_department_cards"

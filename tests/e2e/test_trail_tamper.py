@@ -17,10 +17,11 @@ import requests
 
 from chalicelib.domain import anchors, trail
 from local.cameras import declare_recorded
-from .client import Citizen, Signed, announce, material_bytes
+from .client import Citizen, announce, material_bytes
+from .flows import as_staff
 
 ROOT = Path(__file__).resolve().parents[2]
-CITY = "auditor:BZ-JJJC"
+CITY = "BZ-JJJC-001"        # 监察员 of the city's supervision office
 
 
 def operator(stack, service):
@@ -53,7 +54,7 @@ def verify_trail(stack, case_id):
 
 
 def audited(stack, case_id):
-    answer = Signed(stack, CITY).get(f"/audit/cases/{case_id}/trail")
+    answer = as_staff(stack, CITY).get(f"/audit/cases/{case_id}/trail")
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -157,7 +158,7 @@ def test_a_clips_link_opens_the_version_recorded_in_the_trail(stack):
     task = filed.json()
     [clip] = task["subject"]["evidence"]
     assert clip["version_id"]
-    city = Signed(stack, CITY)
+    city = as_staff(stack, CITY)
     seen = city.get(f"/supervision/tasks/{task['task_id']}/evidence/0").json()
     assert f"versionId={clip['version_id']}" in seen["url"]
     trace = city.get(f"/audit/tasks/{task['task_id']}").json()

@@ -11,10 +11,10 @@ import requests
 
 from infra import limits
 from local.cameras import declare_recorded
-from .client import Signed
+from .flows import PUBLISHED, as_staff
 from .visitors import code_of, new_phone, post, texts, throttled, verified
 
-CITY = "auditor:BZ-JJJC"
+CITY = "BZ-JJJC-001"        # 监察员 of the city's supervision office
 
 
 def complaint(phone, code, **extra):
@@ -35,7 +35,7 @@ def evidence_keys(stack) -> set[str]:
 
 
 def investigations(stack) -> set[str]:
-    listed = Signed(stack, CITY).get("/audit/tasks?kind=investigation")
+    listed = as_staff(stack, CITY).get("/audit/tasks?kind=investigation")
     assert listed.status_code == 200, listed.text
     return {t["task_id"] for t in listed.json()["tasks"]}
 
@@ -64,10 +64,11 @@ def test_a_visitor_complains_with_a_verified_phone_and_is_told_the_number(fast_s
     assert task["task_id"] in receipt and "已受理" in receipt
 
     # The supervision office reads the number in full; the department only masked.
-    seen = Signed(fast_stack, CITY).get(f"/audit/tasks/{task['task_id']}").json()
+    seen = as_staff(fast_stack, CITY).get(f"/audit/tasks/{task['task_id']}").json()
     assert seen["subject"]["complainant"]["contact"] == phone
-    department = Signed(fast_stack, f"department:{task['department']}").get(
-        "/department/supervised-tasks")
+    reader = next(p.staff_id for p in PUBLISHED.directory()
+                  if p.department == task["department"] and p.post == "受理")
+    department = as_staff(fast_stack, reader).get("/department/supervised-tasks")
     mine = [t for t in department.json()["tasks"] if t["task_id"] == task["task_id"]]
     assert mine and mine[0]["subject"]["complainant"]["contact"] != phone
 

@@ -9,8 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import AT_ITS_INSTANT, WORKDAY
-from tests.e2e.client import Signed
-from tests.e2e.flows import PUBLISHED, Flow, key, staff, wait_for
+from tests.e2e.flows import PUBLISHED, Flow, as_staff, decider, key, wait_for
 
 @pytest.fixture
 def flow(fast_stack):
@@ -103,12 +102,12 @@ def test_extension_needs_a_second_senior_actor(flow):
     flow.accept()
     branch = flow.deciders()[0]
     department = branch["department"]
-    clerk = staff(department)
-    asked = flow.decide(department, branch["branch_id"], "extension_request", staff_id=clerk,
+    approver = decider(department, "approve")
+    asked = flow.decide(department, branch["branch_id"], "extension_request", staff_id=approver,
                         note="需现场核查")
     assert asked.status_code == 200 and asked.json()["extension_requested"]
-    same = flow.decide(department, branch["branch_id"], "extension_approve", staff_id=clerk)
-    assert same.status_code == 403
+    same = flow.decide(department, branch["branch_id"], "extension_approve", staff_id=approver)
+    assert same.status_code == 403 and same.json()["right"] == "approve_extensions"
     chief = PUBLISHED.departments[department]["chief_representative"]["staff_id"]
     approved = flow.decide(department, branch["branch_id"], "extension_approve", staff_id=chief)
     assert approved.status_code == 200, approved.text
@@ -134,9 +133,9 @@ def test_denial_without_reasons_is_refused_and_with_reasons_denies_the_case(flow
 def test_a_department_cannot_decide_another_departments_branch(flow):
     flow.accept()
     branch = next(b for b in flow.deciders() if b["department"] != "GA")
-    answer = Signed(flow.stack, "department:GA").post(
+    answer = as_staff(flow.stack, "GA-002").post(
         f"/department/cases/{flow.case_id}/branches/{branch['branch_id']}/decision",
-        {"decision": "approve", "staff_id": staff("GA")}, headers={"Idempotency-Key": key()})
+        {"decision": "approve"}, headers={"Idempotency-Key": key()})
     assert answer.status_code == 403 and branch["department"] in answer.json()["message"]
 
 
@@ -180,7 +179,7 @@ def test_all_five_departments_deciding_at_once(flow):
 
 
 def test_department_task_list_shows_deadline_and_light(flow):
-    tasks = Signed(flow.stack, "department:SCJG").get("/department/tasks").json()["tasks"]
+    tasks = as_staff(flow.stack, "SCJG-001").get("/department/tasks").json()["tasks"]
     mine = [t for t in tasks if t["case_id"] == flow.case_id]
     assert mine and mine[0]["light"] in ("green", "yellow") and mine[0]["deadline"]
     assert "token" not in str(mine)

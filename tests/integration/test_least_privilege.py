@@ -199,12 +199,17 @@ def test_refused_calls_raise_an_alarm_in_the_template(packaged):
 
 
 def test_the_api_callers_keys_and_unknown_keys_cannot_touch_the_data(stack):
+    from tests.e2e.client import Staff
+
     aws = stack["aws"]
-    department = stack["callers"]["department:SCJG"]
-    for key, secret in ((department["access_key_id"], department["secret_access_key"]),
-                        ("AKIAEXAMPLEEXAMPLE00", "not-a-key")):
+    system = stack["callers"]["hotline:BZ-12345"]
+    staff = Staff(stack, "SCJG-002").credentials        # a staff member's temporary credentials
+    for key, secret, token in ((system["access_key_id"], system["secret_access_key"], None),
+                               (staff.access_key, staff.secret_key, staff.token),
+                               ("AKIAEXAMPLEEXAMPLE00", "not-a-key", None)):
         dynamodb = boto3.client("dynamodb", endpoint_url=aws["endpoint"], region_name=aws["region"],
-                                aws_access_key_id=key, aws_secret_access_key=secret)
+                                aws_access_key_id=key, aws_secret_access_key=secret,
+                                aws_session_token=token)
         with pytest.raises(dynamodb.exceptions.ClientError) as refused:
             dynamodb.scan(TableName=stack["resources"]["CasesTable"])
         # moto answers IAM refusals in XML even for JSON services: botocore sees the status.

@@ -35,7 +35,13 @@ WORKDAY = 10                                              # seconds in a compres
 
 
 def dept(code: str) -> Caller:
-    return Caller("department", code)
+    """A department's staff member who reads its tasks (its first approver)."""
+    return signed_in(REVIEWERS.get(code) or f"{code}-002")
+
+
+def signed_in(staff_id: str) -> Caller:
+    """A staff member signed in as themself."""
+    return Caller.of_staff(catalog.published().staff(staff_id))
 
 
 @pytest.fixture
@@ -113,9 +119,10 @@ def stage_decided(w, case_id: str, stage: int) -> tuple[str, dict]:
     return said, told(w, token)[-1]
 
 
-def decide(w, case_id: str, branch_id: str, body: dict, key: str | None = None) -> dict:
-    department = branch_id.split(":")[1]
-    return w.approval.decide(dept(department), case_id, branch_id, body,
+def decide(w, case_id: str, branch_id: str, body: dict, key: str | None = None,
+           by: str | None = None) -> dict:
+    """A decision by the signed-in staff member `by` (the one the body names, by default)."""
+    return w.approval.decide(signed_in(by or body["staff_id"]), case_id, branch_id, body,
                              key or f"decide-key-{next(w.keys):04d}")
 
 
@@ -291,8 +298,19 @@ def test_staff_of_another_department_cannot_decide(w):
     case_id, _ = accepted(w)
     with pytest.raises(Forbidden) as refused:
         decide(w, case_id, "1:SCJG", {"decision": "approve", "staff_id": "GA-002"})
-    assert refused.value.field == "staff_id"
+    assert refused.value.field == "branch_id"
     assert branch(w, case_id, "1:SCJG").status == "open"
+
+
+def test_a_staff_member_cannot_decide_in_a_colleagues_name(w):
+    case_id, _ = accepted(w)
+    with pytest.raises(Forbidden) as refused:
+        decide(w, case_id, "1:SCJG", {"decision": "approve", "staff_id": "SCJG-005"},
+               by="SCJG-002")
+    assert refused.value.field == "staff_id" and "SCJG-002" in refused.value.message
+    assert branch(w, case_id, "1:SCJG").status == "open"
+    decide(w, case_id, "1:SCJG", {"decision": "approve"}, by="SCJG-002")   # no name needed
+    assert branch(w, case_id, "1:SCJG").decided_by == "staff:SCJG-002"
 
 
 def test_approval_by_all_five_grants_the_case_with_a_verifiable_certificate(w):
@@ -466,11 +484,11 @@ def test_the_trail_stays_verifiable_after_a_full_run(w):
     case_id, tokens = accepted(w)
     tick(w, 8)
     timeout(w, case_id, "1:GA", 1, 0)
-    decide(w, case_id, "1:GA", {"decision": "special_start", "staff_id": "GA-002",
+    decide(w, case_id, "1:GA", {"decision": "special_start", "staff_id": "GA-003",
                                 "procedure": "检验"})
     tokens["1:GA"], _ = awaiting(w, case_id, "1:GA", 2)
     tick(w, 5)
-    decide(w, case_id, "1:GA", {"decision": "special_end", "staff_id": "GA-002"})
+    decide(w, case_id, "1:GA", {"decision": "special_end", "staff_id": "GA-003"})
     for code in DEPARTMENTS:
         decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code],
                                          "fee_yuan": 0})
@@ -481,3 +499,45 @@ def test_the_trail_stays_verifiable_after_a_full_run(w):
     assert {"submitted", "workflow_started", "decision_accept", "stage_started",
             "supervision_yellow", "decision_special_start", "decision_special_end",
             "decision_approve", "completed"} <= set(actions(w, case_id))
+
+
+# -- who may decide what (chalicelib/domain/rights.py) -----------------------------------------
+def test_each_decision_needs_the_right_of_the_signed_in_staff_members_role(w):
+    from chalicelib.domain.rights import MissingRight
+
+    case_id = submit(w)
+    awaiting(w, case_id, ACCEPTING, 1)
+    with pytest.raises(MissingRight) as refused:          # an approver does not pre-review
+        decide(w, case_id, ACCEPTING, {"decision": "accept"}, by="SCJG-002")
+    assert refused.value.right == "pre_review"
+    decide(w, case_id, ACCEPTING, {"decision": "accept"}, by="SCJG-001")
+    stage_decided(w, case_id, 0)
+    with pytest.raises(MissingRight) as refused:          # a window clerk does not approve
+        decide(w, case_id, "1:SCJG", {"decision": "approve"}, by="SCJG-001")
+    assert refused.value.right == "decide_branches"
+    with pytest.raises(MissingRight) as refused:          # nor does an approver run 听证
+        decide(w, case_id, "1:SCJG", {"decision": "special_start", "procedure": "听证"},
+               by="SCJG-002")
+    assert refused.value.right == "run_special_procedures"
+    assert branch(w, case_id, "1:SCJG").status == "open"
+
+
+def test_an_extension_is_approved_by_another_senior_never_by_the_chief_who_asked(w):
+    from chalicelib.domain.rights import MissingRight
+
+    case_id, _ = accepted(w)
+    limit = branch(w, case_id, "1:SCJG").step_clock.limit
+    decide(w, case_id, "1:SCJG", {"decision": "extension_request", "note": "需现场核查"},
+           by="SCJG-003")                                 # the section chief asks
+    with pytest.raises(Forbidden) as refused:
+        decide(w, case_id, "1:SCJG", {"decision": "extension_approve"}, by="SCJG-003")
+    assert "asked for this extension" in refused.value.message
+    with pytest.raises(MissingRight) as refused:
+        decide(w, case_id, "1:SCJG", {"decision": "extension_approve"}, by="SCJG-002")
+    assert refused.value.right == "approve_extensions"
+    approved = decide(w, case_id, "1:SCJG", {"decision": "extension_approve"}, by="SCJG-000")
+    assert approved["limit_days"] == limit + 10
+    records = [r for r in w.intake.timeline(case_id) if r["action"].startswith("decision_ext")]
+    assert [(r["action"], r["actor"]) for r in records] == [
+        ("decision_extension_request", "staff:SCJG-003"),
+        ("decision_extension_approve", "staff:SCJG-000")]

@@ -15,8 +15,8 @@ from chalicelib.service.intake import Intake
 ALICE = Caller("citizen", "sub-alice", id_number="341602199001011234", name="张三",
                phone="13800138000")
 BOB = Caller("citizen", "sub-bob", id_number="34160219850505432X", name="李四")
-SCJG = Caller("department", "SCJG")
-AGENT = Caller("agent", "BZQC-WLC")
+SCJG = Caller.of_staff(catalog.published().staff("SCJG-001"))       # a window clerk, signed in
+AGENT = Caller.of_staff(catalog.published().staff("BZQC-WLC-001"))   # an agent point operator
 COMPANY_SETUP = "SCJG-001"
 
 
@@ -216,12 +216,25 @@ def test_a_window_cannot_register_an_item_outside_its_power_list(intake, publish
     assert refused.value.field == "item"
 
 
-def test_a_window_names_its_own_staff(intake, published):
+def test_a_window_registers_as_the_signed_in_clerk_never_in_anothers_name(intake, published):
     other = next(d for code, d in published.departments.items() if code != "SCJG")
     stranger = other["windows"][0]["staff"][0]["staff_id"]
     with pytest.raises(Forbidden) as refused:
         intake.create(SCJG, walk_in(published, staff=stranger), "walk-in-0003")
     assert refused.value.field == "staff_id"
+    body = walk_in(published)
+    body.pop("staff_id")
+    case = intake.create(SCJG, body, "walk-in-0004")
+    assert case["registered_by"] == {"department": "SCJG", "window": "BZ-A01",
+                                     "staff_id": "SCJG-001"}
+    assert case["created_by"] == "staff:SCJG-001"
+
+
+def test_a_window_clerk_registers_in_their_own_hall_or_below_only(intake, published):
+    district = Caller.of_staff(published.staff("SCJG-006"))          # 谯城区's window
+    with pytest.raises(Forbidden) as refused:
+        intake.create(district, walk_in(published, staff="SCJG-006"), "walk-in-0005")
+    assert refused.value.field == "hall" and "SCJG-006" in refused.value.message
 
 
 def test_another_department_cannot_act_on_a_walk_in(intake, published):
@@ -230,8 +243,9 @@ def test_another_department_cannot_act_on_a_walk_in(intake, published):
     outsider = next(code for code in published.departments
                     if code not in published.deciding_departments(COMPANY_SETUP)
                     and code != "SCJG")
+    clerk = next(s for s in published.directory() if s.department == outsider)
     with pytest.raises(NotFound):
-        intake.submit(Caller("department", outsider), case["case_id"], {}, "k-0000001")
+        intake.submit(Caller.of_staff(clerk), case["case_id"], {}, "k-0000001")
 
 
 def test_an_agent_point_files_for_a_named_applicant_who_then_sees_it(intake, published):
@@ -239,6 +253,7 @@ def test_an_agent_point_files_for_a_named_applicant_who_then_sees_it(intake, pub
             "applicant": {"name": "张三", "id_number": ALICE.id_number, "phone": "13800138000"}}
     case = intake.create(AGENT, body, "agent-0001")
     assert case["channel"] == "agent"
+    assert case["registered_by"] == {"agent_point": "BZQC-WLC", "staff_id": "BZQC-WLC-001"}
     assert [c["case_id"] for c in intake.mine(ALICE)["cases"]] == [case["case_id"]]
     with pytest.raises(Forbidden):
         intake.request_upload(ALICE, case["case_id"], {})

@@ -11,10 +11,10 @@ import app as app_module
 from chalicelib import bootstrap, openapi, schemas
 from chalicelib.adapters import http
 
+from .staff_identity import HOTLINE, holder, staff_identity, system_identity, use_sign_ins
+
 CITIZEN = {"sub": "5f0c2a8e-0b7d-4c1e-9a3f-6d2b8e4f1a77", "custom:id_number": "341602199001011234",
            "name": "张三", "phone_number": "+8613800138000"}
-PRINCIPALS = {"department": "SCJG", "agent": "BZQC-WLC", "auditor": "BZ-JJJC",
-              "hotline": "BZ-12345"}
 SHORT = 2048          # bytes an answer to a hostile body may take
 
 
@@ -32,6 +32,7 @@ class Unreachable:
 
 @pytest.fixture(autouse=True)
 def no_services(monkeypatch):
+    use_sign_ins(monkeypatch)
     Unreachable.calls = []
     for name in ("intake", "approval", "supervision", "performance", "real_names"):
         monkeypatch.setattr(bootstrap, name, lambda: Unreachable())
@@ -65,9 +66,10 @@ def send(path, method, role, body=None, raw=None, headers=None):
                "requestId": "test", "stage": "api", "identity": identity}
     if role == "citizen":
         context["authorizer"] = {"claims": CITIZEN}
+    elif role == "hotline":
+        identity.update(system_identity(HOTLINE))
     elif role:
-        identity["userArn"] = (f"arn:aws:iam::123456789012:user/approval/{role}/"
-                               f"{PRINCIPALS[role]}")
+        identity.update(staff_identity(holder(role, method, path)))
     text = raw if raw is not None else json.dumps(body, ensure_ascii=False)
     all_headers = {"content-type": "application/json", "idempotency-key": "test-key-0001",
                    **(headers or {})}
@@ -219,10 +221,14 @@ def test_a_string_of_a_megabyte_in_a_field_gets_an_answer_of_a_few_hundred_bytes
     assert "1" * 80 not in text and len(text.encode()) < 1024
 
 
-def test_the_caller_is_checked_before_the_body():
-    """A key of another kind of caller is refused as such, whatever it sends."""
+def test_the_caller_is_checked_before_the_body(monkeypatch):
+    """A signer of another kind of caller is refused as such, whatever it sends."""
+    import tests.unit.test_request_schemas as here
+
+    monkeypatch.setattr(here, "holder", lambda *_: "SCJG-001")    # a window clerk
     status, text = send("/hotline/requests", "POST", "department", {})
     assert status == 403 and json.loads(text)["field"] == "Authorization"
+    assert "hotline callers" in json.loads(text)["message"]
 
 
 def test_refusals_take_the_status_the_service_gives_the_same_fault():

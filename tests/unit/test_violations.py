@@ -702,8 +702,8 @@ def test_detection_reads_the_facts_the_service_records():
 
     def decide(branch_id, body):
         now[0] += timedelta(seconds=2)
-        approval.decide(Caller("department", branch_id.split(":")[1]), case_id, branch_id, body,
-                        f"decide-key-{next(keys):04d}")
+        approval.decide(Caller.of_staff(PUBLISHED.staff(body["staff_id"])), case_id, branch_id,
+                        body, f"decide-key-{next(keys):04d}")
 
     def stage_decided(stage):
         approval.on_workflow_message({"type": "stage_decided", "case_id": case_id,

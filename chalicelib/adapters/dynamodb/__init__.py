@@ -7,6 +7,7 @@ from .cases import CaseModel, DynamoCases, china_day
 from .counters import CounterModel
 from .faqs import DynamoFaqs, FaqModel
 from .scores import DynamoCounters
+from .staff import DynamoStaffAccounts, StaffAccountModel
 from .supervision import DynamoSupervision, SupervisionModel
 from .table import bind
 from .tasks import DynamoTasks, TaskModel
@@ -14,9 +15,10 @@ from .trail import DynamoTrails, TrailModel
 from .verifications import DynamoVerifications, VerificationModel
 
 MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel, TaskModel,
-          FaqModel, VerificationModel, BindingModel)
+          FaqModel, VerificationModel, BindingModel, StaffAccountModel)
 
 __all__ = ["MODELS", "BindingModel", "BranchModel", "CaseModel", "CounterModel", "FaqModel",
            "SupervisionModel", "TaskModel", "TrailModel", "VerificationModel", "DynamoBindings",
            "DynamoCases", "DynamoCounters", "DynamoFaqs", "DynamoSupervision", "DynamoTasks",
-           "DynamoTrails", "DynamoVerifications", "bind", "china_day"]
+           "DynamoTrails", "DynamoVerifications", "bind", "china_day", "DynamoStaffAccounts",
+           "StaffAccountModel"]

@@ -139,9 +139,13 @@ def outside_power_list(facts: CaseFacts, policy: Policy) -> list[Finding]:
         handled(facts.department_of(act.branch_id), act.at, act.branch_id, act.staff_id,
                 f"decision_{act.decision}")
     for record in facts.records:
-        role, _, department = record.actor.partition(":")
-        if role == "department":
-            handled(department, record.at, record.data.get("branch"),
+        role, _, who = record.actor.partition(":")
+        if role == "staff":               # a signed-in staff member acted for their department
+            department = _department_of_staff(facts, who)
+            if department:
+                handled(department, record.at, record.data.get("branch"), who, record.action)
+        elif role == "department":        # records from before staff signed in as themselves
+            handled(who, record.at, record.data.get("branch"),
                     record.data.get("staff_id"), record.action)
     registered = facts.case.registered_by or {}
     if registered.get("department"):
@@ -215,3 +219,15 @@ def _within_standard(excess: int, units: tuple[int, ...]) -> bool:
 
 def _cents(yuan: object) -> int:
     return round(float(yuan or 0) * 100)
+
+
+def _department_of_staff(facts: CaseFacts, staff_id: str) -> str | None:
+    """The department a staff member works for (window staff or chief representative), if any:
+    supervision offices' staff and agent point operators act for none."""
+    for code, department in facts.departments.items():
+        if (department.get("chief_representative") or {}).get("staff_id") == staff_id:
+            return code
+        for window in department.get("windows", ()):
+            if any(p.get("staff_id") == staff_id for p in window.get("staff", ())):
+                return code
+    return None

@@ -63,6 +63,16 @@ class Violations:
         found = [e for e in recorded if all(str(e.get(k)) == v for k, v in wanted.items())]
         return {"halls": sorted(halls), "count": len(found), "events": found}
 
+    def of_department(self, caller: Caller, params: dict) -> dict:
+        """首席代表: the lights, cards and violations of their own department, in every hall it
+        works in; filters: light, kind, since (ISO instant)."""
+        recorded = sorted(self.work.log.of_department(caller.principal), key=lambda e: e["at"])
+        since = params.get("since")
+        wanted = {k: params[k] for k in ("light", "kind") if params.get(k)}
+        found = [e for e in recorded if (not since or e["at"] >= since)
+                 and all(str(e.get(k)) == v for k, v in wanted.items())]
+        return {"department": caller.principal, "count": len(found), "events": found}
+
 
 def _instant(at) -> datetime:
     return at if isinstance(at, datetime) else datetime.fromisoformat(str(at))

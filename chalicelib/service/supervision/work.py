@@ -95,7 +95,7 @@ class SupervisedWork:
                 raise Forbidden(f"{task.title} {task_id} is addressed to department "
                                 f"{task.department}, not to {caller.principal}", field="task_id")
             now = self.now()
-            work.answer_task(task, body, f"department:{caller.principal}", now)
+            work.answer_task(task, body, caller.actor, now)    # the signed-in person
             self.tasks.save(task, self.record(task, "answered", caller, now,
                                               {"answer": task.answer["text"]}))
             return task

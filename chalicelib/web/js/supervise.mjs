@@ -1,5 +1,6 @@
-// 电子监察: the supervision office's board. Every request is signed with the auditor's SigV4 key
-// (service execute-api), which stays in this tab's sessionStorage only.
+// 电子监察: the supervision office's board. A supervision office's staff member signs in as themself
+// (the staff user pool, then the staff identity pool's short-lived credentials, which stay in this
+// tab's sessionStorage only); every request is signed with them (SigV4, service execute-api).
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, readAnswer, reference } from "./api.mjs";
 import {
@@ -7,7 +8,7 @@ import {
   h, heading, hashQuery, lightBadge, percent, render, time,
 } from "./ui.mjs";
 
-const KEY = "bz.auditorKey";
+const KEY = "bz.staffSession";
 const TABS = [
   ["overview", "监察总览", "#/supervise"],
   ["cards", "红黄牌", "#/supervise/cards"],
@@ -28,23 +29,59 @@ const RULES = {
 const TASK_KINDS = { order: "督办单", investigation: "投诉调查", rectification: "差评整改", enquiry: "12345咨询件",
   hotline_complaint: "12345投诉件", consultation: "网上咨询" };
 
+// The signed-in staff member's credentials, while they are valid (they last an hour).
 function keys() {
   try {
     const k = JSON.parse(sessionStorage.getItem(KEY) || "null");
-    return k?.id && k?.secret ? k : null;
+    return k?.id && k?.secret && k?.token && k.expires * 1000 > Date.now() + 30_000 ? k : null;
   } catch {
     return null;
   }
 }
 
+// Cognito's own JSON APIs (no SDK): the staff user pool, then the identity pool.
+async function cognitoCall(endpoint, target, payload) {
+  let response;
+  try {
+    response = await fetch(endpoint.replace(/\/?$/, "/"), {
+      method: "POST", body: JSON.stringify(payload),
+      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target } });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const type = String(data.__type || "Error").split("#").pop();
+    const words = { NotAuthorizedException: "工号或密码不正确，或账号已停用", UserNotFoundException: "工号或密码不正确" };
+    throw new ApiError(response.status, { message: words[type] || data.message || type });
+  }
+  return data;
+}
+
+async function signInStaff(staffId, password) {
+  const { staff } = await reference.config();
+  if (!staff?.client_id) throw new ApiError(403, { message: "本部署通过政务OA单点登录，请从OA进入" });
+  const auth = await cognitoCall(staff.endpoint, "AWSCognitoIdentityProviderService.InitiateAuth", {
+    ClientId: staff.client_id, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: staffId, PASSWORD: password } });
+  const token = auth.AuthenticationResult?.IdToken;
+  if (!token) throw new ApiError(403, { message: `需要完成额外验证（${auth.ChallengeName || "未知"}）` });
+  const logins = { [staff.login_provider]: token };
+  const { IdentityId } = await cognitoCall(staff.identity_endpoint, "AWSCognitoIdentityService.GetId", {
+    IdentityPoolId: staff.identity_pool_id, Logins: logins });
+  const { Credentials: c } = await cognitoCall(staff.identity_endpoint,
+    "AWSCognitoIdentityService.GetCredentialsForIdentity", { IdentityId, Logins: logins });
+  sessionStorage.setItem(KEY, JSON.stringify({ staff: staffId, id: c.AccessKeyId, secret: c.SecretKey,
+    token: c.SessionToken, expires: c.Expiration }));
+}
+
 let client = null;
 async function signedGet(path) {
   const k = keys();
-  if (!k) throw new ApiError(403, { message: "请先使用监察密钥登录" });
-  if (!client || client.accessKeyId !== k.id || client.secretAccessKey !== k.secret) {
-    const { cognito } = await reference.config();
-    client = new AwsClient({ accessKeyId: k.id, secretAccessKey: k.secret, service: "execute-api",
-      region: cognito.region, retries: 0 });
+  if (!k) throw new ApiError(403, { message: "请先以监察室工作人员身份登录" });
+  if (!client || client.accessKeyId !== k.id || client.sessionToken !== k.token) {
+    const { staff } = await reference.config();
+    client = new AwsClient({ accessKeyId: k.id, secretAccessKey: k.secret, sessionToken: k.token,
+      service: "execute-api", region: staff.region, retries: 0 });
   }
   let response;
   try {
@@ -88,7 +125,7 @@ export async function supervisePage(main, ctx) {
     await (views[tab] || overview)(body, ctx);
   } catch (error) {
     if (error.status === 403) {
-      render(body, errorNotice(error, "密钥无效或无权访问"), h("p", null, "请退出后使用监察室的访问密钥重新登录。"));
+      render(body, errorNotice(error, "登录已失效或无权访问"), h("p", null, "请退出后以监察室工作人员的工号重新登录。"));
       return;
     }
     throw error;
@@ -96,27 +133,27 @@ export async function supervisePage(main, ctx) {
 }
 
 function signInView(main, ctx) {
-  const id = h("input", { type: "text", name: "access_key_id", autocomplete: "username", spellcheck: "false" });
-  const secret = h("input", { type: "password", name: "secret_access_key", autocomplete: "current-password", spellcheck: "false" });
-  const idField = field({ label: "访问密钥 ID（Access Key ID）", control: id, required: true });
-  const secretField = field({ label: "私有访问密钥（Secret Access Key）", control: secret, required: true });
+  const id = h("input", { type: "text", name: "staff_id", autocomplete: "username", spellcheck: "false" });
+  const secret = h("input", { type: "password", name: "password", autocomplete: "current-password", spellcheck: "false" });
+  const idField = field({ label: "工号", control: id, required: true });
+  const secretField = field({ label: "密码", control: secret, required: true });
   const status = h("div", { "aria-live": "polite" });
   const submit = h("button", { class: "btn", type: "submit" }, "登录监察平台");
   const form = h("form", { novalidate: true, class: "card", style: "max-width:560px" }, idField, secretField,
     h("div", { class: "actions" }, submit), status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    fieldError(idField, id.value.trim() ? null : "请填写访问密钥 ID");
-    fieldError(secretField, secret.value ? null : "请填写私有访问密钥");
+    fieldError(idField, id.value.trim() ? null : "请填写工号");
+    fieldError(secretField, secret.value ? null : "请填写密码");
     if (!id.value.trim() || !secret.value) return;
     if (!globalThis.crypto?.subtle) {
       render(status, errorNotice({ message: "签名需要浏览器的 WebCrypto，请通过 HTTPS 访问本平台" }, "无法登录"));
       return;
     }
     submit.disabled = true;
-    render(status, h("p", { role: "status" }, "正在验证密钥…"));
-    sessionStorage.setItem(KEY, JSON.stringify({ id: id.value.trim(), secret: secret.value }));
+    render(status, h("p", { role: "status" }, "正在登录…"));
     try {
+      await signInStaff(id.value.trim(), secret.value);
       await signedGet("/audit/tasks?kind=order");
       supervisePage(main, ctx);
     } catch (error) {
@@ -127,8 +164,8 @@ function signInView(main, ctx) {
     }
   });
   render(main, crumbs(["首页", "#/guide"], ["电子监察"]), heading("电子监察平台登录"),
-    h("p", { class: "lead" }, "供各级政务服务中心纪检监察组使用。请输入监察室的访问密钥，所有请求以 AWS 签名（SigV4）发送。"),
-    h("p", { class: "notice" }, "密钥仅保存在本浏览器标签页的会话存储中，关闭标签页即清除，不会发送到任何第三方。"),
+    h("p", { class: "lead" }, "供各级政务服务中心纪检监察组工作人员使用。请以本人工号登录，所有操作以本人身份留痕。"),
+    h("p", { class: "notice" }, "登录后获得的临时凭证（一小时内有效）仅保存在本浏览器标签页的会话存储中，关闭标签页即清除。"),
     form);
 }
 

@@ -214,6 +214,7 @@ export function actorLabel(actor, departments) {
   if (role === "department") return departments?.[who] || `部门 ${who}`;
   if (role === "agent") return `代办点 ${who}`;
   if (role === "auditor") return `监察室 ${who}`;
+  if (role === "staff") return `工作人员 ${who}`;
   if (role === "system") return { s3: "材料存储系统", workflow: "审批流程引擎", supervision: "电子监察系统" }[who] || "系统";
   return actor;
 }
