@@ -130,12 +130,15 @@ def web_vendor(name):
 @app.route("/web-config.json", methods=["GET"])
 def web_config():
     """Where the browser signs citizens in: the user pool's app client and Cognito endpoint,
-    or the OpenID Connect provider and our client id there; and where staff sign in."""
+    or the OpenID Connect provider, our client id there, the scopes the website asks for and the
+    claim carrying the identity number (chalicelib/web/js/oidc.mjs); and where staff sign in."""
     from chalicelib.adapters.identity import staff_web_config
 
     if CITIZEN_SIGN_IN == "oidc":
         return {"oidc": {"issuer": os.environ.get("OIDC_ISSUER", ""),
-                         "client_id": os.environ.get("OIDC_AUDIENCE", "")},
+                         "client_id": os.environ.get("OIDC_AUDIENCE", ""),
+                         "scope": os.environ.get("OIDC_SCOPE") or "openid profile phone",
+                         "id_number_claim": os.environ.get("OIDC_ID_NUMBER_CLAIM") or "id_number"},
                 "staff": staff_web_config(os.environ)}
     region = os.environ.get("AWS_REGION", "us-east-1")
     config = {"cognito": {"region": region, "client_id": os.environ.get("CITIZEN_CLIENT_ID", ""),

@@ -75,7 +75,8 @@ class Provider:
             "PKCE S256 required" if query.get("code_challenge_method") != "S256"
             or not re.fullmatch(r"[A-Za-z0-9_-]{43}", query.get("code_challenge", "")) else
             "openid scope missing" if "openid" not in query.get("scope", "").split() else
-            "state and nonce required" if not query.get("state") or not query.get("nonce") else None)
+            "state and nonce required" if not query.get("state") or not query.get("nonce")
+            else None)
         if problem:
             self.refusals.append(problem)
             return 400, {"error": "invalid_request", "error_description": problem}
@@ -83,7 +84,8 @@ class Provider:
         self.codes[code] = {"challenge": query["code_challenge"], "nonce": query["nonce"],
                             "redirect_uri": query["redirect_uri"], "client_id": query["client_id"]}
         state = "forged-" + secrets.token_urlsafe(8) if self.tamper_state else query["state"]
-        return 302, {"Location": f"{query['redirect_uri']}?{urlencode({'code': code, 'state': state})}"}
+        answer = urlencode({"code": code, "state": state})
+        return 302, {"Location": f"{query['redirect_uri']}?{answer}"}
 
     def token(self, form: dict) -> tuple[int, dict]:
         self.token_requests.append(form)
@@ -102,9 +104,9 @@ class Provider:
             self.refusals.append(problem)
             return 400, {"error": "invalid_grant", "error_description": problem}
         now = int(time.time())
-        id_token = jwt.encode({"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 3600,
-                               "auth_time": now, "nonce": self.replay_nonce or grant["nonce"], **CITIZEN},
-                              self.key, algorithm="RS256", headers={"kid": self.kid})
+        claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 3600,
+                  "auth_time": now, "nonce": self.replay_nonce or grant["nonce"], **CITIZEN}
+        id_token = jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
         self.issued.append(id_token)
         return 200, {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer",
                      "expires_in": 3600, "id_token": id_token}
@@ -258,8 +260,9 @@ def test_a_citizen_signs_in_through_the_identity_platform_and_out(page, china_si
 
     # The real-name step is the provider's claim: no form, the number masked.
     page.goto("/#/realname")
-    expect(page.locator("#real-name-done")).to_contain_text("已通过统一身份认证平台实名认证")
-    expect(page.locator("#real-name-done")).to_contain_text("341602********1234")
+    done = page.locator("#real-name-done")
+    expect(done).to_contain_text("已通过统一身份认证平台实名认证")
+    expect(done).to_contain_text("341602********1234")
     expect(page.get_by_role("button", name="提交实名认证")).to_have_count(0)
     page.goto("/#/signup")           # accounts are the provider's
     expect(page.locator("main")).to_contain_text("请在统一身份认证平台办理")
@@ -269,7 +272,7 @@ def test_a_citizen_signs_in_through_the_identity_platform_and_out(page, china_si
     china_site["answer"] = (401, {"message": "Unauthorized"})
     page.goto("/#/cases")
     page.wait_for_url(re.compile(r"#/signin\?expired=1&next=%2Fcases$"))
-    expect(page.locator("main")).to_contain_text("登录已失效或尚未登录，请重新登录后继续。")
+    expect(page.locator("main")).to_contain_text("登录已失效或尚未登录，请重新登录后继续")
     expect(page.get_by_role("button", name=SIGN_IN)).to_be_visible()
     assert kept(page) is None
 

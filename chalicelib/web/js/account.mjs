@@ -4,7 +4,8 @@
 // ConfirmForgotPassword. The real-name step (实名认证) is the API's POST /me/real-name: the name and
 // identity number on the card, verified and bound to this account alone; only then does the account
 // see and act on cases. The local stack texts nothing: its codes wait in its outbox, which the pages
-// point to (web-config.json names it there).
+// point to (web-config.json names it there). Where web-config.json names an OpenID Connect provider
+// instead (the China variant), each of these pages is oidc.mjs's: the provider signs citizens in.
 import { ApiError, citizen, reference, session } from "./api.mjs";
 import { announce, crumbs, errorNotice, field, fieldError, h, heading, render } from "./ui.mjs";
 
@@ -73,7 +74,13 @@ export async function refreshSession() {
 
 /** Whether the signed-in account has taken the real-name step (its token carries the number). */
 export function verified(user = session.user()) {
-  return Boolean(user && user["custom:id_number"]);
+  return Boolean(session.idNumber(user));
+}
+
+/** oidc.mjs when citizens sign in with an OpenID Connect provider (web-config.json's `oidc`). */
+async function viaProvider() {
+  const config = await reference.config().catch(() => ({}));
+  return config.oidc ? import("./oidc.mjs") : null;
 }
 
 function signUp(phone, password) {
@@ -151,6 +158,9 @@ export function nameProblem(value) {
 // -- sign in ---------------------------------------------------------------------------------------
 export async function signInPage(main, ctx) {
   const next = safeNext(ctx.query.get("next"));
+  const provider = await viaProvider();
+  if (!ctx.alive()) return;
+  if (provider) return provider.signInPage(main, ctx, next);
   const user = session.user();
   if (user && !ctx.query.get("expired")) {
     render(main, crumbs(["首页", "#/guide"], ["登录"]), heading("您已登录"),
@@ -206,6 +216,9 @@ export async function signInPage(main, ctx) {
 // -- sign up: the phone, the texted code, then the real-name step ------------------------------------
 export async function signUpPage(main, ctx) {
   const next = safeNext(ctx.query.get("next"));
+  const provider = await viaProvider();
+  if (!ctx.alive()) return;
+  if (provider) return provider.elsewherePage(main, next, "注册账号");
   const status = h("div", { "aria-live": "polite" });
   const holder = h("div");
   let account = null;
@@ -312,6 +325,9 @@ export async function signUpPage(main, ctx) {
 // -- 实名认证 ---------------------------------------------------------------------------------------
 export async function realNamePage(main, ctx) {
   const next = safeNext(ctx.query.get("next"));
+  const provider = await viaProvider();     // the provider's verified claim is the real-name step
+  if (!ctx.alive()) return;
+  if (provider) return provider.realNamePage(main, next);
   const user = session.user();
   if (verified(user)) {
     const number = user["custom:id_number"];
@@ -398,6 +414,9 @@ function refusal(form, status, error, next) {
 // -- 找回密码: a code texted to the account's verified phone ----------------------------------------
 export async function resetPasswordPage(main, ctx) {
   const next = safeNext(ctx.query.get("next"));
+  const provider = await viaProvider();
+  if (!ctx.alive()) return;
+  if (provider) return provider.elsewherePage(main, next, "找回密码");
   const status = h("div", { "aria-live": "polite" });
   const holder = h("div");
 

@@ -1,8 +1,10 @@
-// Talking to the approval API (same origin): public calls, citizen calls with the Cognito ID token,
-// the error format of the API ({error, message, field?, problems?}; the gateway's {message}).
+// Talking to the approval API (same origin): public calls, citizen calls with the citizen's ID token
+// (Cognito's, or in China the OpenID Connect provider's: oidc.mjs), the error format of the API
+// ({error, message, field?, problems?}; the gateway's {message}).
 
 const TOKEN = "bz.idToken";
 const REFRESH = "bz.refreshToken";        // renews the ID token after the real-name step
+const VIA = "bz.signInVia";               // an OpenID Connect sign-in: {provider, id_number_claim}
 
 const STATUS_WORDS = {
   0: "网络连接失败，请检查网络后重试",
@@ -41,10 +43,26 @@ export const session = {
     }
     return token;
   },
-  set(token, refreshToken) {
+  /** `via`: how an OpenID Connect sign-in was made ({provider: "oidc", id_number_claim}); none for Cognito. */
+  set(token, refreshToken, via = null) {
     sessionStorage.setItem(TOKEN, token);
     if (refreshToken) sessionStorage.setItem(REFRESH, refreshToken);
+    if (via) sessionStorage.setItem(VIA, JSON.stringify(via));
+    else sessionStorage.removeItem(VIA);
     window.dispatchEvent(new Event("bz:session"));
+  },
+  via() {
+    try {
+      return JSON.parse(sessionStorage.getItem(VIA));
+    } catch {
+      return null;
+    }
+  },
+  /** The citizen's verified identity number: set by the real-name step (Cognito's custom:id_number),
+   * or the identity provider's own verified claim; null before either. */
+  idNumber(user = this.user()) {
+    const value = user?.[this.via()?.id_number_claim || "custom:id_number"];
+    return value == null || value === "" ? null : String(value);
   },
   refreshToken() {
     return sessionStorage.getItem(REFRESH);
@@ -52,6 +70,7 @@ export const session = {
   clear() {
     sessionStorage.removeItem(TOKEN);
     sessionStorage.removeItem(REFRESH);
+    sessionStorage.removeItem(VIA);
     window.dispatchEvent(new Event("bz:session"));
   },
   user() {

@@ -10,6 +10,7 @@ const ROUTES = [
   { path: /^\/(?:guide)?$/, load: guide, page: "searchPage", nav: "guide" },
   { path: /^\/item\/([A-Za-z0-9-]+)$/, load: guide, page: "itemPage", nav: "guide" },
   { path: /^\/signin$/, load: account, page: "signInPage", nav: "signin" },
+  { path: /^\/signin\/callback$/, load: () => import("./oidc.mjs"), page: "callbackPage", nav: "signin" },
   { path: /^\/signup$/, load: account, page: "signUpPage", nav: "signin" },
   { path: /^\/realname$/, load: account, page: "realNamePage", nav: "signin", auth: true, beforeRealName: true },
   { path: /^\/reset-password$/, load: account, page: "resetPasswordPage", nav: "signin" },
@@ -20,6 +21,7 @@ const ROUTES = [
   { path: /^\/verify$/, load: () => import("./verify.mjs"), page: "verifyPage", nav: "verify" },
   { path: /^\/board$/, load: () => import("./board.mjs"), page: "boardPage", nav: "board" },
   { path: /^\/supervise(?:\/([a-z]+))?$/, load: () => import("./supervise.mjs"), page: "supervisePage", nav: "supervise" },
+  { path: /^\/workstation(?:\/([a-z]+))?(?:\/([A-Za-z0-9-]+))?$/, load: () => import("./workstation.mjs"), page: "workstationPage", nav: "workstation" },
 ];
 
 const main = document.getElementById("main");
@@ -58,8 +60,8 @@ async function route() {
     location.replace(`#/signin?next=${encodeURIComponent(path + (query.toString() ? `?${query}` : ""))}`);
     return;
   }
-  if (found.auth && !found.beforeRealName && !session.user()?.["custom:id_number"]) {
-    // A citizen's pages follow the real-name step (实名认证).
+  if (found.auth && !found.beforeRealName && !session.idNumber()) {
+    // A citizen's pages follow the real-name step (实名认证), or the identity provider's verified claim.
     location.replace(`#/realname?next=${encodeURIComponent(path + (query.toString() ? `?${query}` : ""))}`);
     return;
   }
@@ -122,7 +124,7 @@ function showAccount() {
     render(slot, h("a", { href: "#/signin", "data-nav": "signin" }, "登录 / 注册"));
   } else {
     render(slot, h("span", { class: "who" }, "您好，", user.name || user.phone_number?.replace(/^\+86/, "") || "用户"),
-      user["custom:id_number"] ? null : h("a", { href: "#/realname", class: "who" }, "（未实名，去认证）"),
+      session.idNumber(user) || session.via() ? null : h("a", { href: "#/realname", class: "who" }, "（未实名，去认证）"),
       h("button", { type: "button", onclick: () => {
         session.clear();
         location.hash = "#/guide";
@@ -131,6 +133,11 @@ function showAccount() {
   markNav(ROUTES.find((r) => r.path.test(parseHash().path))?.nav);
 }
 
+// The identity provider answers a sign-in at the site's own address, ?code=…&state=… (oidc.mjs: a
+// redirect URI carries no fragment): the answer goes to the callback page, out of the query.
+if (/[?&]state=/.test(location.search)) {
+  history.replaceState(null, "", `${location.pathname}#/signin/callback?${location.search.slice(1)}`);
+}
 window.addEventListener("hashchange", route);
 window.addEventListener("bz:session", showAccount);
 showAccount();

@@ -10,7 +10,7 @@ const RESEND_SECONDS = 60;
 
 export async function complaintPage(main, ctx) {
   // A citizen complains in their own name once the real-name step is done; before, as a visitor.
-  const signedIn = Boolean(session.token() && session.user()?.["custom:id_number"]);
+  const signedIn = Boolean(session.token() && session.idNumber());
   const [departments, halls, mine] = await Promise.all([reference.departments(), reference.hallNames(),
     signedIn ? citizen.get("/cases").catch(() => ({ cases: [] })) : { cases: [] }]);
   if (!ctx.alive()) return;
