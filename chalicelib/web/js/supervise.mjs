@@ -3,6 +3,7 @@
 // tab's sessionStorage only); every request is signed with them (SigV4, service execute-api).
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, readAnswer, reference } from "./api.mjs";
+import { hallName, orderForm, refusalNotice } from "./supervise-actions.mjs";
 import {
   actionLabel, actorLabel, bytes, chinaDay, chinaMonth, crumbs, dateTime, emptyState, errorNotice, field, fieldError,
   h, heading, hashQuery, lightBadge, percent, render, time,
@@ -76,6 +77,27 @@ async function signInStaff(staffId, password) {
 
 let client = null;
 async function signedGet(path) {
+  return signed("GET", path);
+}
+
+async function signedPost(path, body, headers = {}) {
+  return signed("POST", path, body, headers);
+}
+
+// The board's signed calls, and what it knows of the halls (names; the office's own scope).
+const api = { get: signedGet, post: signedPost };
+let scopeHalls = [];
+async function actionContext() {
+  if (!scopeHalls.length) {
+    const since = new Date(Date.now() + 86400000).toISOString();     // no events: only the halls
+    scopeHalls = (await signedGet(`/audit/cards?since=${encodeURIComponent(since)}`).catch(() => ({ halls: [] }))).halls;
+  }
+  const [halls, departments] = await Promise.all([reference.hallNames().catch(() => ({})),
+    reference.departmentNames().catch(() => ({}))]);
+  return { halls, departments, scope: scopeHalls };
+}
+
+async function signed(method, path, body, headers = {}) {
   const k = keys();
   if (!k) throw new ApiError(403, { message: "请先以监察室工作人员身份登录" });
   if (!client || client.accessKeyId !== k.id || client.sessionToken !== k.token) {
@@ -85,7 +107,8 @@ async function signedGet(path) {
   }
   let response;
   try {
-    response = await client.fetch(`${location.origin}${path}`, { method: "GET" });
+    response = await client.fetch(`${location.origin}${path}`, body === undefined ? { method }
+      : { method, body: JSON.stringify(body), headers: { "Content-Type": "application/json", ...headers } });
   } catch {
     throw new ApiError(0, null);
   }
@@ -110,6 +133,7 @@ export async function supervisePage(main, ctx) {
   signOut.addEventListener("click", () => {
     sessionStorage.removeItem(KEY);
     client = null;
+    scopeHalls = [];
     if (location.hash === "#/supervise") supervisePage(main, ctx);
     else location.hash = "#/supervise";
   });
@@ -225,8 +249,9 @@ function statItem(label, value, tone) {
 // -- 总览: lights per department and window, trend ----------------------------------------------------
 async function overview(body, ctx) {
   const month = h("input", { type: "month", name: "period", value: ctx.query.get("period") || chinaMonth() });
-  const [cardList, taskPage, departments] = await Promise.all([signedGet("/audit/cards"), signedGet("/audit/tasks"),
-    reference.departments()]);
+  const [cardList, taskPage, departments, hallNames] = await Promise.all([signedGet("/audit/cards"),
+    signedGet("/audit/tasks"), reference.departments(), reference.hallNames().catch(() => ({}))]);
+  scopeHalls = cardList.halls;
   let scores = null;
   let scoreError = null;
   try {
@@ -270,7 +295,7 @@ async function overview(body, ctx) {
   });
   const chartBox = h("div");
   render(body,
-    h("p", { class: "muted" }, `监察范围：${cardList.halls.join("、")}（本级及下级大厅）`),
+    h("p", { class: "muted", id: "supervise-scope" }, `监察范围：${cardList.halls.map((c) => hallName(hallNames, c)).join("、")}（本级及下级大厅）`),
     periodForm,
     h("ul", { class: "stats", "aria-label": "本月概况" },
       statItem("红牌 / 红灯", events.filter((e) => e.light === "red").length, "bad"),
@@ -308,7 +333,7 @@ async function overview(body, ctx) {
 // -- 红黄牌: the card list with filters -----------------------------------------------------------------
 async function cards(body, ctx) {
   const query = hashQuery();
-  const departments = await reference.departments();
+  const [departments, context] = await Promise.all([reference.departments(), actionContext()]);
   const names = Object.fromEntries(departments.map((d) => [d.code, d.name]));
   const department = h("select", { name: "department" }, h("option", { value: "" }, "全部部门"),
     departments.map((d) => h("option", { value: d.code, selected: query.get("department") === d.code }, d.name)));
@@ -337,7 +362,7 @@ async function cards(body, ctx) {
     if (!ctx.alive()) return;
     const events = [...answer.events].reverse();
     count.textContent = `共 ${answer.count} 条`;
-    render(list, events.length ? h("ul", { class: "cards" }, events.map((e) => cardItem(e, names)))
+    render(list, events.length ? h("ul", { class: "cards" }, events.map((e) => cardItem(e, names, context)))
       : emptyState("没有符合条件的记录。"));
     chart?.then((c) => c?.destroy());
     chart = keepChart(ctx, trendChart(chartBox, answer.events));
@@ -352,27 +377,42 @@ async function cards(body, ctx) {
   await load();
 }
 
-function cardItem(e, names) {
+function cardItem(e, names, context = null) {
   const isCase = ["step", "case", "violation"].includes(e.scope);
+  // An order on the card: the card's department is addressed (a case's card, or a task's).
+  const act = context && e.event_id && e.case_id ? h("details", { class: "card-order" },
+    h("summary", null, "下达督办单"),
+    orderForm(api, { target: { card: { case_id: e.case_id, event_id: e.event_id } }, context })) : null;
   return h("li", { class: `sup-card l-${e.light || "none"}`, "data-kind": e.kind, "data-department": e.department || "",
     "data-case-no": e.case_no || "" },
   h("p", { class: "row" }, e.light ? lightBadge(e.light, e.card || e.light === "red" ? "牌" : "灯") : h("span", { class: "badge grey" }, "记录"),
     h("strong", null, e.title ? `违规：${e.title}` : kindLabel(e.kind)), e.task ? h("span", null, `· ${e.task}`) : null),
-  h("p", null, `部门：${names[e.department] || e.department || "—"}${e.window ? ` · 窗口 ${e.window}` : ""}`,
+  h("p", null, e.hall && context ? `大厅：${hallName(context.halls, e.hall)} · ` : "",
+    `部门：${names[e.department] || e.department || "—"}${e.window ? ` · 窗口 ${e.window}` : ""}`,
     e.staff_id ? ` · 经办人 ${e.staff_name || ""}（${e.staff_id}）` : "", e.chief_staff_id ? ` · 首席代表 ${e.chief_name || ""}（${e.chief_staff_id}）` : ""),
   e.case_no || isCase ? h("p", null, "办件：", e.case_no || e.case_id, " ",
     isCase ? h("a", { href: `#/supervise/trace?case=${e.case_id}` }, "全程追溯") : null) : null,
   e.task_id && !isCase ? h("p", null, `督办件：${e.task_id}`, e.task_kind === "investigation"
     ? h("span", null, " ", h("a", { href: `#/supervise/complaints?task=${e.task_id}` }, "查看证据")) : null) : null,
   h("p", { class: "small muted" }, "发生：", time(e.at), e.deadline ? h("span", null, " · 期限：", time(e.deadline)) : null,
-    e.delay_seconds != null ? ` · 触发偏差 ${Number(e.delay_seconds).toFixed(1)} 秒` : ""));
+    e.delay_seconds != null ? ` · 触发偏差 ${Number(e.delay_seconds).toFixed(1)} 秒` : ""), act);
 }
 
 // -- 督办单 -------------------------------------------------------------------------------------------
 async function orders(body, ctx) {
-  const [orderPage, all, departments] = await Promise.all([signedGet("/audit/tasks?kind=order"), signedGet("/audit/tasks"),
-    reference.departmentNames()]);
+  const context = await actionContext();
   if (!ctx.alive()) return;
+  const list = h("div", { id: "orders-list" });
+  const issue = orderForm(api, { context, resolve: caseIdOf,
+    onIssued: () => orderList(list, ctx, context).catch((error) => render(list, errorNotice(error, "加载失败"))) });
+  render(body, h("section", { "aria-labelledby": "new-order" }, h("h2", { id: "new-order" }, "下达督办单"), issue), list);
+  await orderList(list, ctx, context);
+}
+
+async function orderList(list, ctx, context) {
+  const [orderPage, all] = await Promise.all([signedGet("/audit/tasks?kind=order"), signedGet("/audit/tasks")]);
+  if (!ctx.alive()) return;
+  const departments = context.departments;
   const byKind = {};
   for (const t of all.tasks) {
     const k = (byKind[t.kind] ||= { total: 0, open: 0, red: 0 });
@@ -381,12 +421,13 @@ async function orders(body, ctx) {
     if (t.light === "red") k.red += 1;
   }
   const rows = [...orderPage.tasks].reverse();
-  render(body,
+  render(list,
     h("section", { "aria-labelledby": "orders-title" }, h("h2", { id: "orders-title" }, `督办单（${orderPage.count}）`),
       rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "orders-table", class: "stacked" },
-        h("thead", null, h("tr", null, ["督办单号", "承办部门", "督办事由", "下达", "办理期限", "状态", "亮灯"].map((t) => h("th", { scope: "col" }, t)))),
+        h("thead", null, h("tr", null, ["督办单号", "大厅", "承办部门", "督办事由", "下达", "办理期限", "状态", "亮灯"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", null, rows.map((t) => h("tr", { "data-task": t.task_id },
           h("td", { class: "mono", "data-label": "督办单号" }, t.task_id),
+          h("td", { "data-label": "大厅" }, hallName(context.halls, t.hall)),
           h("td", { "data-label": "承办部门" }, departments[t.department] || t.department),
           h("td", { "data-label": "督办事由" }, h("div", null, t.subject?.text || "—", t.subject?.case_id ? h("div", { class: "small" },
             h("a", { href: `#/supervise/trace?case=${t.subject.case_id}` }, "追溯办件")) : null)),
@@ -400,6 +441,11 @@ async function orders(body, ctx) {
         h("tbody", null, Object.entries(TASK_KINDS).map(([k, label]) => h("tr", null, h("th", { scope: "row" }, label),
           h("td", { class: "num" }, byKind[k]?.total || 0), h("td", { class: "num" }, byKind[k]?.open || 0),
           h("td", { class: "num" }, byKind[k]?.red || 0))))))));
+}
+
+// What was typed for a case: its id as it is (a 受理编号 is resolved by the server's trail route).
+async function caseIdOf(typed) {
+  return typed;
 }
 
 // -- 办件追溯: the full trace and its hash chain -------------------------------------------------------------
@@ -416,7 +462,8 @@ async function trace(body, ctx) {
     show(input.value.trim());
   });
   render(body, form, result);
-  const departments = await reference.departmentNames().catch(() => ({}));
+  const context = await actionContext();
+  const departments = context.departments;
 
   async function show(id) {
     if (!/^[A-Za-z0-9-]{4,64}$/.test(id)) {
@@ -437,9 +484,11 @@ async function trace(body, ctx) {
             : `✕ 留痕链断裂：第 ${v.broken_seq} 条记录校验失败`),
           v.reason ? h("p", null, `原因：${v.reason}`) : null,
           caseNo ? h("p", null, `受理编号：${caseNo}`) : null),
+        h("details", { class: "card case-order" }, h("summary", null, "督办此件（下达督办单）"),
+          orderForm(api, { target: { case_id: trail.case_id }, context })),
         supervision && (supervision.events.length || supervision.violations.length)
           ? h("section", { "aria-labelledby": "case-sup" }, h("h2", { id: "case-sup" }, "监察事件"),
-            h("ul", { class: "cards" }, [...supervision.events, ...supervision.violations].map((e) => cardItem(e, departments)))) : null,
+            h("ul", { class: "cards" }, [...supervision.events, ...supervision.violations].map((e) => cardItem(e, departments, context)))) : null,
         h("section", { "aria-labelledby": "trail-title" }, h("h2", { id: "trail-title" }, `全程留痕（${trail.records.length} 条）`),
           h("div", { class: "table-wrap" }, h("table", { id: "trail-table" },
             h("thead", null, h("tr", null, ["序号", "时间", "动作", "操作者", "内容"].map((t) => h("th", { scope: "col" }, t)))),
@@ -448,7 +497,7 @@ async function trace(body, ctx) {
               h("td", null, actorLabel(r.actor, departments), h("div", { class: "small muted mono" }, r.actor)),
               h("td", { class: "small mono" }, summarise(r.data)))))))));
     } catch (error) {
-      render(result, errorNotice(error, error.status === 404 ? "未找到该办件" : "追溯失败"));
+      render(result, refusalNotice(error, error.status === 404 ? "未找到该办件" : "追溯失败", context));
     }
   }
   if (caseId) await show(caseId);

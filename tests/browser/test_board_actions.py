@@ -1,0 +1,97 @@
+"""The supervision board acts: hall names instead of codes, a supervision clerk issuing an order
+from a card and from a case, and a district office refused a city case (the server's 403, said in
+Chinese). Each staff member signs in as themself (the staff user pool, then SigV4)."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.flows import as_staff
+
+from .conftest import AUDITOR, shot
+
+COUNTY_CLERK = "BZGY-JJJC-001"      # 监察员 of 涡阳县's office: 涡阳县政务服务中心 only
+CITY_HALL = "亳州市政务服务中心"
+COUNTY_HALL = "涡阳县政务服务中心"
+
+
+def sign_in_board(page, stack, staff_id):
+    page.goto("/#/supervise")
+    page.get_by_label("工号").fill(staff_id)
+    page.get_by_label("密码").fill(stack["staff"]["demo_password"])
+    page.get_by_role("button", name="登录监察平台").click()
+    expect(page.locator("#supervise-scope")).to_be_visible()
+
+
+def sign_out_board(page):
+    page.get_by_role("button", name="退出监察平台").click()
+    expect(page.get_by_role("button", name="登录监察平台")).to_be_visible()
+
+
+def test_a_supervision_clerk_issues_an_order_and_a_district_office_is_refused_a_city_case(
+        page, fast_stack, late_case):
+    sign_in_board(page, fast_stack, AUDITOR)
+
+    # Hall names, not codes: the city's office supervises all eight halls.
+    scope = page.locator("#supervise-scope")
+    expect(scope).to_contain_text(CITY_HALL)
+    expect(scope).to_contain_text(COUNTY_HALL)
+    assert not re.search(r"\bBZ[A-Z]*\b", scope.inner_text()), scope.inner_text()
+
+    # From the late department's red card: an order to GJJ, its deadline shown.
+    page.goto("/#/supervise/cards?department=GJJ&light=red")       # one load, filtered
+    card = page.locator(f'.sup-card[data-case-no="{late_case["case_no"]}"][data-kind="red"]').first
+    expect(card).to_contain_text(f"大厅：{CITY_HALL}")
+    card.locator("summary", has_text="下达督办单").click()
+    card.get_by_label("督办事由").fill("住房公积金单位缴存登记超期，请说明原因并于期限内办结")
+    card.get_by_label("办理期限（工作日）").fill("5")
+    card.get_by_role("button", name="下达督办单").click()
+    issued = card.locator("[data-order]")
+    expect(issued).to_contain_text("已下达督办单 DB")
+    expect(issued).to_contain_text("亳州市住房公积金管理中心")
+    expect(issued.locator(".order-deadline")).to_contain_text("5 个工作日")
+    expect(issued.locator(".order-deadline")).to_contain_text(re.compile(r"办理期限：\d{4}"))
+    order_id = issued.get_attribute("data-order")
+    shot(page, "c1-order-from-card")
+
+    order = as_staff(fast_stack, AUDITOR).get(f"/audit/tasks/{order_id}").json()
+    assert order["department"] == "GJJ" and order["limit_days"] == 5, order
+    assert order["subject"]["case_id"] == late_case["case_id"]
+    assert order["trail"][0]["actor"] == f"staff:{AUDITOR}"          # signed as themself
+
+    # From the orders tab, by the case: listed with the hall's name and the deadline.
+    page.get_by_role("link", name="督办单").click()
+    form = page.locator("form.order-form")
+    form.get_by_label("督办办件").fill(late_case["case_id"])
+    form.get_by_label("督办事由").fill("请报告该件各部门审批用时")
+    form.get_by_role("button", name="下达督办单").click()
+    expect(form.locator("[data-order]")).to_contain_text("办理期限：")
+    second = form.locator("[data-order]").get_attribute("data-order")
+    row = page.locator(f'#orders-table tr[data-task="{second}"]')
+    expect(row).to_contain_text(CITY_HALL)
+    expect(row).to_contain_text("3 个工作日")
+    expect(page.locator(f'#orders-table tr[data-task="{order_id}"]')).to_contain_text("5 个工作日")
+    shot(page, "c2-orders")
+
+    # 涡阳县's clerk: scope shows the county hall by name; a city case is refused in Chinese.
+    sign_out_board(page)
+    sign_in_board(page, fast_stack, COUNTY_CLERK)
+    expect(page.locator("#supervise-scope")).to_have_text(re.compile(f"监察范围：{COUNTY_HALL}（"))
+    page.get_by_role("link", name="督办单").click()
+    form = page.locator("form.order-form")
+    form.get_by_label("督办办件").fill(late_case["case_id"])
+    form.get_by_label("督办事由").fill("请说明超期原因")
+    form.get_by_role("button", name="下达督办单").click()
+    refused = form.locator('[data-refused="hall"]')
+    expect(refused).to_contain_text("督办单未下达")
+    expect(refused).to_contain_text(f"该办件属于{CITY_HALL}，不在本监察室的监察范围内（本级及下级大厅：{COUNTY_HALL}）")
+    expect(refused).to_contain_text("服务器答复 403")
+    expect(form.locator("[data-order]")).to_have_count(0)
+    shot(page, "c3-county-refused")
+    orders = as_staff(fast_stack, AUDITOR).get("/audit/tasks?kind=order").json()["tasks"]
+    assert not any(t["opened_by"] == f"staff:{COUNTY_CLERK}" for t in orders)
+
+    # The trace of the city case: refused too, in the same words.
+    page.goto(f"/#/supervise/trace?case={late_case['case_id']}")
+    expect(page.locator('[data-refused="hall"]')).to_contain_text(f"该办件属于{CITY_HALL}")
