@@ -114,7 +114,8 @@ def test_the_browser_learns_the_oidc_provider_instead_of_cognito(oidc_app):
     config = dict(oidc_app["config"])
     assert set(config.pop("staff")) >= {"region", "identity_pool_id"}   # staff: infra/staff.py
     assert config == {"oidc": {"issuer": "https://id.ah.gov.cn/oidc",
-                               "client_id": "bozhou-approval"}}
+                               "client_id": "bozhou-approval", "scope": "openid profile phone",
+                               "id_number_claim": "idcard"}}
     assert "citizen_sign_in" in oidc_app["security"] and "Citizens" not in oidc_app["security"]
 
 
