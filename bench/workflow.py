@@ -121,8 +121,10 @@ def per_case(stack: dict, flows, counter: CallCounter, local, late: str | None) 
         requests.Session.request = original
         counter.recording = False
     assert flow.view()["status"] == "completed", flow.view()["status"]
-    sfn = boto3.client("stepfunctions", endpoint_url=stack["aws"]["endpoint"],
-                       region_name=stack["aws"]["region"])
+    sfn = boto3.client("stepfunctions", endpoint_url=stack["aws"]["endpoint"],  # the operator
+                       region_name=stack["aws"]["region"],
+                       aws_access_key_id=stack["aws"]["access_key_id"],
+                       aws_secret_access_key=stack["aws"]["secret_access_key"])
     arn = sfn.list_executions(stateMachineArn=_machine(sfn))["executions"]
     execution = next(e for e in arn if e["name"] == flow.case_id)
     history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
