@@ -1,0 +1,379 @@
+// 工作台: a department's staff member at work. Signed in as themself (workstation-session.mjs):
+// their queue with lights and deadlines, a case with the actions their role may take, and the
+// department's supervised tasks. The server decides every right; the page only leaves out what the
+// role cannot do, and says in Chinese which right a refusal names.
+import { reference } from "./api.mjs";
+import {
+  announce, bytes, CHANNELS, crumbs, emptyState, errorNotice, field, fieldError, h, heading, lightBadge,
+  OUTCOMES, render, statusBadge, time,
+} from "./ui.mjs";
+import { call, current, may, refusal, ROLE_NAMES, signIn, signOut } from "./workstation-session.mjs";
+
+const REFRESH_MS = 30_000;
+const TABS = [["queue", "我的待办", "#/workstation"], ["tasks", "督办事项", "#/workstation/tasks"]];
+const TASK_KINDS = { order: "督办单", investigation: "投诉调查", rectification: "差评整改", enquiry: "12345咨询件",
+  hotline_complaint: "12345投诉件", consultation: "网上咨询" };
+const PROCEDURES = ["听证", "专家评审", "检验", "检测", "检疫", "鉴定", "招标", "拍卖", "公示"];
+const BRANCH_STATUS = { open: "办理中", paused: "暂停", decided: "已决定" };
+const PAUSES = { correction: "补正中", special: "特别程序中" };
+let flash = null;       // what was just done on a case, shown again once the case is read anew
+
+export async function workstationPage(main, ctx) {
+  const [view = "queue", id] = ctx.params;
+  const who = current();
+  if (!who) {
+    signInView(main, ctx);
+    return;
+  }
+  const body = h("div", { id: "workstation-body" }, h("p", { class: "loading", role: "status" }, "正在加载…"));
+  const out = h("button", { type: "button", class: "btn secondary small" }, "退出工作台");
+  out.addEventListener("click", () => {
+    signOut();
+    if (location.hash === "#/workstation") workstationPage(main, { ...ctx, params: [] });
+    else location.hash = "#/workstation";
+  });
+  const tab = view === "case" ? "queue" : view;
+  const title = view === "case" ? "办件详情" : (TABS.find((t) => t[0] === tab) || TABS[0])[1];
+  render(main,
+    crumbs(["首页", "#/guide"], ["工作台", "#/workstation"], [title]),
+    h("div", { class: "spread" }, heading(`工作台 · ${title}`), out),
+    h("p", { class: "ws-who", id: "ws-who" },
+      h("strong", null, who.name), ` （${who.staff}） · ${who.department_name} · `,
+      h("span", { class: "badge blue" }, ROLE_NAMES[who.role] || who.role)),
+    h("nav", { "aria-label": "工作台功能" }, h("ul", { class: "subnav" }, TABS.map(([name, label, href]) =>
+      h("li", null, h("a", { href, "aria-current": name === tab ? "page" : null }, label))))),
+    body);
+  try {
+    if (view === "case" && id) await casePage(body, ctx, id, who);
+    else if (view === "tasks") await tasksPage(body, ctx, who);
+    else await queuePage(body, ctx, who);
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) {
+      render(body, errorNotice({ message: refusal(error) }, "登录已失效或无权访问"),
+        h("p", null, "请退出后以本人工号重新登录。"));
+      return;
+    }
+    throw error;
+  }
+}
+
+function signInView(main, ctx) {
+  const id = h("input", { type: "text", name: "staff_id", autocomplete: "username", spellcheck: "false" });
+  const secret = h("input", { type: "password", name: "password", autocomplete: "current-password", spellcheck: "false" });
+  const idField = field({ label: "工号", control: id, required: true });
+  const secretField = field({ label: "密码", control: secret, required: true });
+  const status = h("div", { "aria-live": "polite" });
+  const submit = h("button", { class: "btn", type: "submit" }, "登录工作台");
+  const form = h("form", { novalidate: true, class: "card", style: "max-width:560px" }, idField, secretField,
+    h("div", { class: "actions" }, submit), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fieldError(idField, id.value.trim() ? null : "请填写工号");
+    fieldError(secretField, secret.value ? null : "请填写密码");
+    if (!id.value.trim() || !secret.value) return;
+    if (!globalThis.crypto?.subtle) {
+      render(status, errorNotice({ message: "签名需要浏览器的 WebCrypto，请通过 HTTPS 访问本平台" }, "无法登录"));
+      return;
+    }
+    submit.disabled = true;
+    render(status, h("p", { role: "status" }, "正在登录…"));
+    try {
+      await signIn(id.value.trim(), secret.value);
+      workstationPage(main, ctx);
+    } catch (error) {
+      signOut();
+      const words = error.status === 403 && !error.body?.right && error.body?.error
+        ? "本工作台供各部门窗口工作人员使用，您的账号不属于任何部门窗口" : refusal(error);
+      render(status, errorNotice({ message: words }, "登录失败"));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  render(main, crumbs(["首页", "#/guide"], ["工作台"]), heading("工作人员工作台登录"),
+    h("p", { class: "lead" }, "供各部门窗口受理、审核人员、科室负责人和首席代表使用。请以本人工号登录，所有操作以本人身份留痕。"),
+    h("p", { class: "notice" }, "登录后获得的临时凭证（一小时内有效）仅保存在本浏览器标签页的会话存储中，关闭标签页即清除。"),
+    form);
+}
+
+// -- my queue ------------------------------------------------------------------------------------
+async function queuePage(body, ctx, who) {
+  const light = h("select", { name: "light" }, h("option", { value: "" }, "全部"),
+    h("option", { value: "red" }, "红灯（超期）"), h("option", { value: "yellow" }, "黄灯（预警）"),
+    h("option", { value: "green" }, "绿灯（正常）"));
+  const stage = h("select", { name: "stage" }, h("option", { value: "" }, "全部"),
+    h("option", { value: "acceptance" }, "受理（预审）"), h("option", { value: "decision" }, "审批"));
+  const mine = h("select", { name: "mine" }, h("option", { value: "" }, "本部门全部"),
+    h("option", { value: "mine" }, "仅我负责的"));
+  for (const [control, key] of [[light, "light"], [stage, "stage"], [mine, "mine"]]) {
+    control.value = ctx.query.get(key) || "";
+  }
+  const list = h("div", { id: "queue", "aria-live": "polite" });
+  const stamp = h("p", { class: "muted small" });
+  let tasks = null;
+  const show = () => {
+    if (!tasks) return;
+    const wanted = tasks.filter((t) => (!light.value || t.light === light.value)
+      && (!stage.value || t.kind === stage.value) && (!mine.value || t.staff_id === who.staff));
+    const order = { red: 0, yellow: 1, green: 2 };
+    wanted.sort((a, b) => (order[a.light] ?? 3) - (order[b.light] ?? 3)
+      || String(a.deadline).localeCompare(String(b.deadline)));
+    render(list, wanted.length ? h("ul", { class: "plain ws-queue" }, wanted.map(queueCard))
+      : emptyState(tasks.length ? "没有符合筛选条件的待办。" : "本部门暂无待办。"));
+  };
+  const load = async () => {
+    const answer = await call("GET", "/department/tasks");
+    if (!ctx.alive()) return;
+    tasks = answer.tasks || [];
+    render(stamp, `共 ${tasks.length} 件待办 · 每30秒自动刷新 · 更新于 `, time(new Date().toISOString()));
+    show();
+  };
+  for (const control of [light, stage, mine]) control.addEventListener("change", show);
+  const refresh = h("button", { type: "button", class: "btn secondary small" }, "立即刷新");
+  refresh.addEventListener("click", () => load().catch((e) => render(list, errorNotice({ message: refusal(e) }))));
+  render(body,
+    h("div", { class: "filters ws-filters", role: "group", "aria-label": "筛选待办" },
+      field({ label: "灯色", control: light }), field({ label: "环节", control: stage }),
+      field({ label: "负责人", control: mine }), h("div", { class: "actions" }, refresh)),
+    stamp, list);
+  await load();
+  const timer = setInterval(() => {
+    if (!ctx.alive()) return clearInterval(timer);
+    load().catch(() => { /* the next round tries again */ });
+  }, REFRESH_MS);
+  ctx.onLeave(() => clearInterval(timer));
+}
+
+function queueCard(t) {
+  return h("li", { class: `branch l-${t.light || "grey"} ws-task`, "data-case": t.case_id, "data-branch": t.branch_id },
+    h("h3", null, h("a", { href: `#/workstation/case/${t.case_id}` }, t.case_no), " ", t.item_name),
+    h("p", null, lightBadge(t.light), " ", h("span", { class: "tag" }, t.task || t.stage_name || t.branch_id)),
+    h("p", { class: "small" }, "申请人：", t.applicant, " · 负责人：", t.staff_id || "—",
+      t.extension_requested ? h("span", { class: "badge yellow" }, "已申请延期") : null),
+    h("p", { class: "small" }, "办理时限：", time(t.deadline), "（北京时间）"));
+}
+
+// -- a case --------------------------------------------------------------------------------------
+async function casePage(body, ctx, caseId, who) {
+  const c = await call("GET", `/department/cases/${encodeURIComponent(caseId)}`);
+  const guide = await reference.guide(c.item_code).catch(() => null);
+  if (!ctx.alive()) return;
+  const materialNames = Object.fromEntries((guide?.materials || []).map((m) => [m.id, m.name]));
+  const titles = guide?.form?.properties || guide?.form?.schema?.properties || {};
+  const reload = () => casePage(body, ctx, caseId, who).catch((e) => render(body, errorNotice({ message: refusal(e) })));
+  const done = flash?.caseId === caseId ? flash.text : null;
+  flash = null;
+  render(body,
+    done ? h("p", { class: "notice ok ws-flash", role: "status" }, done) : null,
+    h("div", { class: "card case-head" },
+      h("h2", { class: "case-no" }, c.case_no || "（未提交）", " ", statusBadge(c.status)),
+      h("p", null, c.item_name, " · ", CHANNELS[c.channel] || c.channel),
+      h("p", { class: "small" }, "申请人：", c.applicant?.name || "—", " · 提交时间：", time(c.submitted_at))),
+    h("section", { class: "card", "aria-labelledby": "ws-form-h" }, h("h2", { id: "ws-form-h" }, "申请表"),
+      formFacts(c.form || {}, titles)),
+    h("section", { class: "card", "aria-labelledby": "ws-mat-h" }, h("h2", { id: "ws-mat-h" }, "申请材料"),
+      materialList(c.materials || {}, materialNames)),
+    h("section", { "aria-labelledby": "ws-stage-h" }, h("h2", { id: "ws-stage-h" }, "办理环节"),
+      h("ul", { class: "plain ws-branches" }, (c.stages || []).map((b) =>
+        branchCard(b, c, who, materialNames, reload)))));
+}
+
+function formFacts(form, titles) {
+  const rows = Object.entries(form);
+  if (!rows.length) return h("p", { class: "muted" }, "无");
+  const value = (v) => (v !== null && typeof v === "object" ? JSON.stringify(v, null, 1)
+    : typeof v === "boolean" ? (v ? "是" : "否") : String(v));
+  return h("dl", { class: "facts" }, rows.map(([k, v]) =>
+    h("div", null, h("dt", null, titles[k]?.title || k), h("dd", { class: "ws-value" }, value(v)))));
+}
+
+function materialList(materials, names) {
+  const rows = Object.entries(materials);
+  if (!rows.length) return h("p", { class: "muted" }, "无");
+  return h("ul", { class: "plain ws-materials" }, rows.map(([id, m]) => {
+    const link = m.url || m.view_url || m.link;
+    return h("li", { "data-material": id },
+      h("strong", null, names[id] || id), " ",
+      h("span", { class: `badge ${m.status === "received" ? "green" : "grey"}` },
+        { received: "已接收", announced: "待上传", rejected: "被拒收" }[m.status] || m.status || "—"),
+      h("span", { class: "small" }, ` ${m.filename || ""}${m.size ? `（${bytes(m.size)}）` : ""}`),
+      link ? [" ", h("a", { href: link, target: "_blank", rel: "noopener" }, "查看材料")] : null);
+  }));
+}
+
+function branchCard(b, c, who, materialNames, reload) {
+  const ours = b.department === who.department;
+  const state = b.status === "decided" ? OUTCOMES[b.outcome] || b.outcome
+    : b.status === "paused" ? PAUSES[b.pause_reason] || "暂停" : BRANCH_STATUS[b.status] || b.status;
+  const card = h("li", { class: `branch l-${b.light || "grey"} ws-branch`, "data-branch": b.branch_id },
+    h("h3", null, b.department_name || b.department, " · ", b.task || b.stage_name),
+    h("p", null, b.light ? lightBadge(b.light) : null, " ", h("span", { class: "tag" }, state),
+      b.extension_requested ? h("span", { class: "badge yellow" }, "已申请延期") : null),
+    h("p", { class: "small" }, "负责人：", b.staff_id || "—", " · 办理时限：", b.deadline ? time(b.deadline) : "—"),
+    b.reasons ? h("p", { class: "small" }, "理由：", b.reasons) : null,
+    b.fee_yuan ? h("p", { class: "small" }, "收费：", `${b.fee_yuan} 元`) : null);
+  if (!ours || b.kind === "case") return card;
+  const actions = actionsFor(b, c, who, materialNames, reload);
+  if (actions.length) card.append(h("div", { class: "ws-actions" }, actions));
+  return card;
+}
+
+function actionsFor(b, c, who, materialNames, reload) {
+  const out = [];
+  const act = (label, decision, opts = {}) => decisionForm(c, b, label, decision, { ...opts, reload });
+  if (b.status === "open" && b.kind === "acceptance" && may("pre_review", who)) {
+    out.push(act("受理", "accept"));
+    out.push(act("不予受理", "refuse", { reasons: true, danger: true }));
+    out.push(act("一次性告知补正", "correction", { materials: materialNames, note: true }));
+  }
+  if (b.status === "open" && b.kind !== "acceptance") {
+    if (may("decide_branches", who)) {
+      out.push(act("同意", "approve", { fee: true }));
+      out.push(act("不予许可", "deny", { reasons: true, danger: true }));
+      if (!b.extension_requested) out.push(act("申请延期", "extension_request", { note: true }));
+      out.push(act("一次性告知补正", "correction", { materials: materialNames, note: true }));
+    }
+    if (b.extension_requested) {
+      if (may("approve_extensions", who)) out.push(act("批准延期", "extension_approve"));
+      else out.push(h("p", { class: "notice warn ws-ext-wait" }, "已申请延期（延长10个工作日），须由科室负责人或首席代表批准，申请人本人不能批准。"));
+    }
+    if (may("run_special_procedures", who)) out.push(act("启动特别程序", "special_start", { procedure: true }));
+  }
+  if (b.status === "paused" && b.pause_reason === "special" && may("run_special_procedures", who)) {
+    out.push(act("结束特别程序", "special_end"));
+  }
+  return out;
+}
+
+/** One decision as a small form: its fields, a button, and the server's answer next to them. */
+function decisionForm(c, b, label, decision, { reasons, fee, materials, note, procedure, danger, reload }) {
+  const fields = {};
+  const parts = [];
+  if (reasons) {
+    const control = h("textarea", { name: "reasons", rows: 3, maxlength: 2000 });
+    fields.reasons = field({ label: `${label}理由`, control, required: true, hint: "至少4个字，将告知申请人" });
+    parts.push(fields.reasons);
+  }
+  if (fee) {
+    const control = h("input", { type: "number", name: "fee_yuan", min: "0", step: "0.01", inputmode: "decimal", value: "0" });
+    fields.fee_yuan = field({ label: "收费（元）", control, hint: "按收费标准，不收费填0" });
+    parts.push(fields.fee_yuan);
+  }
+  if (materials) {
+    const boxes = Object.entries(materials).map(([id, name]) => h("label", { class: "check" },
+      h("input", { type: "checkbox", name: "materials", value: id }), name));
+    fields.materials = h("fieldset", { class: "field" }, h("legend", null, "须补正的材料（一次性告知全部）"),
+      h("div", { class: "checks" }, boxes));
+    parts.push(fields.materials);
+  }
+  if (procedure) {
+    const control = h("select", { name: "procedure" }, PROCEDURES.map((p) => h("option", { value: p }, p)));
+    fields.procedure = field({ label: "特别程序", control, required: true });
+    parts.push(fields.procedure);
+  }
+  if (note) {
+    const control = h("textarea", { name: "note", rows: 2, maxlength: 2000 });
+    fields.note = field({ label: decision === "correction" ? "告知内容" : "说明", control });
+    parts.push(fields.note);
+  }
+  const status = h("div", { class: "ws-status", "aria-live": "polite" });
+  const button = h("button", { type: "submit", class: `btn${danger ? " danger" : ""}`,
+    "data-decision": decision }, label);
+  const form = h("form", { novalidate: true, class: "ws-decision", "data-decision": decision }, parts,
+    h("div", { class: "actions" }, button), status);
+  const wrap = parts.length
+    ? h("details", { class: "ws-more" }, h("summary", null, label), form)
+    : form;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const value = (name) => form.elements.namedItem(name)?.value ?? "";
+    const sent = { decision };
+    for (const f of Object.values(fields)) fieldError(f, null);
+    render(status);
+    let bad = false;
+    if (reasons) {
+      sent.reasons = value("reasons").trim();
+      if (sent.reasons.length < 4) { fieldError(fields.reasons, "请填写理由，至少4个字"); bad = true; }
+    }
+    if (fee) {
+      const raw = value("fee_yuan").trim();
+      const n = raw === "" ? 0 : Number(raw);
+      if (!Number.isFinite(n) || n < 0) { fieldError(fields.fee_yuan, "请填写不小于0的金额"); bad = true; }
+      sent.fee_yuan = n;
+    }
+    if (materials) {
+      sent.materials = [...form.querySelectorAll("input[name=materials]:checked")].map((x) => x.value);
+      if (!sent.materials.length) { fieldError(fields.materials, "请勾选须补正的材料"); bad = true; }
+    }
+    if (procedure) sent.procedure = value("procedure");
+    if (note && value("note").trim()) sent.note = value("note").trim();
+    if (bad) return;
+    button.disabled = true;
+    render(status, h("p", { role: "status" }, "正在提交…"));
+    try {
+      await call("POST", `/department/cases/${encodeURIComponent(c.case_id)}/branches/${encodeURIComponent(b.branch_id)}/decision`, sent);
+      render(status, h("p", { class: "notice ok", role: "status" }, `已${label}`));
+      announce(`已${label}`);
+      flash = { caseId: c.case_id, text: `已${label}（${b.department_name || b.department} · ${b.task || b.branch_id}）` };
+      setTimeout(reload, 1200);
+    } catch (error) {
+      const target = fields[error.field];
+      if (target && error.status === 422) fieldError(target, `未通过校验：${error.body?.message || error.message}`);
+      render(status, h("p", { class: "notice bad ws-error", role: "alert" }, refusal(error)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return wrap;
+}
+
+// -- supervised tasks --------------------------------------------------------------------------------
+async function tasksPage(body, ctx, who) {
+  const answer = await call("GET", "/department/supervised-tasks");
+  if (!ctx.alive()) return;
+  const tasks = answer.tasks || [];
+  if (!tasks.length) {
+    render(body, emptyState("本部门暂无待答复的督办事项。"));
+    return;
+  }
+  render(body, h("ul", { class: "plain ws-sup" }, tasks.map((t) => supervisedCard(t, who, ctx, body))));
+}
+
+function supervisedCard(t, who, ctx, body) {
+  const subject = t.subject || {};
+  const text = subject.text || subject.question || t.text || "";
+  const card = h("li", { class: `branch l-${t.light || "grey"} ws-sup-task`, "data-task": t.task_id },
+    h("h3", null, t.title || TASK_KINDS[t.kind] || t.kind, " ", h("span", { class: "small mono" }, t.task_id)),
+    h("p", null, lightBadge(t.light), " 答复时限：", time(t.deadline)),
+    subject.case_no ? h("p", { class: "small" }, "办件：", subject.case_no) : null,
+    text ? h("p", { class: "ws-value" }, text) : null);
+  if (!may("answer_supervised_tasks", who)) {
+    card.append(h("p", { class: "muted small" }, "督办事项由科室负责人或首席代表答复。"));
+    return card;
+  }
+  const control = h("textarea", { name: "answer", rows: 3, maxlength: 4000 });
+  const answerField = field({ label: "答复内容", control, required: true });
+  const publish = t.kind === "consultation"
+    ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "publish" }), "同时发布到办事指南的常见问题")
+    : null;
+  const status = h("div", { "aria-live": "polite" });
+  const form = h("form", { novalidate: true, class: "ws-answer" }, answerField, publish,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "btn" }, "提交答复")), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fieldError(answerField, control.value.trim() ? null : "请填写答复内容");
+    if (!control.value.trim()) return;
+    try {
+      await call("POST", `/department/supervised-tasks/${encodeURIComponent(t.task_id)}/answer`,
+        { answer: control.value.trim(), ...(publish ? { publish: publish.querySelector("input").checked } : {}) });
+      render(status, h("p", { class: "notice ok", role: "status" }, "已答复"));
+      announce("已答复");
+      setTimeout(() => tasksPage(body, ctx, who).catch(() => {}), 1200);
+    } catch (error) {
+      if (error.field === "answer") fieldError(answerField, error.body?.message || error.message);
+      render(status, h("p", { class: "notice bad", role: "alert" }, refusal(error)));
+    }
+  });
+  card.append(form);
+  return card;
+}
+

@@ -1,0 +1,210 @@
+"""The staff workstation (工作台) in the browser: each staff member signs in as themself (staff id
+and the local stack's demo password), works their queue and decides what their role may decide;
+the server's rights decide, the page leaves out the rest."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import (DEPARTMENTS, PHONE, decide, file_case, new_context,
+                                    no_horizontal_overflow, shot, unlabelled_fields, watch)
+from tests.e2e.flows import as_staff, key, wait_for
+
+CLERK = "SCJG-001"        # 李俊杰, 窗口受理
+APPROVER = "SCJG-002"     # 张慧敏, 审核
+CHIEF = "SCJG-003"        # 刘鹏飞, 负责人
+GA_APPROVER = "GA-002"
+
+
+def sign_in(page, stack, staff_id):
+    page.goto("/#/workstation")
+    page.get_by_label("工号").fill(staff_id)
+    page.get_by_label("密码").fill(stack["staff"]["demo_password"])
+    page.get_by_role("button", name="登录工作台").click()
+    expect(page.locator("#ws-who")).to_contain_text(staff_id)
+
+
+def done(scope, text):
+    """The decision's answer: next to its button, then atop the case read anew."""
+    page = getattr(scope, "page", scope)
+    expect(page.locator(".notice.ok", has_text=text).first).to_be_visible(timeout=20_000)
+
+
+def open_case(page, case):
+    page.goto(f"/#/workstation/case/{case['case_id']}")
+    expect(page.locator(".case-no")).to_contain_text(case["case_no"])
+
+
+def branch(page, branch_id):
+    return page.locator(f'.ws-branch[data-branch="{branch_id}"]')
+
+
+def view(citizen, case):
+    return citizen.get(f"/cases/{case['case_id']}").json()
+
+
+def accepted(stack, citizen, case):
+    decide(stack, case["case_id"], "SCJG", "0:SCJG", "accept")
+    wait_for(lambda: len(view(citizen, case)["stages"]) > 1, timeout=30)
+
+
+def test_window_clerk_signs_in_sees_the_queue_and_accepts(browser, fast_stack, demo_citizen):
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    context = new_context(browser, fast_stack, PHONE)
+    page = context.new_page()
+    errors = watch(page)
+    try:
+        page.goto("/#/workstation")
+        assert no_horizontal_overflow(page) <= PHONE["width"]
+        assert not unlabelled_fields(page)
+        page.get_by_label("工号").fill(CLERK)
+        page.get_by_label("密码").fill("wrong-Password-1")
+        page.get_by_role("button", name="登录工作台").click()
+        expect(page.get_by_role("alert")).to_contain_text("登录失败")
+
+        sign_in(page, fast_stack, CLERK)
+        who = page.locator("#ws-who")
+        expect(who).to_contain_text("李俊杰")
+        expect(who).to_contain_text("亳州市市场监督管理局")
+        expect(who).to_contain_text("窗口受理")
+
+        # The queue: the new case waits for acceptance, with its light and deadline.
+        card = page.locator(f'.ws-task[data-case="{case["case_id"]}"]')
+        expect(card).to_contain_text(case["case_no"])
+        expect(card.locator("[data-light]")).to_have_attribute("data-light", re.compile("green|yellow|red"))
+        expect(card).to_contain_text("办理时限")
+        page.get_by_label("环节").select_option("decision")
+        expect(card).to_have_count(0)
+        page.get_by_label("环节").select_option("acceptance")
+        expect(card).to_be_visible()
+        assert no_horizontal_overflow(page) <= PHONE["width"]
+        assert not unlabelled_fields(page)
+        shot(page, "w1-phone-queue")
+
+        # The case: pre-review. A clerk decides no branch (no 同意 / 不予许可).
+        card.get_by_role("link", name=case["case_no"]).click()
+        acceptance = branch(page, "0:SCJG")
+        expect(acceptance.locator('button[data-decision="accept"]')).to_be_visible()
+        expect(page.locator('[data-decision="approve"]')).to_have_count(0)
+        expect(page.locator('[data-decision="extension_approve"]')).to_have_count(0)
+        expect(page.locator(".ws-materials li").first).to_be_visible()
+        # Refusing needs reasons: said next to the field, nothing sent.
+        acceptance.locator("summary", has_text="不予受理").click()
+        acceptance.locator('form[data-decision="refuse"] button').click()
+        expect(acceptance.locator(".field-error")).to_contain_text("请填写理由")
+        assert no_horizontal_overflow(page) <= PHONE["width"]
+        shot(page, "w2-phone-pre-review")
+
+        acceptance.locator('button[data-decision="accept"]').click()
+        done(acceptance, "已受理")
+        wait_for(lambda: len(view(citizen, case)["stages"]) > 1, timeout=30)
+        expect(branch(page, "1:SCJG")).to_be_visible()
+        assert view(citizen, case)["stages"][0]["outcome"] == "accepted"
+
+        page.get_by_role("button", name="退出工作台").click()
+        expect(page.get_by_role("button", name="登录工作台")).to_be_visible()
+        assert not errors, errors
+    finally:
+        context.close()
+    for department in DEPARTMENTS:
+        decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+
+
+def test_two_approvers_decide_their_branches_and_the_case_completes(page, browser, fast_stack,
+                                                                     demo_citizen):
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    accepted(fast_stack, citizen, case)
+
+    sign_in(page, fast_stack, APPROVER)
+    expect(page.locator("#ws-who")).to_contain_text("审核")
+    expect(page.locator(f'.ws-task[data-case="{case["case_id"]}"][data-branch="1:SCJG"]')).to_be_visible()
+    open_case(page, case)
+    mine = branch(page, "1:SCJG")
+    expect(branch(page, "1:GA").locator("form")).to_have_count(0)      # another department's
+    expect(page.locator('[data-decision="accept"]')).to_have_count(0)   # no pre-review right
+    mine.locator("summary", has_text="同意").click()
+    mine.get_by_label("收费（元）").fill("-5")
+    mine.locator('form[data-decision="approve"] button').click()
+    expect(mine.locator(".field-error")).to_contain_text("不小于0")
+    mine.get_by_label("收费（元）").fill("0")
+    mine.locator('form[data-decision="approve"] button').click()
+    done(mine, "已同意")
+    shot(page, "w3-approver-approved")
+
+    other = new_context(browser, fast_stack)
+    police = other.new_page()
+    errors = watch(police)
+    try:
+        sign_in(police, fast_stack, GA_APPROVER)
+        expect(police.locator("#ws-who")).to_contain_text("亳州市公安局")
+        open_case(police, case)
+        ga = branch(police, "1:GA")
+        ga.locator("summary", has_text="不予许可").click()
+        ga.get_by_label("不予许可理由").fill("不符")
+        ga.locator('form[data-decision="deny"] button').click()
+        expect(ga.locator(".field-error")).to_contain_text("至少4个字")
+        ga.locator("summary", has_text="同意").click()
+        ga.locator('form[data-decision="approve"] button').click()
+        done(ga, "已同意")
+        assert not errors, errors
+    finally:
+        other.close()
+
+    for department in DEPARTMENTS:
+        if department not in ("SCJG", "GA"):
+            decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+    final = wait_for(lambda: (v := view(citizen, case))["status"] == "completed" and v, timeout=40)
+    outcomes = {b["branch_id"]: b["outcome"] for b in final["stages"]}
+    assert outcomes["1:SCJG"] == outcomes["1:GA"] == "approved"
+    assert final["result"]["outcome"] == "granted"
+    page.reload()
+    expect(page.locator(".case-no [data-status]")).to_have_attribute("data-status", "completed")
+    assert no_horizontal_overflow(page) <= 1280
+
+
+def test_an_approver_asks_for_an_extension_that_a_chief_approves(page, browser, fast_stack,
+                                                                  demo_citizen):
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    accepted(fast_stack, citizen, case)
+
+    sign_in(page, fast_stack, APPROVER)
+    open_case(page, case)
+    mine = branch(page, "1:SCJG")
+    mine.locator("summary", has_text="申请延期").click()
+    mine.get_by_label("说明").fill("需现场核查经营场所")
+    mine.locator('form[data-decision="extension_request"] button').click()
+    done(mine, "已申请延期")
+    # The requester cannot approve it: no button, and the server refuses it.
+    expect(branch(page, "1:SCJG").locator(".ws-ext-wait")).to_be_visible()
+    expect(page.locator('[data-decision="extension_approve"]')).to_have_count(0)
+    refused = as_staff(fast_stack, APPROVER).post(
+        f"/department/cases/{case['case_id']}/branches/1:SCJG/decision",
+        {"decision": "extension_approve"}, headers={"Idempotency-Key": key()})
+    assert refused.status_code == 403 and refused.json()["right"] == "approve_extensions"
+    shot(page, "w4-extension-requested")
+    before = next(b for b in view(citizen, case)["stages"] if b["branch_id"] == "1:SCJG")
+    assert before["extension_requested"]
+
+    other = new_context(browser, fast_stack)
+    chief = other.new_page()
+    errors = watch(chief)
+    try:
+        sign_in(chief, fast_stack, CHIEF)
+        expect(chief.locator("#ws-who")).to_contain_text("科室负责人")
+        open_case(chief, case)
+        theirs = branch(chief, "1:SCJG")
+        theirs.locator('button[data-decision="extension_approve"]').click()
+        done(theirs, "已批准延期")
+        shot(chief, "w5-chief-approved-extension")
+        assert not errors, errors
+    finally:
+        other.close()
+    after = next(b for b in view(citizen, case)["stages"] if b["branch_id"] == "1:SCJG")
+    assert not after["extension_requested"]
+    assert after["limit_days"] > before["limit_days"] or after["deadline"] > before["deadline"]
+    for department in DEPARTMENTS:
+        decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
