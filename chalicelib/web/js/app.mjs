@@ -22,7 +22,6 @@ const ROUTES = [
   { path: /^\/board$/, load: () => import("./board.mjs"), page: "boardPage", nav: "board" },
   { path: /^\/supervise(?:\/([a-z]+))?$/, load: () => import("./supervise.mjs"), page: "supervisePage", nav: "supervise" },
   { path: /^\/workstation(?:\/([a-z]+))?(?:\/([A-Za-z0-9-]+))?$/, load: () => import("./workstation.mjs"), page: "workstationPage", nav: "workstation" },
-  { path: /^\/workstation(?:\/([a-z]+))?(?:\/([A-Za-z0-9-]+))?$/, load: () => import("./workstation.mjs"), page: "workstationPage", nav: "workstation" },
 ];
 
 const main = document.getElementById("main");
