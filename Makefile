@@ -50,7 +50,7 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
-# make verify-trail CASE=<case id>   (reads .local/stack.json of the running stack)
+# make verify-trail CASE=<case id or 受理编号>   (reads .local/stack.json of the running stack)
 verify-trail: $(STAMP)
 	$(PY) -m local.trail $(CASE)
 

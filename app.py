@@ -419,8 +419,10 @@ def agent_submit(case_id):
 @route("/audit/cases/{case_id}/trail", methods=["GET"], authorizer=signed)
 def audit_trail(case_id):
     """The case's trail and the verdict: its links, the head the case stores (a deleted tail is
-    reported) and the latest anchor of its head outside the table (a rewrite is reported)."""
-    bootstrap.supervision().scope.check_case(caller_of(app.current_request, "auditor"), case_id)
+    reported) and the latest anchor of its head outside the table (a rewrite is reported).
+    `case_id` may also be the case's 受理编号; `case_id` in the answer is the case's id."""
+    case_id = bootstrap.supervision().scope.check_case(caller_of(app.current_request, "auditor"),
+                                                       case_id)
     verdict, records = bootstrap.trail_audit().verify(case_id)
     return {"case_id": case_id, "verdict": verdict.to_dict(),
             "records": [{"seq": r.seq, "at": r.at, "action": r.action, "actor": r.actor,
@@ -429,7 +431,8 @@ def audit_trail(case_id):
 
 @route("/audit/cases/{case_id}/supervision", methods=["GET"], authorizer=signed)
 def audit_supervision(case_id):
-    bootstrap.supervision().scope.check_case(caller_of(app.current_request, "auditor"), case_id)
+    case_id = bootstrap.supervision().scope.check_case(caller_of(app.current_request, "auditor"),
+                                                       case_id)
     events = bootstrap.approval().supervision.of_case(case_id)
     return {"case_id": case_id,
             "events": [e for e in events if not e["kind"].startswith("violation:")],

@@ -1,4 +1,4 @@
-"""`make verify-trail CASE=<case id>`: checks a case's (or a supervised task's) hash-chained
+"""`make verify-trail CASE=<case id or 受理编号>`: checks a case's (or a supervised task's) hash-chained
 audit trail in the running local stack (or, with AWS_* variables and TRAIL_TABLE, CASES_TABLE,
 TASKS_TABLE and EVIDENCE_BUCKET set, in the cloud): its links, the head its case stores, and the
 latest anchor of its head in the evidence bucket. It reports intact, the first broken link, a
@@ -34,7 +34,9 @@ def _use_local_stack(state_dir: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a case's audit trail.")
-    parser.add_argument("case_id", nargs="?", help="a case id (or a supervised task's id)")
+    parser.add_argument("case_id", nargs="?",
+                        help="a case id, a case's 受理编号 (BZ-20261120-00001) or a supervised "
+                             "task's id")
     parser.add_argument("--anchor", metavar="PERIOD",
                         help="check every head of this hour's anchor (YYYY-MM-DDTHH, UTC)")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local")
@@ -48,6 +50,17 @@ def main(argv=None) -> int:
     if args.anchor:
         return _check_anchor(bootstrap.trail_audit(), args.anchor)
 
+    from chalicelib.adapters.dynamodb import DynamoCases
+    from chalicelib.domain.cases import is_case_number
+
+    if is_case_number(args.case_id):
+        bootstrap.settings()                   # the tables as the stack names them
+        found = DynamoCases().by_case_no(args.case_id)
+        if found is None:
+            print(f"case {args.case_id}: no case has this number")
+            return 2
+        print(f"case {args.case_id} is case {found}")
+        args.case_id = found
     audit, what = bootstrap.trail_audit("case"), "case"
     stored = audit.heads(args.case_id)
     if stored is None:

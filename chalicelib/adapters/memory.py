@@ -94,6 +94,10 @@ class InMemoryCases:
     def trail(self, case_id):
         return list(self.trails.get(case_id, []))
 
+    def by_case_no(self, case_no):
+        found = [c for c, d in self.items.items() if d.get("case_no") == case_no]
+        return found[0] if len(found) == 1 else None
+
     def completed_on(self, day, limit):
         from .dynamodb import china_day
 

@@ -312,5 +312,10 @@ def case_number(hall: str, at: datetime, sequence: int) -> str:
     return f"{hall}-{at.astimezone(CHINA_TIME):%Y%m%d}-{sequence:05d}"
 
 
+def is_case_number(text) -> bool:
+    """Whether `text` is written as a 受理编号 (hall-YYYYMMDD-NNNNN), the number applicants see."""
+    return isinstance(text, str) and re.fullmatch(r"[A-Z]{2,12}-\d{8}-\d{5}", text) is not None
+
+
 def sequence_name(hall: str, at: datetime) -> str:
     return f"case-no#{hall}#{at.astimezone(CHINA_TIME):%Y%m%d}"

@@ -33,6 +33,9 @@ class CaseRepository(Protocol):
 
     def by_applicant(self, id_number: str) -> list[Case]: ...
 
+    def by_case_no(self, case_no: str) -> str | None:
+        """The id of the case numbered `case_no` (受理编号), or None."""
+
     def trail(self, case_id: str) -> list[TrailRecord]: ...
 
     def next_in_sequence(self, name: str) -> int: ...

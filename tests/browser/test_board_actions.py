@@ -1,6 +1,7 @@
 """The supervision board acts: hall names instead of codes, a supervision clerk issuing an order
-from a card and from a case, and a district office refused a city case (the server's 403, said in
-Chinese). Each staff member signs in as themself (the staff user pool, then SigV4)."""
+from a card and from a case (by its 受理编号), a case traced by its 受理编号, and a district office
+refused a city case (the server's 403, said in Chinese). Each staff member signs in as themself
+(the staff user pool, then SigV4)."""
 from __future__ import annotations
 
 import re
@@ -60,10 +61,10 @@ def test_a_supervision_clerk_issues_an_order_and_a_district_office_is_refused_a_
     assert order["subject"]["case_id"] == late_case["case_id"]
     assert order["trail"][0]["actor"] == f"staff:{AUDITOR}"          # signed as themself
 
-    # From the orders tab, by the case: listed with the hall's name and the deadline.
+    # From the orders tab, by the case number the applicant sees: listed with the hall's name.
     page.get_by_role("link", name="督办单").click()
     form = page.locator("form.order-form")
-    form.get_by_label("督办办件").fill(late_case["case_id"])
+    form.get_by_label("督办办件").fill(late_case["case_no"])
     form.get_by_label("督办事由").fill("请报告该件各部门审批用时")
     form.get_by_role("button", name="下达督办单").click()
     expect(form.locator("[data-order]")).to_contain_text("办理期限：")
@@ -73,6 +74,16 @@ def test_a_supervision_clerk_issues_an_order_and_a_district_office_is_refused_a_
     expect(row).to_contain_text("3 个工作日")
     expect(page.locator(f'#orders-table tr[data-task="{order_id}"]')).to_contain_text("5 个工作日")
     shot(page, "c2-orders")
+    assert as_staff(fast_stack, AUDITOR).get(f"/audit/tasks/{second}").json()["subject"]["case_id"] \
+        == late_case["case_id"]
+
+    # The trace, looked up by the case number: the case's own trail, verified.
+    page.get_by_role("link", name="办件追溯").click()
+    page.get_by_label("办件 ID 或受理编号").fill(late_case["case_no"])
+    page.get_by_role("button", name="追溯并校验").click()
+    expect(page.locator("#verdict-title")).to_have_attribute("data-intact", "true")
+    expect(page.locator(".verdict ~ p", has_text="受理编号")).to_contain_text(late_case["case_no"])
+    expect(page.locator("#trail-table")).to_contain_text("监察红灯")
 
     # 涡阳县's clerk: scope shows the county hall by name; a city case is refused in Chinese.
     sign_out_board(page)

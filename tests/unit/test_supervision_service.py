@@ -173,6 +173,18 @@ def test_a_district_cannot_read_or_act_on_another_districts_cards(w):
         w.service.work.issue_order(GUOYANG, {"case_id": in_qiaocheng, "text": "越权督办"})
 
 
+def test_a_case_is_found_by_its_case_number_within_the_offices_halls(w):
+    in_qiaocheng = completed_case(w, hall="BZQC", case_id="caseQC")
+    assert w.service.scope.check_case(CITY, "BZQC-20261118-00001") == in_qiaocheng
+    assert w.service.scope.check_case(QIAOCHENG, in_qiaocheng) == in_qiaocheng
+    with pytest.raises(Forbidden):
+        w.service.scope.check_case(GUOYANG, "BZQC-20261118-00001")
+    with pytest.raises(NotFound):
+        w.service.scope.check_case(CITY, "BZQC-20261118-00002")
+    order = w.service.work.issue_order(CITY, {"case_id": "BZQC-20261118-00001", "text": "请说明"})
+    assert (order["subject"]["case_id"], order["hall"]) == (in_qiaocheng, "BZQC")
+
+
 def test_a_key_that_is_no_supervision_office_is_refused(w):
     with pytest.raises(Forbidden):
         w.service.violations.cards(Caller("auditor", "NOBODY"), {})

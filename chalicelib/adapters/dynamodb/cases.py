@@ -45,6 +45,16 @@ class CompletedByDay(GlobalSecondaryIndex):
     completed_at = UnicodeAttribute(range_key=True)
 
 
+class ByCaseNo(GlobalSecondaryIndex):
+    """A case by the 受理编号 its applicant sees (sparse: set once the case is numbered), so
+    that a supervisor may look it up by that number without scanning."""
+    class Meta:
+        index_name = "ByCaseNo"
+        projection = KeysOnlyProjection()
+
+    case_no = UnicodeAttribute(hash_key=True)
+
+
 class CaseModel(Model):
     Meta = meta("cases_table", "CasesTable")
     case_id = UnicodeAttribute(hash_key=True)
@@ -54,11 +64,13 @@ class CaseModel(Model):
     unrated_since = UnicodeAttribute(null=True)
     completed_day = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
+    case_no = UnicodeAttribute(null=True)
     trail_seq = NumberAttribute()
     data = JSONAttribute()
     by_applicant = ByApplicant()
     unrated_by_hall = UnratedByHall()
     completed_by_day = CompletedByDay()
+    by_case_no = ByCaseNo()
 
     @classmethod
     def of(cls, case: Case) -> "CaseModel":
@@ -66,7 +78,8 @@ class CaseModel(Model):
         return cls(case.case_id, applicant_id_number=case.applicant["id_number"],
                    created_at=case.created_at, hall=case.hall, unrated_since=unrated,
                    completed_day=china_day(case.completed_at) if case.completed_at else None,
-                   completed_at=case.completed_at, trail_seq=case.trail_seq,
+                   completed_at=case.completed_at, case_no=case.case_no or None,
+                   trail_seq=case.trail_seq,
                    data=case.to_dict())
 
 
@@ -112,6 +125,11 @@ class DynamoCases:
 
     def by_applicant(self, id_number):
         return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
+
+    def by_case_no(self, case_no):
+        """The id of the case numbered `case_no` (one query of at most two keys), or None."""
+        found = [m.case_id for m in CaseModel.by_case_no.query(case_no, limit=2)]
+        return found[0] if len(found) == 1 else None
 
     def completed_on(self, day, limit):
         return [Case.from_dict(m.data) for m in CaseModel.completed_by_day.query(

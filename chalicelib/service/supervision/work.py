@@ -12,7 +12,7 @@ from ...domain import events
 from ...domain import supervised as work
 from ...domain import trail
 from ...domain.approval import waits
-from ...domain.cases import Caller, Case
+from ...domain.cases import Caller, Case, is_case_number
 from ...domain.catalog import Catalog
 from ...domain.clock import WorkingClock
 from ...domain.errors import Forbidden, InvalidInput, NotFound, Unprocessable
@@ -73,7 +73,7 @@ class SupervisedWork:
         else:
             case = self.case(case_id)
             department = body.get("department") or self.responsible(case)
-            hall = case.hall
+            hall, case_id = case.hall, case.case_id
         if department not in self.catalog.departments:
             raise InvalidInput(f"no department {department!r}", field="department")
         self.scope.check(caller, hall, f"case {case_id}")
@@ -236,6 +236,9 @@ class SupervisedWork:
         return self.catalog.items[case.item_code]["lead_department"]
 
     def case(self, case_id) -> Case:
+        """A case by its id, or by its 受理编号."""
+        if is_case_number(case_id):
+            case_id = self.cases.by_case_no(case_id) or case_id
         case = self.cases.get(case_id) if isinstance(case_id, str) and case_id else None
         if case is None:
             raise NotFound(f"no case {case_id!r}", field="case_id")

@@ -42,8 +42,8 @@ export function refusalNotice(error, prefix, context) {
 }
 
 /** The form of a supervision order (督办单). `target`: {case_id} or {card: {case_id, event_id}}, or
- * nothing (the form then asks for the case). `resolve(text)` turns what was typed into a case id. */
-export function orderForm(api, { target = null, resolve = (v) => v, context = {}, onIssued } = {}) {
+ * nothing (the form then asks for the case: its id or its 受理编号, which the server resolves). */
+export function orderForm(api, { target = null, context = {}, onIssued } = {}) {
   const caseInput = h("input", { type: "text", name: "case", spellcheck: "false", autocomplete: "off" });
   const caseField = target ? null
     : field({ label: "督办办件", control: caseInput, required: true, hint: "办件 ID（32 位）或受理编号" });
@@ -70,7 +70,7 @@ export function orderForm(api, { target = null, resolve = (v) => v, context = {}
     submit.disabled = true;
     render(status, h("p", { role: "status" }, "正在下达…"));
     try {
-      const on = target || { case_id: await resolve(caseInput.value.trim()) };
+      const on = target || { case_id: caseInput.value.trim() };
       const order = await api.post("/supervision/orders", { ...on, text: text.value.trim(), limit_days: limit },
         { "Idempotency-Key": uuid() });
       render(status, h("div", { class: "notice ok", role: "status", "data-order": order.task_id },

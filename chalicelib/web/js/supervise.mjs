@@ -403,7 +403,7 @@ async function orders(body, ctx) {
   const context = await actionContext();
   if (!ctx.alive()) return;
   const list = h("div", { id: "orders-list" });
-  const issue = orderForm(api, { context, resolve: caseIdOf,
+  const issue = orderForm(api, { context,
     onIssued: () => orderList(list, ctx, context).catch((error) => render(list, errorNotice(error, "加载失败"))) });
   render(body, h("section", { "aria-labelledby": "new-order" }, h("h2", { id: "new-order" }, "下达督办单"), issue), list);
   await orderList(list, ctx, context);
@@ -443,17 +443,13 @@ async function orderList(list, ctx, context) {
           h("td", { class: "num" }, byKind[k]?.red || 0))))))));
 }
 
-// What was typed for a case: its id as it is (a 受理编号 is resolved by the server's trail route).
-async function caseIdOf(typed) {
-  return typed;
-}
-
 // -- 办件追溯: the full trace and its hash chain -------------------------------------------------------------
 async function trace(body, ctx) {
   const caseId = hashQuery().get("case") || "";
   const input = h("input", { type: "text", name: "case", value: caseId, spellcheck: "false", autocomplete: "off" });
   const form = h("form", { class: "card", novalidate: true },
-    field({ label: "办件 ID", control: input, hint: "32 位办件标识，可从红黄牌记录的“全程追溯”进入" }),
+    field({ label: "办件 ID 或受理编号", control: input,
+      hint: "32 位办件标识，或申请人看到的受理编号（如 BZ-20261130-00001）；也可从红黄牌记录的“全程追溯”进入" }),
     h("div", { class: "actions" }, h("button", { class: "btn", type: "submit" }, "追溯并校验")));
   const result = h("div", { "aria-live": "polite" });
   form.addEventListener("submit", (event) => {
@@ -467,7 +463,7 @@ async function trace(body, ctx) {
 
   async function show(id) {
     if (!/^[A-Za-z0-9-]{4,64}$/.test(id)) {
-      render(result, errorNotice({ message: "请填写办件 ID" }, "无法追溯"));
+      render(result, errorNotice({ message: "请填写办件 ID 或受理编号" }, "无法追溯"));
       return;
     }
     render(result, h("p", { role: "status" }, "正在校验哈希链…"));
