@@ -208,3 +208,55 @@ def test_an_approver_asks_for_an_extension_that_a_chief_approves(page, browser, 
     assert after["limit_days"] > before["limit_days"] or after["deadline"] > before["deadline"]
     for department in DEPARTMENTS:
         decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+
+
+def test_a_chief_answers_an_order_and_publishes_a_consultation_to_the_faq(page, browser, fast_stack,
+                                                                           demo_citizen):
+    import requests
+
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    order = as_staff(fast_stack, "BZ-JJJC-001").post("/supervision/orders", {
+        "case_id": case["case_id"], "text": "请说明该件预审进度并按时受理"})
+    assert order.status_code == 201, order.text
+    order = order.json()
+    question = citizen.post("/consultations", {"item": "SCJG-001",
+                                               "question": "个人独资企业可以网上办理设立登记吗？"})
+    assert question.status_code == 201, question.text
+    question = question.json()
+
+    # An approver sees the tasks but does not answer them.
+    sign_in(page, fast_stack, APPROVER)
+    page.get_by_role("link", name="督办事项").click()
+    expect(page.locator(f'.ws-sup-task[data-task="{order["task_id"]}"]')).to_contain_text("督办单")
+    expect(page.locator(f'.ws-sup-task[data-task="{order["task_id"]}"] textarea')).to_have_count(0)
+    page.get_by_role("button", name="退出工作台").click()
+
+    sign_in(page, fast_stack, CHIEF)
+    page.get_by_role("link", name="督办事项").click()
+    task = page.locator(f'.ws-sup-task[data-task="{order["task_id"]}"]')
+    expect(task).to_contain_text("请说明该件预审进度")
+    task.get_by_role("button", name="提交答复").click()
+    expect(task.locator(".field-error")).to_contain_text("请填写答复内容")
+    task.get_by_label("答复内容").fill("已督促窗口当日完成预审")
+    task.get_by_role("button", name="提交答复").click()
+    expect(task.locator(".notice.ok")).to_contain_text("已答复")
+
+    asked = page.locator(f'.ws-sup-task[data-task="{question["task_id"]}"]')
+    expect(asked).to_contain_text("个人独资企业可以网上办理设立登记吗")
+    asked.get_by_label("答复内容").fill("可以，登录网上办事大厅选择企业设立登记即可全程网办")
+    asked.get_by_label("同时发布到办事指南的常见问题").check()
+    asked.get_by_role("button", name="提交答复").click()
+    expect(asked.locator(".notice.ok")).to_contain_text("已答复")
+    shot(page, "w6-supervised-tasks")
+    expect(task.locator("textarea")).to_have_count(0)
+
+    answered = as_staff(fast_stack, "BZ-JJJC-001").get(f"/audit/tasks/{order['task_id']}").json()
+    assert [r["actor"] for r in answered["trail"] if r["action"] == "answered"] == [f"staff:{CHIEF}"]
+    faqs = wait_for(lambda: requests.get(f"{fast_stack['api_url']}/guide/items/SCJG-001",
+                                         timeout=10).json()["faqs"], timeout=10)
+    assert any("个人独资企业" in str(f) for f in faqs)
+    decide(fast_stack, case["case_id"], "SCJG", "0:SCJG", "accept")
+    wait_for(lambda: len(view(citizen, case)["stages"]) > 1, timeout=30)
+    for department in DEPARTMENTS:
+        decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")

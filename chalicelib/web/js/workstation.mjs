@@ -344,7 +344,8 @@ function supervisedCard(t, who, ctx, body) {
   const card = h("li", { class: `branch l-${t.light || "grey"} ws-sup-task`, "data-task": t.task_id },
     h("h3", null, t.title || TASK_KINDS[t.kind] || t.kind, " ", h("span", { class: "small mono" }, t.task_id)),
     h("p", null, lightBadge(t.light), " 答复时限：", time(t.deadline)),
-    subject.case_no ? h("p", { class: "small" }, "办件：", subject.case_no) : null,
+    subject.item_name ? h("p", { class: "small" }, "事项：", subject.item_name) : null,
+    subject.case_id ? h("p", { class: "small" }, h("a", { href: `#/workstation/case/${subject.case_id}` }, "查看相关办件")) : null,
     text ? h("p", { class: "ws-value" }, text) : null);
   if (!may("answer_supervised_tasks", who)) {
     card.append(h("p", { class: "muted small" }, "督办事项由科室负责人或首席代表答复。"));
@@ -362,15 +363,19 @@ function supervisedCard(t, who, ctx, body) {
     event.preventDefault();
     fieldError(answerField, control.value.trim() ? null : "请填写答复内容");
     if (!control.value.trim()) return;
+    const button = form.querySelector("button");
+    button.disabled = true;
     try {
       await call("POST", `/department/supervised-tasks/${encodeURIComponent(t.task_id)}/answer`,
         { answer: control.value.trim(), ...(publish ? { publish: publish.querySelector("input").checked } : {}) });
-      render(status, h("p", { class: "notice ok", role: "status" }, "已答复"));
+      form.replaceWith(h("p", { class: "notice ok", role: "status" }, "已答复",
+        publish?.querySelector("input").checked ? "，并已发布到办事指南的常见问题" : ""));
       announce("已答复");
-      setTimeout(() => tasksPage(body, ctx, who).catch(() => {}), 1200);
     } catch (error) {
       if (error.field === "answer") fieldError(answerField, error.body?.message || error.message);
       render(status, h("p", { class: "notice bad", role: "alert" }, refusal(error)));
+    } finally {
+      button.disabled = false;
     }
   });
   card.append(form);
