@@ -11,13 +11,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("cold_start", "guide_search", "calls_per_submission", "workflow", "scores",
-            "evidence", "web_first_load", "least_privilege")
+            "evidence", "web_first_load", "least_privilege", "staff_sign_in")
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench` runs every benchmark; `python -m bench cold_start scores` runs only
     those sections and updates them in the results, each with its own measurement time."""
-    from . import calls, cold_start, evidence, privilege, scores, search, webload, workflow
+    from . import (calls, cold_start, evidence, privilege, scores, search, staff, webload,
+                   workflow)
 
     chosen = list(sys.argv[1:] if argv is None else argv) or list(SECTIONS)
     unknown = [name for name in chosen if name not in SECTIONS]
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         "web_first_load": ("first page load of the portal", webload.run),
         "least_privilege": ("IAM actions granted and called per role",
                             lambda: _with_folder(privilege.run)),
+        "staff_sign_in": ("a staff member's sign-in and the gateway's signature check",
+                          lambda: _with_folder(staff.run)),
     }
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     whole = set(chosen) == set(SECTIONS)
@@ -113,7 +116,21 @@ def report(f: dict) -> str:
         lines += web_report(f["web_first_load"])
     if f.get("least_privilege"):
         lines += privilege_report(f["least_privilege"])
+    if f.get("staff_sign_in"):
+        lines += staff_report(f["staff_sign_in"])
     return "\n".join(lines)
+
+
+def staff_report(s: dict) -> list[str]:
+    first, check = s["sign_in_to_first_signed_request"], s["gateway_signature_check"]
+    return ["## A staff member's sign-in", "",
+            f"From nothing to the first signed request (bench/staff.py), as the workstation does "
+            f"it (the staff user pool, the identity pool's credentials, one signed GET of the "
+            f"queue): **{first['requests']} requests, {first['bytes']:,} bytes**, median "
+            f"{first['median_ms']} ms over {first['sign_ins']} sign-ins on the local stack.", "",
+            f"The gateway's added cost per signed request (verifying its SigV4 signature, "
+            f"{check['verifications']} requests): median {check['median_us']} µs, p95 "
+            f"{check['p95_us']} µs.", ""]
 
 
 def privilege_report(p: dict) -> list[str]:
