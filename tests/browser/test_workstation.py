@@ -260,3 +260,48 @@ def test_a_chief_answers_an_order_and_publishes_a_consultation_to_the_faq(page, 
     wait_for(lambda: len(view(citizen, case)["stages"]) > 1, timeout=30)
     for department in DEPARTMENTS:
         decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+
+
+def test_window_clerk_registers_a_walk_in_and_accepts_it(page, fast_stack):
+    import requests
+
+    from tests.browser.test_website import fill_form
+    from tests.e2e.client import material_bytes
+
+    guide = requests.get(f"{fast_stack['api_url']}/guide/items/SCJG-001", timeout=10).json()
+    sign_in(page, fast_stack, CLERK)
+    page.get_by_role("link", name="窗口登记").click()
+    page.get_by_label("办理事项").select_option("SCJG-001")
+    page.get_by_label("申请人手机号").fill("1385587")
+    page.get_by_role("button", name="登记并扫描材料").click()
+    expect(page.locator(".field-error").first).to_be_visible()          # said next to the fields
+    page.get_by_label("申请人姓名（名称）").fill("周明远")
+    page.get_by_label("身份证号或统一社会信用代码").fill("341602198507126515")
+    page.get_by_label("申请人手机号").fill("13855871234")
+    fill_form(page, guide["form"], guide["form"]["examples"][0], scope=page.locator(".ws-schema"))
+    page.get_by_role("button", name="登记并扫描材料").click()
+    expect(page.locator("form .notice.ok")).to_contain_text("已登记，请扫描上传材料")
+    for spec in [m for m in guide["materials"] if m["required"]]:
+        card = page.locator(f'.material[data-material="{spec["id"]}"]')
+        card.locator("input[type=file]").set_input_files({
+            "name": f"{spec['id']}.pdf", "mimeType": "application/pdf",
+            "buffer": material_bytes(spec["id"] + "walk-in")})
+        expect(card).to_contain_text("已接收", timeout=30_000)
+    shot(page, "w7-walk-in-materials")
+    page.get_by_role("button", name="提交，进入受理").click()
+    expect(page.locator("#walkin-done")).to_contain_text("受理编号")
+    case_no = page.locator("#walkin-done strong").inner_text()
+    page.locator("#walkin-done a").click()
+    expect(page.locator(".case-no")).to_contain_text(case_no)
+    expect(page.locator(".case-head")).to_contain_text("窗口受理")
+    acceptance = branch(page, "0:SCJG")
+    acceptance.locator('button[data-decision="accept"]').click()
+    done(page, "已受理")
+    case_id = page.url.rsplit("/", 1)[-1]
+    clerk = as_staff(fast_stack, CLERK)
+    seen = wait_for(lambda: (v := clerk.get(f"/department/cases/{case_id}").json())["status"] == "accepted" and v,
+                    timeout=30)
+    assert seen["channel"] == "window" and seen["registered_by"]["staff_id"] == CLERK
+    wait_for(lambda: len(clerk.get(f"/department/cases/{case_id}").json()["stages"]) > 1, timeout=30)
+    for department in DEPARTMENTS:
+        decide(fast_stack, case_id, department, f"1:{department}", "approve")

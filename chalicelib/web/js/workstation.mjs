@@ -10,7 +10,8 @@ import {
 import { call, current, may, refusal, ROLE_NAMES, signIn, signOut } from "./workstation-session.mjs";
 
 const REFRESH_MS = 30_000;
-const TABS = [["queue", "我的待办", "#/workstation"], ["tasks", "督办事项", "#/workstation/tasks"]];
+const TABS = [["queue", "我的待办", "#/workstation"], ["register", "窗口登记", "#/workstation/register", "register_walk_ins"],
+  ["tasks", "督办事项", "#/workstation/tasks"]];
 const TASK_KINDS = { order: "督办单", investigation: "投诉调查", rectification: "差评整改", enquiry: "12345咨询件",
   hotline_complaint: "12345投诉件", consultation: "网上咨询" };
 const PROCEDURES = ["听证", "专家评审", "检验", "检测", "检疫", "鉴定", "招标", "拍卖", "公示"];
@@ -40,12 +41,15 @@ export async function workstationPage(main, ctx) {
     h("p", { class: "ws-who", id: "ws-who" },
       h("strong", null, who.name), ` （${who.staff}） · ${who.department_name} · `,
       h("span", { class: "badge blue" }, ROLE_NAMES[who.role] || who.role)),
-    h("nav", { "aria-label": "工作台功能" }, h("ul", { class: "subnav" }, TABS.map(([name, label, href]) =>
+    h("nav", { "aria-label": "工作台功能" }, h("ul", { class: "subnav" }, TABS.filter((t) => !t[3] || may(t[3], who)).map(([name, label, href]) =>
       h("li", null, h("a", { href, "aria-current": name === tab ? "page" : null }, label))))),
     body);
   try {
     if (view === "case" && id) await casePage(body, ctx, id, who);
     else if (view === "tasks") await tasksPage(body, ctx, who);
+    else if (view === "register" && may("register_walk_ins", who)) {
+      await (await import("./workstation-walkin.mjs")).walkInPage(body, ctx, who);
+    }
     else await queuePage(body, ctx, who);
   } catch (error) {
     if (error.status === 401 || error.status === 403) {
@@ -158,7 +162,6 @@ async function casePage(body, ctx, caseId, who) {
   const guide = await reference.guide(c.item_code).catch(() => null);
   if (!ctx.alive()) return;
   const materialNames = Object.fromEntries((guide?.materials || []).map((m) => [m.id, m.name]));
-  const titles = guide?.form?.properties || guide?.form?.schema?.properties || {};
   const reload = () => casePage(body, ctx, caseId, who).catch((e) => render(body, errorNotice({ message: refusal(e) })));
   const done = flash?.caseId === caseId ? flash.text : null;
   flash = null;
@@ -169,7 +172,7 @@ async function casePage(body, ctx, caseId, who) {
       h("p", null, c.item_name, " · ", CHANNELS[c.channel] || c.channel),
       h("p", { class: "small" }, "申请人：", c.applicant?.name || "—", " · 提交时间：", time(c.submitted_at))),
     h("section", { class: "card", "aria-labelledby": "ws-form-h" }, h("h2", { id: "ws-form-h" }, "申请表"),
-      formFacts(c.form || {}, titles)),
+      formFacts(c.form || {}, guide?.form)),
     h("section", { class: "card", "aria-labelledby": "ws-mat-h" }, h("h2", { id: "ws-mat-h" }, "申请材料"),
       materialList(c.materials || {}, materialNames)),
     h("section", { "aria-labelledby": "ws-stage-h" }, h("h2", { id: "ws-stage-h" }, "办理环节"),
@@ -177,13 +180,24 @@ async function casePage(body, ctx, caseId, who) {
         branchCard(b, c, who, materialNames, reload)))));
 }
 
-function formFacts(form, titles) {
-  const rows = Object.entries(form);
+/** The case's form as a definition list, labelled with the schema's titles (groups and lists spelt out). */
+function formFacts(form, schema) {
+  const rows = [];
+  const walk = (spec, value, label) => {
+    if (value === undefined || value === null) return;
+    if (typeof value === "object" && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        walk(spec?.properties?.[k], v, `${label ? `${label} · ` : ""}${spec?.properties?.[k]?.title || k}`);
+      }
+    } else if (Array.isArray(value) && value.some((v) => v !== null && typeof v === "object")) {
+      value.forEach((v, i) => walk(spec?.items, v, `${label} ${i + 1}`));
+    } else {
+      rows.push([label, Array.isArray(value) ? value.join("、") : typeof value === "boolean" ? (value ? "是" : "否") : String(value)]);
+    }
+  };
+  walk(schema || {}, form, "");
   if (!rows.length) return h("p", { class: "muted" }, "无");
-  const value = (v) => (v !== null && typeof v === "object" ? JSON.stringify(v, null, 1)
-    : typeof v === "boolean" ? (v ? "是" : "否") : String(v));
-  return h("dl", { class: "facts" }, rows.map(([k, v]) =>
-    h("div", null, h("dt", null, titles[k]?.title || k), h("dd", { class: "ws-value" }, value(v)))));
+  return h("dl", { class: "facts" }, rows.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", { class: "ws-value" }, v))));
 }
 
 function materialList(materials, names) {
