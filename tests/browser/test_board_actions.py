@@ -5,14 +5,20 @@ refused a city case (the server's 403, said in Chinese). Each staff member signs
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import requests
 from playwright.sync_api import expect
 
-from tests.e2e.flows import as_staff
+from local.cameras import declare_recorded
+from tests.e2e.flows import PUBLISHED, as_staff, wait_for
 
-from .conftest import AUDITOR, shot
+from .conftest import AUDITOR, DEPARTMENTS, decide, file_case, shot
 
 COUNTY_CLERK = "BZGY-JJJC-001"      # 监察员 of 涡阳县's office: 涡阳县政务服务中心 only
+HEAD = "BZ-JJJC-003"                # 负责人 of the city's office: decides rating appeals
 CITY_HALL = "亳州市政务服务中心"
 COUNTY_HALL = "涡阳县政务服务中心"
 
@@ -106,3 +112,88 @@ def test_a_supervision_clerk_issues_an_order_and_a_district_office_is_refused_a_
     # The trace of the city case: refused too, in the same words.
     page.goto(f"/#/supervise/trace?case={late_case['case_id']}")
     expect(page.locator('[data-refused="hall"]')).to_contain_text(f"该办件属于{CITY_HALL}")
+
+
+def completed_case(stack, citizen):
+    """A company setup filed by the demo citizen and decided by every department."""
+    case = file_case(stack, citizen)
+    decide(stack, case["case_id"], "SCJG", "0:SCJG", "accept")
+    wait_for(lambda: len(citizen.get(f"/cases/{case['case_id']}").json()["stages"]) > 1, timeout=30)
+    for department in DEPARTMENTS:
+        decide(stack, case["case_id"], department, f"1:{department}", "approve")
+    wait_for(lambda: citizen.get(f"/cases/{case['case_id']}").json()["status"] == "completed",
+             timeout=30)
+    return case
+
+
+def test_footage_pulled_an_appeal_decided_by_the_head_and_the_monthly_report_downloaded(
+        page, fast_stack, demo_citizen):
+    # A 差评 on a completed case, appealed by the department's chief representative.
+    citizen = demo_citizen["api"]
+    case = completed_case(fast_stack, citizen)
+    rated = citizen.post(f"/cases/{case['case_id']}/rating", {"level": 1, "comment": "态度差"})
+    assert rated.status_code == 201, rated.text
+    chief = PUBLISHED.departments["SCJG"]["chief_representative"]["staff_id"]
+    appealed = as_staff(fast_stack, chief).post(f"/department/cases/{case['case_id']}/rating/appeal",
+                                                {"reason": "申请人当日未到窗口，系恶意差评"})
+    assert appealed.status_code == 200, appealed.text
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    declare_recorded(fast_stack["aws"]["endpoint"], "bz-a01", now - timedelta(hours=1), now)
+
+    sign_in_board(page, fast_stack, AUDITOR)
+
+    # The monthly report, both kinds, downloaded by the city's office.
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="下载月报（CSV）").click()
+    csv_text = Path(csv_download.value.path()).read_bytes().decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("排名,编码,名称"), csv_text[:200]
+    assert csv_download.value.suggested_filename.endswith(".csv")
+    with page.expect_download() as html_download:
+        page.get_by_role("button", name="下载月报（HTML）").click()
+    assert "<html" in Path(html_download.value.path()).read_text(encoding="utf-8").lower()
+
+    # A window's footage for ten minutes: played in the page, downloadable by its link.
+    page.get_by_role("link", name="调取录像").click()
+    page.get_by_role("combobox", name="窗口").select_option("BZ-A01")
+    page.get_by_label("开始时间（北京时间）").fill((now - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("时长（分钟）").fill("10")
+    page.get_by_role("button", name="调取录像").click()
+    pulled = page.locator(".pulled-clip")
+    expect(pulled).to_contain_text("已调取 CLIP")
+    expect(pulled.locator("video")).to_have_attribute(
+        "src", re.compile("^" + re.escape(fast_stack["aws"]["s3_endpoint"])))
+    clip = requests.get(pulled.locator("a.clip-link").get_attribute("href"), timeout=30)
+    assert clip.status_code == 200 and clip.headers["Content-Type"] == "video/mp4"
+    clip_id = pulled.get_attribute("data-clip")
+    cards = as_staff(fast_stack, AUDITOR).get("/audit/cards?kind=clip_pulled").json()["events"]
+    assert any(e["case_id"] == clip_id and e["by"] == f"staff:{AUDITOR}" for e in cards)
+    shot(page, "c4-footage")
+
+    # A 监察员 may not decide the appeal: refused in Chinese, naming the right.
+    page.goto(f"/#/supervise/trace?case={case['case_no']}")
+    form = page.locator("form.appeal-form")
+    expect(form).to_contain_text("申请人当日未到窗口")
+    form.get_by_label("裁定结果").select_option("true")
+    form.get_by_label("裁定理由").fill("经调取录像核实")
+    form.get_by_role("button", name="提交裁定").click()
+    expect(form.locator('[data-refused="decide_appeals"]')).to_contain_text("裁定评价申诉（监察室负责人）")
+
+    # The office's 负责人 decides it from the appeals list.
+    sign_out_board(page)
+    sign_in_board(page, fast_stack, HEAD)
+    page.get_by_role("link", name="评价申诉").click()
+    page.get_by_role("link", name=f"查看办件并裁定申诉：{case['case_no']}").click()
+    form = page.locator("form.appeal-form")
+    form.get_by_label("裁定结果").select_option("true")
+    form.get_by_label("裁定理由").fill("经调取窗口录像核实，申请人当日未到窗口，差评撤销")
+    form.get_by_role("button", name="提交裁定").click()
+    expect(form.locator('[data-appeal="upheld"]')).to_contain_text("申诉成立，差评已撤销")
+    shot(page, "c5-appeal-decided")
+    rating = citizen.get(f"/cases/{case['case_id']}").json()["rating"]
+    assert rating["struck_out"] and rating["appeal"]["decided_by"] == f"staff:{HEAD}"
+
+    # A district office does not read the city's monthly report: said in Chinese.
+    sign_out_board(page)
+    sign_in_board(page, fast_stack, COUNTY_CLERK)
+    page.get_by_role("button", name="下载月报（CSV）").click()
+    expect(page.locator(".report-links [data-refused]")).to_contain_text("仅市级监察室可以查阅")

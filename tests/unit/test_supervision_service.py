@@ -252,6 +252,7 @@ def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):
                                         "end": (T0 + timedelta(minutes=5)).isoformat()})
     assert pulled["key"] in w.evidence.objects
     assert [e["kind"] for e in w.log.of_case(pulled["clip_id"])] == ["clip_pulled"]
+    assert pulled["url"] and pulled["expires_in"] == 300      # the puller plays it at once
     with pytest.raises(Forbidden):
         w.service.complaints.pull_clip(GUOYANG, {"window": "BZ-A01", "start": T0.isoformat(),
                                       "end": (T0 + timedelta(minutes=5)).isoformat()})

@@ -173,7 +173,11 @@ class Complaints:
                               "department": dept["code"], "hall": window["hall"],
                               "window": window["code"], "at": self.now().isoformat(),
                               "by": caller.actor, "evidence": stored})
-        return {"clip_id": pulled_id, **stored}
+        # The one who pulled it may play it at once: a link like a task's clip's (5 minutes).
+        return {"clip_id": pulled_id, **stored,
+                "url": self.evidence.link(stored["key"], EVIDENCE_LINK_SECONDS,
+                                          stored.get("version_id")),
+                "expires_in": EVIDENCE_LINK_SECONDS}
 
     def _store_clip(self, owner: str, window: dict, start: datetime, end: datetime,
                     clip) -> dict:

@@ -1,5 +1,6 @@
 // What a supervision office's staff member does from the board (电子监察 · 监察操作): issue a
-// supervision order on a case or a card. Every call is signed by supervise.mjs (`api`); the server
+// supervision order on a case or a card, pull a window's footage, decide a rating appeal, download
+// the monthly report. Every call is signed by supervise.mjs (`api`); the server
 // decides who may (the rights of the role, the office's halls) and the board says its refusal in
 // Chinese.
 import { dateTime, errorNotice, field, fieldError, h, render, uuid } from "./ui.mjs";
@@ -24,11 +25,15 @@ export function refusalText(error, { halls = {}, scope = [] } = {}) {
   if (body.right) {
     return `无权操作：本账号没有“${RIGHTS[body.right] || body.right}”的权限（${body.right}）。`;
   }
+  if (/monthly report/.test(body.message || "")) {
+    return "无权操作：月报涵盖全市各大厅，仅市级监察室可以查阅。";
+  }
   if (body.field === "hall") {
     const found = /belongs to hall (\S+), outside the halls (\S+) supervises/.exec(body.message || "")
       || /is in hall (\S+), outside/.exec(body.message || "");
     const hall = found ? `属于${hallName(halls, found[1])}，` : "";
-    return `无权操作：该办件${hall}不在本监察室的监察范围内${within}。`;
+    const what = /^window /.test(body.message || "") ? "该窗口" : "该办件";
+    return `无权操作：${what}${hall}不在本监察室的监察范围内${within}。`;
   }
   return `无权操作：${body.message || "服务器拒绝了此操作"}`;
 }
@@ -87,4 +92,128 @@ export function orderForm(api, { target = null, context = {}, onIssued } = {}) {
     }
   });
   return form;
+}
+
+// -- 调取录像: a window's footage for a period (at most 30 minutes) ------------------------------------
+function localInput(d) {
+  const p = (n) => String(n).padStart(2, "0");
+  const c = new Date(d.getTime() + 8 * 3600000);        // China time, as the hall keeps it
+  return `${c.getUTCFullYear()}-${p(c.getUTCMonth() + 1)}-${p(c.getUTCDate())}T${p(c.getUTCHours())}:${p(c.getUTCMinutes())}`;
+}
+
+/** `windows`: [{code, name, hall, department}] of the office's halls. */
+export function clipForm(api, { windows, context = {} }) {
+  const windowSelect = h("select", { name: "window" }, windows.map((w) =>
+    h("option", { value: w.code }, `${w.name}（${w.code}）· ${hallName(context.halls, w.hall)}`)));
+  const start = h("input", { type: "datetime-local", name: "start", value: localInput(new Date(Date.now() - 20 * 60000)) });
+  const minutes = h("input", { type: "number", name: "minutes", min: "1", max: "30", step: "1", value: "10", inputmode: "numeric" });
+  const startField = field({ label: "开始时间（北京时间）", control: start, required: true });
+  const minutesField = field({ label: "时长（分钟）", control: minutes, required: true, hint: "每次最多 30 分钟" });
+  const result = h("div", { "aria-live": "polite" });
+  const submit = h("button", { class: "btn", type: "submit" }, "调取录像");
+  const form = h("form", { class: "card clip-form", novalidate: true },
+    h("div", { class: "filters" }, field({ label: "窗口", control: windowSelect, required: true }), startField, minutesField),
+    h("div", { class: "actions" }, submit), result);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const length = Number(minutes.value);
+    const from = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(start.value) ? new Date(`${start.value}:00+08:00`) : null;
+    fieldError(startField, from && from.getTime() < Date.now() ? null : "请填写已过去的开始时间");
+    fieldError(minutesField, Number.isInteger(length) && length >= 1 && length <= 30 ? null : "时长为 1–30 分钟");
+    if (!from || from.getTime() >= Date.now() || !(Number.isInteger(length) && length >= 1 && length <= 30)) return;
+    const iso = (d) => `${localInput(d)}:00+08:00`;
+    submit.disabled = true;
+    render(result, h("p", { role: "status" }, "正在调取录像…"));
+    try {
+      const clip = await api.post("/supervision/clips", { window: windowSelect.value, start: iso(from),
+        end: iso(new Date(from.getTime() + length * 60000)) });
+      const until = new Date(Date.now() + (clip.expires_in || 300) * 1000).toISOString();
+      render(result, h("div", { class: "pulled-clip", "data-clip": clip.clip_id },
+        h("p", null, h("strong", null, `已调取 ${clip.clip_id}`), ` · 窗口 ${clip.window}（${clip.stream}）`),
+        h("video", { controls: true, preload: "metadata", src: clip.url, "aria-label": `窗口 ${clip.window} 录像` }),
+        h("p", { class: "small" }, `${dateTime(clip.start)} 至 ${dateTime(clip.end)} · ${clip.bytes} 字节 · ${clip.content_type}`),
+        h("p", { class: "small" }, h("a", { href: clip.url, download: `${clip.clip_id}.mp4`, class: "clip-link" }, "下载录像"),
+          ` · 链接有效至 ${dateTime(until)}（${clip.expires_in} 秒），调取已记入监察记录`),
+        h("p", { class: "small muted mono" }, `SHA-256 ${clip.sha256}`)));
+    } catch (error) {
+      render(result, refusalNotice(error, "调取失败", context));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+// -- 评价申诉: a supervision head decides a department's appeal against a 差评 ---------------------------
+/** The pending appeal of a case's rating, from its trail (appealed, not decided yet), or null. */
+export function pendingAppeal(records) {
+  let pending = null;
+  for (const r of records) {
+    if (r.action === "rating_appealed") pending = { reason: r.data?.reason, at: r.at, by: r.actor };
+    if (r.action === "rating_appeal_decided") pending = null;
+  }
+  return pending;
+}
+
+export function appealForm(api, { caseId, appeal, context = {}, onDecided }) {
+  const upheld = h("select", { name: "upheld" }, h("option", { value: "" }, "请选择"),
+    h("option", { value: "true" }, "申诉成立：撤销该差评（不再计入考核）"), h("option", { value: "false" }, "申诉不成立：维持评价"));
+  const reason = h("textarea", { name: "reason", maxlength: "1000", rows: "3" });
+  const upheldField = field({ label: "裁定结果", control: upheld, required: true });
+  const reasonField = field({ label: "裁定理由", control: reason, required: true });
+  const status = h("div", { "aria-live": "polite" });
+  const submit = h("button", { class: "btn", type: "submit" }, "提交裁定");
+  const form = h("form", { class: "card appeal-form", novalidate: true },
+    h("p", null, h("strong", null, "部门申诉："), appeal.reason || "—", h("span", { class: "small muted" }, ` · ${dateTime(appeal.at)}`)),
+    upheldField, reasonField, h("div", { class: "actions" }, submit), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fieldError(upheldField, upheld.value ? null : "请选择裁定结果");
+    fieldError(reasonField, reason.value.trim() ? null : "请填写裁定理由");
+    if (!upheld.value || !reason.value.trim()) return;
+    submit.disabled = true;
+    try {
+      const answer = await api.post(`/supervision/cases/${encodeURIComponent(caseId)}/rating/appeal`,
+        { upheld: upheld.value === "true", reason: reason.value.trim() });
+      const decided = answer.rating?.appeal;
+      render(status, h("div", { class: "notice ok", role: "status", "data-appeal": decided?.status || "" },
+        h("p", null, h("strong", null, decided?.status === "upheld" ? "已裁定：申诉成立，差评已撤销" : "已裁定：申诉不成立，评价维持")),
+        h("p", { class: "small" }, `裁定人 ${decided?.decided_by || ""} · ${dateTime(decided?.decided_at)}`)));
+      submit.remove();
+      onDecided?.(answer);
+    } catch (error) {
+      render(status, refusalNotice(error, "裁定未提交", context));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}
+
+// -- 月报: the monthly report (the city's office), CSV or HTML -----------------------------------------
+export function reportLinks(api, { period, context = {} }) {
+  const status = h("div", { "aria-live": "polite" });
+  const button = (kind, label) => {
+    const b = h("button", { type: "button", class: "btn secondary small", "data-report": kind }, label);
+    b.addEventListener("click", async () => {
+      b.disabled = true;
+      render(status, h("p", { role: "status" }, "正在生成月报…"));
+      try {
+        const blob = await api.file(`/audit/reports/${encodeURIComponent(period())}/${kind}`);
+        const url = URL.createObjectURL(blob);
+        const name = `电子监察月报-${period()}.${kind}`;
+        render(status, h("p", { class: "small" }, h("a", { href: url, download: name, class: "report-link", "data-kind": kind },
+          `保存 ${name}`), ` · ${blob.size} 字节`, kind === "html" ? h("span", null, " · ",
+          h("a", { href: url, target: "_blank", rel: "noopener" }, "在新窗口查看")) : null));
+        status.querySelector("a.report-link").click();
+      } catch (error) {
+        render(status, refusalNotice(error, "月报下载失败", context));
+      } finally {
+        b.disabled = false;
+      }
+    });
+    return b;
+  };
+  return h("div", { class: "report-links" }, h("div", { class: "actions" },
+    button("csv", "下载月报（CSV）"), button("html", "下载月报（HTML）")), status);
 }

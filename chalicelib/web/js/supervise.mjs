@@ -3,7 +3,7 @@
 // tab's sessionStorage only); every request is signed with them (SigV4, service execute-api).
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, readAnswer, reference } from "./api.mjs";
-import { hallName, orderForm, refusalNotice } from "./supervise-actions.mjs";
+import { appealForm, clipForm, hallName, orderForm, pendingAppeal, refusalNotice, reportLinks } from "./supervise-actions.mjs";
 import {
   actionLabel, actorLabel, bytes, chinaDay, chinaMonth, crumbs, dateTime, emptyState, errorNotice, field, fieldError,
   h, heading, hashQuery, lightBadge, percent, render, time,
@@ -16,6 +16,8 @@ const TABS = [
   ["orders", "督办单", "#/supervise/orders"],
   ["trace", "办件追溯", "#/supervise/trace"],
   ["complaints", "投诉证据", "#/supervise/complaints"],
+  ["footage", "调取录像", "#/supervise/footage"],
+  ["appeals", "评价申诉", "#/supervise/appeals"],
 ];
 const KINDS = {
   yellow: "黄灯预警", red: "红灯超期", escalation: "超期升级", reminder: "催办", reprimand: "通报批评",
@@ -85,7 +87,7 @@ async function signedPost(path, body, headers = {}) {
 }
 
 // The board's signed calls, and what it knows of the halls (names; the office's own scope).
-const api = { get: signedGet, post: signedPost };
+const api = { get: signedGet, post: signedPost, file: signedFile };
 let scopeHalls = [];
 async function actionContext() {
   if (!scopeHalls.length) {
@@ -97,7 +99,7 @@ async function actionContext() {
   return { halls, departments, scope: scopeHalls };
 }
 
-async function signed(method, path, body, headers = {}) {
+async function signed(method, path, body, headers = {}, raw = false) {
   const k = keys();
   if (!k) throw new ApiError(403, { message: "请先以监察室工作人员身份登录" });
   if (!client || client.accessKeyId !== k.id || client.sessionToken !== k.token) {
@@ -112,7 +114,13 @@ async function signed(method, path, body, headers = {}) {
   } catch {
     throw new ApiError(0, null);
   }
+  if (raw && response.ok) return response;
   return readAnswer(response);
+}
+
+// A signed download (the monthly report): its body as a Blob.
+async function signedFile(path) {
+  return (await signed("GET", path, undefined, {}, true)).blob();
 }
 
 function kindLabel(kind) {
@@ -144,7 +152,7 @@ export async function supervisePage(main, ctx) {
     h("nav", { "aria-label": "监察功能" }, h("ul", { class: "subnav" }, TABS.map(([name, label, href]) =>
       h("li", null, h("a", { href, "aria-current": name === tab ? "page" : null }, label))))),
     body);
-  const views = { overview, cards, orders, trace, complaints };
+  const views = { overview, cards, orders, trace, complaints, footage, appeals };
   try {
     await (views[tab] || overview)(body, ctx);
   } catch (error) {
@@ -297,6 +305,8 @@ async function overview(body, ctx) {
   render(body,
     h("p", { class: "muted", id: "supervise-scope" }, `监察范围：${cardList.halls.map((c) => hallName(hallNames, c)).join("、")}（本级及下级大厅）`),
     periodForm,
+    h("section", { "aria-labelledby": "report-title" }, h("h2", { id: "report-title" }, `月度绩效报告（${month.value}）`),
+      reportLinks(api, { period: () => month.value, context: { halls: hallNames, scope: cardList.halls } })),
     h("ul", { class: "stats", "aria-label": "本月概况" },
       statItem("红牌 / 红灯", events.filter((e) => e.light === "red").length, "bad"),
       statItem("黄牌 / 黄灯", events.filter((e) => e.light === "yellow").length, "warn"),
@@ -482,6 +492,9 @@ async function trace(body, ctx) {
           caseNo ? h("p", null, `受理编号：${caseNo}`) : null),
         h("details", { class: "card case-order" }, h("summary", null, "督办此件（下达督办单）"),
           orderForm(api, { target: { case_id: trail.case_id }, context })),
+        pendingAppeal(trail.records) ? h("section", { "aria-labelledby": "appeal-title" },
+          h("h2", { id: "appeal-title" }, "评价申诉待裁定"),
+          appealForm(api, { caseId: trail.case_id, appeal: pendingAppeal(trail.records), context })) : null,
         supervision && (supervision.events.length || supervision.violations.length)
           ? h("section", { "aria-labelledby": "case-sup" }, h("h2", { id: "case-sup" }, "监察事件"),
             h("ul", { class: "cards" }, [...supervision.events, ...supervision.violations].map((e) => cardItem(e, departments, context)))) : null,
@@ -590,4 +603,29 @@ function clipItem(task, clip, index, onViewed) {
 
 function fact(term, value) {
   return h("div", null, h("dt", null, term), h("dd", null, value ?? "—"));
+}
+
+// -- 调取录像: any window of the office's halls, for a period ------------------------------------------------
+async function footage(body, ctx) {
+  const [context, departments] = await Promise.all([actionContext(), reference.departments()]);
+  if (!ctx.alive()) return;
+  const windows = departments.flatMap((d) => d.windows.map((w) => ({ ...w, department: d.code })))
+    .filter((w) => !w.hall || context.scope.includes(w.hall));
+  render(body, h("section", { "aria-labelledby": "footage-title" }, h("h2", { id: "footage-title" }, "调取窗口录像"),
+    h("p", { class: "small muted" }, "可调取本监察室监察范围内任一窗口的录像，每次最多 30 分钟；录像以不可篡改方式保存，调取记入监察记录。"),
+    clipForm(api, { windows, context })));
+}
+
+// -- 评价申诉: the 差评 rectifications; an appeal is decided on the case's trace ---------------------------
+async function appeals(body, ctx) {
+  const [page, context] = await Promise.all([signedGet("/audit/tasks?kind=rectification"), actionContext()]);
+  if (!ctx.alive()) return;
+  const tasks = [...page.tasks].reverse();
+  render(body, h("section", { "aria-labelledby": "appeals-title" }, h("h2", { id: "appeals-title" }, `差评整改与申诉（${page.count}）`),
+    h("p", { class: "small muted" }, "部门对恶意差评提出申诉后，由监察室负责人在办件追溯页裁定。"),
+    tasks.length ? h("ul", { class: "cards" }, tasks.map((t) => h("li", { class: `sup-card l-${t.light}`, "data-task": t.task_id },
+      h("p", { class: "row" }, lightBadge(t.light), h("strong", null, `差评整改 ${t.task_id}`), h("span", null, t.status === "open" ? "整改中" : "已整改")),
+      h("p", null, `${hallName(context.halls, t.hall)} · ${context.departments[t.department] || t.department}`),
+      t.subject?.case_id ? h("p", null, h("a", { href: `#/supervise/trace?case=${t.subject.case_id}` }, `查看办件并裁定申诉：${t.subject.case_no || t.subject.case_id}`)) : null)))
+      : emptyState("暂无差评整改。")));
 }
