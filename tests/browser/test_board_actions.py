@@ -169,6 +169,15 @@ def test_footage_pulled_an_appeal_decided_by_the_head_and_the_monthly_report_dow
     assert any(e["case_id"] == clip_id and e["by"] == f"staff:{AUDITOR}" for e in cards)
     shot(page, "c4-footage")
 
+    # The complaints list names the hall too (the complaint is filed through the API here).
+    complaint = citizen.post("/complaints", {"window": "BZ-A01", "text": "窗口无人值守",
+                                             "visited_at": (now - timedelta(minutes=15)).isoformat(timespec="seconds")})
+    assert complaint.status_code == 201, complaint.text
+    page.get_by_role("link", name="投诉证据").click()
+    expect(page.locator(f'.sup-card[data-task="{complaint.json()["task_id"]}"]')).to_contain_text(CITY_HALL)
+    page.get_by_role("link", name=f"查看证据：{complaint.json()['task_id']}").click()
+    expect(page.locator("dl.facts")).to_contain_text(CITY_HALL)
+
     # A 监察员 may not decide the appeal: refused in Chinese, naming the right.
     page.goto(f"/#/supervise/trace?case={case['case_no']}")
     form = page.locator("form.appeal-form")

@@ -521,9 +521,10 @@ function summarise(data) {
 // -- 投诉证据: complaints and their camera clips ---------------------------------------------------------------
 async function complaints(body, ctx) {
   const taskId = hashQuery().get("task");
-  const departments = await reference.departmentNames().catch(() => ({}));
+  const context = await actionContext();
+  const departments = context.departments;
   if (taskId) {
-    await complaintDetail(body, ctx, taskId, departments);
+    await complaintDetail(body, ctx, taskId, departments, context.halls);
     return;
   }
   const page = await signedGet("/audit/tasks?kind=investigation");
@@ -532,14 +533,14 @@ async function complaints(body, ctx) {
   render(body, h("section", { "aria-labelledby": "complaints-title" }, h("h2", { id: "complaints-title" }, `投诉调查（${page.count}）`),
     tasks.length ? h("ul", { class: "cards" }, tasks.map((t) => h("li", { class: `sup-card l-${t.light}`, "data-task": t.task_id },
       h("p", { class: "row" }, lightBadge(t.light), h("strong", null, `投诉 ${t.task_id}`), h("span", null, t.status === "open" ? "调查中" : "已答复")),
-      h("p", null, `窗口 ${t.subject?.window || "—"} · ${departments[t.department] || t.department} · 到访 ${dateTime(t.subject?.visited_at)}`),
+      h("p", null, `${hallName(context.halls, t.hall)} · 窗口 ${t.subject?.window || "—"} · ${departments[t.department] || t.department} · 到访 ${dateTime(t.subject?.visited_at)}`),
       h("p", null, t.subject?.text || ""),
       h("p", { class: "small muted" }, `办理期限 ${dateTime(t.deadline)} · 录像 ${(t.subject?.evidence || []).length} 段`),
       h("p", null, h("a", { class: "btn secondary small", href: `#/supervise/complaints?task=${t.task_id}` }, `查看证据：${t.task_id}`)))))
       : emptyState("暂无投诉调查。")));
 }
 
-async function complaintDetail(body, ctx, taskId, departments) {
+async function complaintDetail(body, ctx, taskId, departments, halls = {}) {
   const task = await signedGet(`/audit/tasks/${encodeURIComponent(taskId)}`);
   if (!ctx.alive()) return;
   const clips = task.subject?.evidence || [];
@@ -550,7 +551,8 @@ async function complaintDetail(body, ctx, taskId, departments) {
       h("h2", { id: "task-title" }, `${task.title} ${task.task_id}`),
       h("p", { class: "row" }, lightBadge(task.light), task.status === "open" ? "调查中" : "已答复"),
       h("dl", { class: "facts" },
-        fact("窗口", task.subject?.window), fact("承办部门", departments[task.department] || task.department),
+        fact("大厅", hallName(halls, task.hall)), fact("窗口", task.subject?.window),
+        fact("承办部门", departments[task.department] || task.department),
         fact("到访时间", dateTime(task.subject?.visited_at)), fact("办理期限", dateTime(task.deadline)),
         fact("留痕校验", task.verdict?.intact ? `完整（${task.verdict.records} 条）` : `断裂（第 ${task.verdict?.broken_seq} 条）`)),
       h("p", null, `投诉内容：${task.subject?.text || ""}`),
