@@ -305,3 +305,32 @@ def test_window_clerk_registers_a_walk_in_and_accepts_it(page, fast_stack):
     wait_for(lambda: len(clerk.get(f"/department/cases/{case_id}").json()["stages"]) > 1, timeout=30)
     for department in DEPARTMENTS:
         decide(fast_stack, case_id, department, f"1:{department}", "approve")
+
+
+def test_a_chief_appeals_a_malicious_bad_rating(page, fast_stack, demo_citizen):
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    accepted(fast_stack, citizen, case)
+    for department in DEPARTMENTS:
+        decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+    wait_for(lambda: view(citizen, case)["status"] == "completed", timeout=40)
+    rated = citizen.post(f"/cases/{case['case_id']}/rating", {"level": 1, "comment": "差"})
+    assert rated.status_code == 201, rated.text
+
+    sign_in(page, fast_stack, APPROVER)              # an approver cannot appeal
+    open_case(page, case)
+    expect(page.locator("#ws-rating")).to_contain_text("非常不满意")
+    expect(page.locator("#ws-rating textarea")).to_have_count(0)
+    page.get_by_role("button", name="退出工作台").click()
+
+    sign_in(page, fast_stack, CHIEF)
+    open_case(page, case)
+    rating = page.locator("#ws-rating")
+    rating.get_by_role("button", name="提交差评申诉").click()
+    expect(rating.locator(".field-error")).to_contain_text("请填写申诉理由")
+    rating.get_by_label("申诉理由").fill("该件一日办结，申请人因与本件无关的纠纷恶意差评")
+    rating.get_by_role("button", name="提交差评申诉").click()
+    expect(rating.locator(".notice.ok")).to_contain_text("待监察室裁定")
+    expect(page.locator("#ws-tl-h")).to_contain_text("留痕记录")
+    appeal = view(citizen, case)["rating"]["appeal"]
+    assert appeal["status"] == "pending" and appeal["by"] == f"staff:{CHIEF}"

@@ -4,7 +4,7 @@
 // role cannot do, and says in Chinese which right a refusal names.
 import { reference } from "./api.mjs";
 import {
-  announce, bytes, CHANNELS, crumbs, emptyState, errorNotice, field, fieldError, h, heading, lightBadge,
+  actionLabel, actorLabel, announce, bytes, CHANNELS, crumbs, emptyState, errorNotice, field, fieldError, h, heading, lightBadge,
   OUTCOMES, render, statusBadge, time,
 } from "./ui.mjs";
 import { call, current, may, refusal, ROLE_NAMES, signIn, signOut } from "./workstation-session.mjs";
@@ -177,7 +177,47 @@ async function casePage(body, ctx, caseId, who) {
       materialList(c.materials || {}, materialNames)),
     h("section", { "aria-labelledby": "ws-stage-h" }, h("h2", { id: "ws-stage-h" }, "办理环节"),
       h("ul", { class: "plain ws-branches" }, (c.stages || []).map((b) =>
-        branchCard(b, c, who, materialNames, reload)))));
+        branchCard(b, c, who, materialNames, reload)))),
+    c.rating ? ratingSection(c, who) : null,
+    (c.timeline || []).length ? h("section", { class: "card", "aria-labelledby": "ws-tl-h" },
+      h("details", null, h("summary", { id: "ws-tl-h" }, `办理过程（${c.timeline.length}条留痕记录）`),
+        h("ol", { class: "timeline" }, c.timeline.map((r) => h("li", null, time(r.at), " ", actionLabel(r.action),
+          " · ", actorLabel(r.actor)))))) : null);
+}
+
+const APPEAL_STATUS = { pending: "申诉待监察室裁定", upheld: "申诉成立，差评已剔除", rejected: "申诉不成立" };
+
+/** The applicant's rating; a 差评 may be contested once as malicious (恶意差评申诉). */
+function ratingSection(c, who) {
+  const r = c.rating;
+  const section = h("section", { class: "card", id: "ws-rating", "aria-labelledby": "ws-rating-h" },
+    h("h2", { id: "ws-rating-h" }, "申请人评价"),
+    h("p", null, h("span", { class: `badge ${r.level <= 2 ? "red" : "green"}` }, r.label || `${r.level}`),
+      r.comment ? ` “${r.comment}”` : ""),
+    r.appeal ? h("p", { class: "notice warn" }, APPEAL_STATUS[r.appeal.status] || r.appeal.status, "：", r.appeal.reason) : null);
+  if (r.level > 2 || r.appeal || !may("appeal_ratings", who)) return section;
+  const control = h("textarea", { name: "reason", rows: 3, maxlength: 1000 });
+  const reasonField = field({ label: "申诉理由", control, required: true, hint: "说明该差评为恶意差评的事实与依据，由监察室裁定" });
+  const status = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "submit", class: "btn secondary" }, "提交差评申诉");
+  const form = h("form", { novalidate: true }, reasonField, h("div", { class: "actions" }, button), status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    fieldError(reasonField, control.value.trim() ? null : "请填写申诉理由");
+    if (!control.value.trim()) return;
+    button.disabled = true;
+    try {
+      await call("POST", `/department/cases/${encodeURIComponent(c.case_id)}/rating/appeal`, { reason: control.value.trim() });
+      form.replaceWith(h("p", { class: "notice ok", role: "status" }, "已提交申诉，待监察室裁定"));
+      announce("已提交申诉");
+    } catch (error) {
+      if (error.field === "reason") fieldError(reasonField, refusal(error));
+      render(status, h("p", { class: "notice bad", role: "alert" }, refusal(error)));
+      button.disabled = false;
+    }
+  });
+  section.append(form);
+  return section;
 }
 
 /** The case's form as a definition list, labelled with the schema's titles (groups and lists spelt out). */
