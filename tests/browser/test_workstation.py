@@ -334,3 +334,33 @@ def test_a_chief_appeals_a_malicious_bad_rating(page, fast_stack, demo_citizen):
     expect(page.locator("#ws-tl-h")).to_contain_text("留痕记录")
     appeal = view(citizen, case)["rating"]["appeal"]
     assert appeal["status"] == "pending" and appeal["by"] == f"staff:{CHIEF}"
+
+
+def test_a_chief_starts_and_ends_a_special_procedure(page, fast_stack, demo_citizen):
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    accepted(fast_stack, citizen, case)
+
+    sign_in(page, fast_stack, APPROVER)              # an approver runs no special procedure
+    open_case(page, case)
+    expect(branch(page, "1:SCJG").locator('form[data-decision="approve"]')).to_have_count(1)
+    expect(page.locator('[data-decision="special_start"]')).to_have_count(0)
+    page.get_by_role("button", name="退出工作台").click()
+
+    sign_in(page, fast_stack, CHIEF)
+    open_case(page, case)
+    mine = branch(page, "1:SCJG")
+    mine.locator("summary", has_text="启动特别程序").click()
+    mine.get_by_label("特别程序").select_option("听证")
+    mine.locator('form[data-decision="special_start"] button').click()
+    done(page, "已启动特别程序")
+    expect(branch(page, "1:SCJG")).to_contain_text("特别程序中")
+    paused = next(b for b in view(citizen, case)["stages"] if b["branch_id"] == "1:SCJG")
+    assert paused["status"] == "paused" and paused["pause_reason"] == "special"
+    shot(page, "w8-special-procedure")
+    branch(page, "1:SCJG").locator('button[data-decision="special_end"]').click()
+    done(page, "已结束特别程序")
+    wait_for(lambda: next(b for b in view(citizen, case)["stages"]
+                          if b["branch_id"] == "1:SCJG")["status"] == "open", timeout=20)
+    for department in DEPARTMENTS:
+        decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
