@@ -7,8 +7,9 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DEPARTMENTS, PHONE, decide, file_case, new_context,
-                                    no_horizontal_overflow, shot, unlabelled_fields, watch)
+from tests.browser.conftest import (DEPARTMENTS, PHONE, decide, file_case, low_contrast,
+                                    new_context, no_horizontal_overflow, shot,
+                                    unlabelled_fields, watch)
 from tests.e2e.flows import as_staff, key, wait_for
 
 CLERK = "SCJG-001"        # 李俊杰, 窗口受理
@@ -81,6 +82,7 @@ def test_window_clerk_signs_in_sees_the_queue_and_accepts(browser, fast_stack, d
         expect(card).to_be_visible()
         assert no_horizontal_overflow(page) <= PHONE["width"]
         assert not unlabelled_fields(page)
+        assert not low_contrast(page)
         shot(page, "w1-phone-queue")
 
         # The case: pre-review. A clerk decides no branch (no 同意 / 不予许可).
@@ -163,6 +165,8 @@ def test_two_approvers_decide_their_branches_and_the_case_completes(page, browse
     page.reload()
     expect(page.locator(".case-no [data-status]")).to_have_attribute("data-status", "completed")
     assert no_horizontal_overflow(page) <= 1280
+    assert not low_contrast(page)
+    assert not unlabelled_fields(page)
 
 
 def test_an_approver_asks_for_an_extension_that_a_chief_approves(page, browser, fast_stack,
