@@ -123,9 +123,15 @@ def sign_in_api(stack, username, password) -> Api:
 
 def decide(stack, case_id, department, branch_id, decision):
     """The decision by the staff member whose post takes it, signed in as themself."""
-    answer = as_staff(stack, decider(department, decision, branch_id)).post(
-        f"/department/cases/{case_id}/branches/{branch_id}/decision",
-        {"decision": decision}, headers={"Idempotency-Key": key()})
+    staff, idempotency_key = as_staff(stack, decider(department, decision, branch_id)), key()
+    for attempt in range(6):
+        answer = staff.post(f"/department/cases/{case_id}/branches/{branch_id}/decision",
+                            {"decision": decision}, headers={"Idempotency-Key": idempotency_key})
+        # Another department's decision or the workflow changed the case meanwhile: the API
+        # says so (409) and a client reads again and retries, as the workstation does.
+        if answer.status_code != 409 or "changed meanwhile" not in answer.text:
+            break
+        time.sleep(0.3 * (attempt + 1))
     assert answer.status_code == 200, answer.text
     return answer.json()
 
