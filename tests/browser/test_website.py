@@ -251,11 +251,13 @@ def test_supervision_board_shows_the_late_departments_red_card(page, fast_stack,
     page.get_by_label("部门").select_option("GJJ")
     page.get_by_label("灯色").select_option("red")
     page.get_by_role("button", name="筛选").click()
-    card = page.locator(f'.sup-card[data-case-no="{late_case["case_no"]}"][data-kind="red"]')
+    # The filtered list replaces the whole one: no other department's card is left.
+    expect(page.locator('.sup-card[data-department]:not([data-department="GJJ"])')).to_have_count(0)
+    card = page.locator(f'.sup-card[data-department="GJJ"][data-case-no="{late_case["case_no"]}"]'
+                        '[data-kind="red"]')
     expect(card).to_be_visible()
     expect(card).to_contain_text("亳州市住房公积金管理中心")
     expect(card).to_contain_text("红")
-    expect(page.locator('.sup-card[data-department]:not([data-department="GJJ"])')).to_have_count(0)
     expect(page.locator(".uplot canvas").first).to_be_visible()
     shot(page, "b2-red-cards")
 
