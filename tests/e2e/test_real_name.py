@@ -7,8 +7,9 @@ import botocore.exceptions
 import jwt
 import pytest
 
-from .client import (Citizen, Signed, cognito_client, new_phone, sign_in, sign_up,
+from .client import (Citizen, cognito_client, new_phone, sign_in, sign_up,
                      texted_code)
+from .flows import as_staff
 from .test_counters import key, walk_in
 
 PASSWORD = "Citizen2026pass"
@@ -127,7 +128,7 @@ def test_a_second_account_for_a_bound_number_is_refused_with_the_way_back(stack)
 
 def test_a_walk_in_under_a_number_reaches_the_account_only_once_the_number_is_bound(stack,
                                                                                     guide):
-    window = Signed(stack, "department:SCJG")
+    window = as_staff(stack, "SCJG-001")              # the window clerk registers walk-ins
     body = walk_in(stack, guide)
     body["applicant"] = {**body["applicant"], **HE}
     registered = window.post("/department/cases", body, headers={"Idempotency-Key": key()})
