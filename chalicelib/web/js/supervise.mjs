@@ -3,6 +3,7 @@
 // tab's sessionStorage only); every request is signed with them (SigV4, service execute-api).
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, readAnswer, reference } from "./api.mjs";
+import { cognitoCall } from "./workstation-session.mjs";
 import { appealForm, clipForm, hallName, orderForm, pendingAppeal, refusalNotice, reportLinks } from "./supervise-actions.mjs";
 import {
   actionLabel, actorLabel, bytes, chinaDay, chinaMonth, crumbs, dateTime, emptyState, errorNotice, field, fieldError,
@@ -43,24 +44,6 @@ function keys() {
 }
 
 // Cognito's own JSON APIs (no SDK): the staff user pool, then the identity pool.
-async function cognitoCall(endpoint, target, payload) {
-  let response;
-  try {
-    response = await fetch(endpoint.replace(/\/?$/, "/"), {
-      method: "POST", body: JSON.stringify(payload),
-      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": target } });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const type = String(data.__type || "Error").split("#").pop();
-    const words = { NotAuthorizedException: "工号或密码不正确，或账号已停用", UserNotFoundException: "工号或密码不正确" };
-    throw new ApiError(response.status, { message: words[type] || data.message || type });
-  }
-  return data;
-}
-
 async function signInStaff(staffId, password) {
   const { staff } = await reference.config();
   if (!staff?.client_id) throw new ApiError(403, { message: "本部署通过政务OA单点登录，请从OA进入" });

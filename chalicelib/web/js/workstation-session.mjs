@@ -48,7 +48,8 @@ export function signOut() {
   client = null;
 }
 
-async function cognitoCall(endpoint, target, payload) {
+/** A call to the staff user pool or identity pool (the board signs in the same way). */
+export async function cognitoCall(endpoint, target, payload) {
   let response;
   try {
     response = await fetch(endpoint.replace(/\/?$/, "/"), {
