@@ -149,6 +149,7 @@ def _wire():
     from .service.intake import Intake, utc_now
     from .service.performance import Performance
     from .service.supervision import Supervision
+    from datetime import timedelta
 
     config = settings()
 
@@ -171,7 +172,8 @@ def _wire():
     _supervision = Supervision(
         published, cases, DynamoTasks(), log, StepFunctionsEngine(config.task_workflow_arn),
         texts, KinesisVideoCameras(), S3Evidence(config.evidence_bucket), DynamoFaqs(), clock,
-        utc_now, events_bus=bus, idempotency=idempotency, verifications=DynamoVerifications())
+        utc_now, events_bus=bus, idempotency=idempotency, verifications=DynamoVerifications(),
+        longest_pull=timedelta(minutes=config.footage_pull_minutes))
     _performance = Performance(published, DynamoCounters(config.scores_table),
                                S3Reports(config.reports_bucket), utc_now,
                                scope=_supervision.scope.halls_of, cases=cases)

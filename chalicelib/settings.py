@@ -60,6 +60,7 @@ class Settings:
     sms_gateway: str = "sns"                    # sns, or http (a domestic gateway: China)
     citizen_pool_arn: str | None = None         # the citizens' user pool (none in China)
     staff_sign_in_provider: str | None = None   # the staff user pool's provider name, if any
+    footage_pull_minutes: int = 120             # a supervisor's longest pull of footage
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -74,6 +75,16 @@ class Settings:
                    workday_seconds=float(compressed) if compressed else None,
                    hall_closures=closures, sms_gateway=env.get("SMS_GATEWAY") or "sns",
                    citizen_pool_arn=env.get("CITIZEN_POOL_ARN") or None,
-                   staff_sign_in_provider=env.get("STAFF_SIGN_IN_PROVIDER") or None)
+                   staff_sign_in_provider=env.get("STAFF_SIGN_IN_PROVIDER") or None,
+                   footage_pull_minutes=_minutes(env, "FOOTAGE_PULL_MINUTES", 120))
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int:
+    given = (env.get(name) or "").strip()
+    if not given:
+        return default
+    if not given.isdigit() or not 1 <= int(given) <= 24 * 60:
+        raise ValueError(f"{name} is a whole number of minutes from 1 to 1440, not {given!r}")
+    return int(given)
 
 

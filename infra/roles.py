@@ -58,7 +58,8 @@ ANSWER_WAITS = {"Sid": "AnswerWorkflowWaits", "Effect": "Allow",
 TEXT_MESSAGES = {"Sid": "TextMessages", "Effect": "Allow", "Action": ["sns:Publish"],
                  "Resource": "*"}
 CAMERAS = {"Sid": "WindowCameras", "Effect": "Allow",
-           "Action": ["kinesisvideo:GetClip", "kinesisvideo:GetDataEndpoint"],
+           "Action": ["kinesisvideo:GetClip", "kinesisvideo:GetDataEndpoint",
+                      "kinesisvideo:ListFragments"],
            "Resource": {"Fn::Sub": "arn:${AWS::Partition}:kinesisvideo:${AWS::Region}:"
                                    "${AWS::AccountId}:stream/*"}}
 

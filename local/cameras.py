@@ -10,14 +10,21 @@ moto creates streams and answers GetDataEndpoint, but not as KVS does for a clie
   nothing, which real KVS does (ResourceNotFoundException, "No fragments found"), and which is
   precisely the answer a complaint about an unrecorded visit must get.
 
+moto has no ListFragments at all (its archived-media application answers it as not implemented).
+
 So, in the process that runs moto, GetDataEndpoint names the address the caller reached moto
-at, the data-plane paths are routed to moto's archived-media application, and GetClip answers
-from an archive: a camera records during the hall's opening hours on working days (China time)
-plus any period declared with `record` (in process) or `declare_recorded` (over HTTP, for a
-stack running in another process). Within retention and not in the future, a period with
-recorded fragments gets a synthetic but deterministic MP4; any other gets KVS's own error."""
+at, the data-plane paths are routed to moto's archived-media application, and GetClip and
+ListFragments answer from an archive: a camera records during the hall's opening hours on
+working days (China time) plus any period declared with `record` (in process) or
+`declare_recorded` (over HTTP, for a stack running in another process). Within retention and
+not in the future, a period with recorded fragments gets a synthetic but deterministic MP4 of
+at most its first 200 fragments or 100 MB, as KVS truncates a clip, and any other KVS's own
+error; ListFragments lists every fragment of the range, in pages of at most MaxResults (1 to
+1000, 1000 when not given) with a NextToken to the next, and an empty list for a range without
+any."""
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import threading
@@ -116,7 +123,8 @@ def provision_cameras(endpoint: str, region: str, stream_names,
 
 
 def emulate_cameras() -> None:
-    """Idempotent: patches moto's KVS data endpoint, routing and GetClip once per process."""
+    """Idempotent: patches moto's KVS data endpoint, routing, GetClip and ListFragments once
+    per process."""
     from moto.kinesisvideo.responses import KinesisVideoResponse
     from moto.kinesisvideoarchivedmedia.responses import KinesisVideoArchivedMediaResponse
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -131,6 +139,7 @@ def emulate_cameras() -> None:
         DomainDispatcherApplication.get_application)
     _get_clip.emulated = True
     KinesisVideoArchivedMediaResponse.get_clip = _get_clip
+    KinesisVideoArchivedMediaResponse.list_fragments = _list_fragments
 
 
 def _data_endpoint(named_by_moto):
@@ -207,41 +216,108 @@ def _error(code: str, message: str):
 
 
 def _get_clip(self):
-    """GetClip as KVS answers it, for the streams moto knows and the archive's footage."""
-    from chalicelib.adapters.cameras import (FRAGMENT_SECONDS, fragment_starts,
-                                             synthetic_mp4)
+    """GetClip as KVS answers it, for the streams moto knows and the archive's footage: the
+    first fragments of the range, at most 200 of them or 100 MB (chalicelib/domain/footage.py's
+    `in_one_clip`, with the adapter's synthetic fragments)."""
+    from chalicelib.adapters.cameras import synthetic_clip, synthetic_mp4
+
+    stream = _stream(self)
+    start_ms, end_ms, kind = _range(self._get_param("ClipFragmentSelector"), "TimestampRange")
+    if end_ms - start_ms > 24 * 3600 * 1000:
+        raise _error("InvalidArgumentException",
+                     "EndTimestamp must be within 24 hours of StartTimestamp.")
+    if kind == "SERVER_TIMESTAMP" and end_ms > round(clock.time() * 1000):
+        raise _error("InvalidArgumentException", "EndTimestamp must be in the past.")
+    if (stream.data_retention_in_hours or 0) <= 0:
+        raise _error("NoDataRetentionException", "The stream does not retain data.")
+    fragments = synthetic_clip(stream.stream_name, _kept(stream, start_ms, end_ms),
+                               start_ms, end_ms)
+    if not fragments:
+        raise _error("ResourceNotFoundException", CLIP_NOT_FOUND)
+    return synthetic_mp4(stream.stream_name, fragments), {"Content-Type": "video/mp4"}
+
+
+LIST_PAGE = 1000     # ListFragments' largest MaxResults
+
+
+def _list_fragments(self):
+    """ListFragments as KVS answers it: every fragment starting in the range (both ends
+    inclusive), with its number, size, timestamps and length, page by page."""
+    from chalicelib.adapters.cameras import fragment_starts, synthetic_fragments
+
+    stream = _stream(self)
+    page = self._get_param("MaxResults") or LIST_PAGE
+    if not isinstance(page, int) or not 1 <= page <= LIST_PAGE:
+        raise _error("InvalidArgumentException", "MaxResults must be between 1 and 1000.")
+    token = self._get_param("NextToken")
+    if token:
+        try:
+            resumed = json.loads(base64.urlsafe_b64decode(token.encode()))
+            start_ms, end_ms, after = resumed["start"], resumed["end"], resumed["after"]
+            if resumed["stream"] != stream.stream_name:
+                raise ValueError("another stream's token")
+        except (KeyError, TypeError, ValueError):
+            raise _error("InvalidArgumentException", "NextToken is not valid.") from None
+    else:
+        start_ms, end_ms, _ = _range(self._get_param("FragmentSelector"), "TimestampRange")
+        after = start_ms - 1
+    listed = [] if (stream.data_retention_in_hours or 0) <= 0 else synthetic_fragments(
+        fragment_starts(_kept(stream, start_ms, end_ms), max(after + 1, start_ms), end_ms,
+                        limit=page + 1))
+    out = {"Fragments": [{"FragmentNumber": _fragment_number(stream.stream_name, f.start_ms),
+                          "FragmentSizeInBytes": f.size,
+                          "ProducerTimestamp": f.start_ms / 1000,
+                          # Received once uploaded: a fragment after its own length.
+                          "ServerTimestamp": (f.start_ms + f.length_ms) / 1000,
+                          "FragmentLengthInMilliseconds": f.length_ms}
+                         for f in listed[:page]]}
+    if len(listed) > page:
+        out["NextToken"] = base64.urlsafe_b64encode(json.dumps({
+            "stream": stream.stream_name, "start": start_ms, "end": end_ms,
+            "after": listed[page - 1].start_ms}).encode()).decode()
+    return json.dumps(out)
+
+
+def _fragment_number(stream_name: str, start_ms: int) -> str:
+    """KVS numbers fragments by ingestion, increasing; here by their start, per stream."""
+    import zlib
+
+    return f"9134385233318{zlib.crc32(stream_name.encode()) % 10 ** 8:08d}{start_ms:015d}"
+
+
+def _stream(handler):
     from moto.kinesisvideo.models import kinesisvideo_backends
 
-    streams = kinesisvideo_backends[self.current_account][self.region]
-    stream = streams._get_stream(self._get_param("StreamName"), self._get_param("StreamARN"))
-    selector = self._get_param("ClipFragmentSelector") or {}
+    streams = kinesisvideo_backends[handler.current_account][handler.region]
+    return streams._get_stream(handler._get_param("StreamName"), handler._get_param("StreamARN"))
+
+
+def _range(selector, range_name: str) -> tuple[int, int, str]:
+    selector = selector or {}
     kind = selector.get("FragmentSelectorType")
-    period = selector.get("TimestampRange") or {}
+    period = selector.get(range_name) or {}
     if kind not in ("PRODUCER_TIMESTAMP", "SERVER_TIMESTAMP"):
         raise _error("InvalidArgumentException", "FragmentSelectorType is not valid.")
     try:
         start_ms = round(float(period["StartTimestamp"]) * 1000)
         end_ms = round(float(period["EndTimestamp"]) * 1000)
     except (KeyError, TypeError, ValueError):
-        raise _error("InvalidArgumentException", "TimestampRange needs StartTimestamp and "
+        raise _error("InvalidArgumentException", f"{range_name} needs StartTimestamp and "
                      "EndTimestamp.") from None
-    now_ms = round(clock.time() * 1000)
     if end_ms <= start_ms:
         raise _error("InvalidArgumentException",
                      "EndTimestamp must be later than StartTimestamp.")
-    if end_ms - start_ms > 24 * 3600 * 1000:
-        raise _error("InvalidArgumentException",
-                     "EndTimestamp must be within 24 hours of StartTimestamp.")
-    if kind == "SERVER_TIMESTAMP" and end_ms > now_ms:
-        raise _error("InvalidArgumentException", "EndTimestamp must be in the past.")
+    return start_ms, end_ms, kind
+
+
+def _kept(stream, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+    """The archive's recorded spans the stream still holds: a fragment exists once fully
+    uploaded and until retention has expired it."""
+    from chalicelib.adapters.cameras import FRAGMENT_SECONDS
+
+    now_ms = round(clock.time() * 1000)
     retention = stream.data_retention_in_hours or 0
-    if retention <= 0:
-        raise _error("NoDataRetentionException", "The stream does not retain data.")
-    # A fragment exists once fully uploaded and until retention has expired it.
     kept = (now_ms - retention * 3600 * 1000, now_ms - FRAGMENT_SECONDS * 1000 + 1)
     spans = [(max(a, kept[0]), min(b, kept[1]))
              for a, b in ARCHIVE.spans(stream.stream_name, start_ms, end_ms)]
-    fragments = fragment_starts([(a, b) for a, b in spans if a < b], start_ms, end_ms)
-    if not fragments:
-        raise _error("ResourceNotFoundException", CLIP_NOT_FOUND)
-    return synthetic_mp4(stream.stream_name, fragments), {"Content-Type": "video/mp4"}
+    return [(a, b) for a, b in spans if a < b]

@@ -172,3 +172,84 @@ def test_server_timestamps_cannot_reach_into_the_future(endpoint):
         KinesisVideoCameras(selector="SERVER_TIMESTAMP").clip(
             "bz-a01", soon, soon + timedelta(minutes=5))
     assert refused.value.field == "visited_at"
+
+
+# --- footage longer than one clip ------------------------------------------------------------
+
+def about(mp4: bytes) -> dict:
+    """The synthetic clip's own account of its fragments (its `free` box)."""
+    import json
+    import struct
+
+    at = 0
+    while at < len(mp4):
+        size, kind = struct.unpack(">I4s", mp4[at:at + 8])
+        if kind == b"free":
+            return json.loads(mp4[at + 8:at + size])
+        at += size
+    raise AssertionError("no free box")
+
+
+def test_getclip_returns_only_the_first_200_fragments_of_a_long_range(endpoint):
+    start = china(last_day(working=True), 9)
+    archived = boto3.client("kinesis-video-archived-media", endpoint_url=endpoint,
+                            region_name=REGION)
+    clip = archived.get_clip(StreamName="bz-a01", ClipFragmentSelector={
+        "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+        "TimestampRange": {"StartTimestamp": start,
+                           "EndTimestamp": start + timedelta(minutes=30)}})["Payload"].read()
+    told = about(clip)
+    assert told["fragments"] == 200
+    assert told["first"] == round(start.timestamp() * 1000)
+    assert told["last"] == told["first"] + 199 * 2000          # 6 min 38 s in, not 30 min
+
+
+def test_list_fragments_pages_through_botocores_paginator(endpoint):
+    start = china(last_day(working=True), 9)
+    archived = boto3.client("kinesis-video-archived-media", endpoint_url=endpoint,
+                            region_name=REGION)
+    paginator = archived.get_paginator("list_fragments")
+    asked = {"StreamName": "bz-a01", "FragmentSelector": {
+        "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+        "TimestampRange": {"StartTimestamp": start,
+                           "EndTimestamp": start + timedelta(minutes=30)}}}
+    pages = list(paginator.paginate(**asked, PaginationConfig={"PageSize": 250}))
+    assert [len(p["Fragments"]) for p in pages] == [250, 250, 250, 151]
+    assert all("NextToken" in p for p in pages[:-1]) and "NextToken" not in pages[-1]
+    fragments = [f for p in pages for f in p["Fragments"]]
+    starts = [f["ProducerTimestamp"] for f in fragments]
+    assert starts[0] == start and starts[-1] == start + timedelta(minutes=30)
+    assert all(b - a == timedelta(seconds=2) for a, b in zip(starts, starts[1:]))
+    assert {f["FragmentLengthInMilliseconds"] for f in fragments} == {2000}
+    assert len({f["FragmentNumber"] for f in fragments}) == 901
+    whole = list(paginator.paginate(**asked))                  # one page of up to 1000
+    assert [len(p["Fragments"]) for p in whole] == [901]
+    night = china(last_day(working=True), 3)
+    empty = archived.list_fragments(StreamName="bz-a01", FragmentSelector={
+        "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+        "TimestampRange": {"StartTimestamp": night, "EndTimestamp": night + timedelta(hours=1)}})
+    assert empty["Fragments"] == []
+    with pytest.raises(archived.exceptions.InvalidArgumentException):
+        archived.list_fragments(StreamName="bz-a01", NextToken="not-a-token")
+
+
+def test_a_30_minute_footage_is_every_part_end_to_end_through_the_adapter(endpoint, sent):
+    import hashlib
+
+    start = china(last_day(working=True), 9, 10)
+    end = start + timedelta(minutes=30)
+    footage = KinesisVideoCameras().footage("bz-a01", start, end, period_field="start")
+    parts = [(part, clip, footage.period(part)) for part, clip in footage.clips()]
+    told = [about(clip.content) for _, clip, _ in parts]
+    assert [t["fragments"] for t in told] == [200, 200, 200, 200, 101]
+    # No fragment lost or doubled: each part starts 2 s after the previous one ended.
+    assert told[0]["first"] == round(start.timestamp() * 1000)
+    assert all(b["first"] - a["last"] == 2000 for a, b in zip(told, told[1:]))
+    assert told[-1]["last"] == round(end.timestamp() * 1000)
+    periods = [period for _, _, period in parts]
+    assert periods[0][0] == start and periods[-1][1] == end
+    assert all(a[1] == b[0] for a, b in zip(periods, periods[1:]))
+    assert len({hashlib.sha256(clip.content).hexdigest() for _, clip, _ in parts}) == 5
+    assert [url.rsplit("/", 1)[1] for url in sent] == \
+        ["getDataEndpoint", "listFragments", "getDataEndpoint"] + ["getClip"] * 5
+    assert footage.aws_calls == 8

@@ -262,3 +262,106 @@ def test_one_data_client_per_endpoint_built_on_first_use(monkeypatch):
         assert cameras._data_client("http://127.0.0.1:5000") is not first
     finally:
         cameras.reset()
+
+
+# --- footage longer than one clip: ListFragments pages, then one GetClip per part -----------
+
+def listed(start, count, step_ms=2000, size=300_000):
+    return [{"FragmentNumber": f"9134385233318{k:030d}", "FragmentSizeInBytes": size,
+             "ProducerTimestamp": start + timedelta(milliseconds=k * step_ms),
+             "ServerTimestamp": start + timedelta(milliseconds=k * step_ms + 2500),
+             "FragmentLengthInMilliseconds": step_ms} for k in range(count)]
+
+
+def selector(start, end, kind="PRODUCER_TIMESTAMP"):
+    return {"FragmentSelectorType": kind,
+            "TimestampRange": {"StartTimestamp": start, "EndTimestamp": end}}
+
+
+def test_footage_lists_page_by_page_then_gets_one_clip_per_part(kvs, adapter):
+    start, end = VISIT, VISIT + timedelta(minutes=15)
+    fragments = listed(start, 451)                       # every 2 s, both ends inclusive
+    kvs.control_stub.add_response("get_data_endpoint", {"DataEndpoint": DATA_ENDPOINT},
+                                  {"StreamName": "bz-a01", "APIName": "LIST_FRAGMENTS"})
+    asked = {"StreamName": "bz-a01", "FragmentSelector": selector(start, end), "MaxResults": 1000}
+    # KVS lists in no promised order: the second page holds the earliest fragments.
+    kvs.data_stub.add_response("list_fragments", {"Fragments": fragments[150:],
+                                                  "NextToken": "page-2"}, asked)
+    kvs.data_stub.add_response("list_fragments", {"Fragments": fragments[:150]},
+                               {**asked, "NextToken": "page-2"})
+    footage = adapter.footage("bz-a01", start, end, period_field="start")
+    assert [p.fragments for p in footage.parts] == [200, 200, 51]
+    assert footage.aws_calls == 3                         # nothing fetched yet
+    kvs.endpoint()
+    ranges = [(0, 199), (200, 399), (400, 450)]
+    for first, last in ranges:
+        kvs.clip(payload=f"part {first}".encode(), start=fragments[first]["ProducerTimestamp"],
+                 end=fragments[last]["ProducerTimestamp"])
+    got = list(footage.clips())
+    assert [clip.content for _, clip in got] == [b"part 0", b"part 200", b"part 400"]
+    assert [footage.period(part) for part, _ in got] == [
+        (start, start + timedelta(seconds=400)),
+        (start + timedelta(seconds=400), start + timedelta(seconds=800)),
+        (start + timedelta(seconds=800), end)]
+    assert footage.aws_calls == 3 + 2 + 1 + 1             # the GET_CLIP endpoint asked once
+    assert set(kvs.endpoints) == {DATA_ENDPOINT}               # each on the endpoint named
+
+
+def test_footage_by_server_timestamps_plans_by_them(kvs):
+    start, end = VISIT, VISIT + timedelta(minutes=1)
+    fragments = listed(start - timedelta(seconds=2), 31)  # received 2.5 s after their start
+    kvs.control_stub.add_response("get_data_endpoint", {"DataEndpoint": DATA_ENDPOINT},
+                                  {"StreamName": "bz-a01", "APIName": "LIST_FRAGMENTS"})
+    kvs.data_stub.add_response("list_fragments", {"Fragments": fragments}, {
+        "StreamName": "bz-a01", "FragmentSelector": selector(start, end, "SERVER_TIMESTAMP"),
+        "MaxResults": 1000})
+    footage = KinesisVideoCameras(control=kvs.control, data_client=kvs.data_client,
+                                  selector="SERVER_TIMESTAMP").footage("bz-a01", start, end)
+    [part] = footage.parts
+    assert part.first_ms == round((start + timedelta(milliseconds=500)).timestamp() * 1000)
+    assert part.fragments == 30
+
+
+def test_footage_without_fragments_is_a_period_without_footage_and_fetches_nothing(kvs,
+                                                                                   adapter):
+    start, end = VISIT, VISIT + timedelta(minutes=30)
+    kvs.control_stub.add_response("get_data_endpoint", {"DataEndpoint": DATA_ENDPOINT},
+                                  {"StreamName": "bz-a01", "APIName": "LIST_FRAGMENTS"})
+    kvs.data_stub.add_response("list_fragments", {"Fragments": []}, {
+        "StreamName": "bz-a01", "FragmentSelector": selector(start, end), "MaxResults": 1000})
+    with pytest.raises(Unprocessable) as refused:
+        adapter.footage("bz-a01", start, end, period_field="start")
+    assert refused.value.field == "start"
+
+
+def test_footage_of_an_unknown_stream_or_a_refused_range_names_the_field(kvs, adapter):
+    kvs.error(kvs.control_stub, "get_data_endpoint", "ResourceNotFoundException",
+              "The requested stream is not found or not active.", 404)
+    with pytest.raises(NotFound) as unknown:
+        adapter.footage("bz-z99", VISIT, VISIT + timedelta(minutes=30))
+    assert unknown.value.field == "window"
+    kvs.control_stub.add_response("get_data_endpoint", {"DataEndpoint": DATA_ENDPOINT},
+                                  {"StreamName": "bz-a01", "APIName": "LIST_FRAGMENTS"})
+    kvs.error(kvs.data_stub, "list_fragments", "InvalidArgumentException",
+              "StartTimestamp must be before EndTimestamp.")
+    with pytest.raises(InvalidInput) as refused:
+        adapter.footage("bz-a01", VISIT, VISIT + timedelta(minutes=30), period_field="start")
+    assert refused.value.field == "start"
+    kvs.control_stub.add_response("get_data_endpoint", {"DataEndpoint": DATA_ENDPOINT},
+                                  {"StreamName": "bz-a01", "APIName": "LIST_FRAGMENTS"})
+    kvs.error(kvs.data_stub, "list_fragments", "ClientLimitExceededException", "slow down")
+    with pytest.raises(ClientError):
+        adapter.footage("bz-a01", VISIT, VISIT + timedelta(minutes=30))
+
+
+def test_memory_footage_is_parts_of_getclips_size(memory):
+    footage = memory.footage("bz-a01", OPENS, OPENS + timedelta(minutes=30))
+    clips = [clip for _, clip in footage.clips()]
+    assert [len(boxes(c.content)[b"mdat"]) // FRAGMENT_BYTES for c in clips] == \
+        [200, 200, 200, 200, 101]
+    assert len(memory.clips_asked) == 5 and memory.requests == [
+        ("bz-a01", OPENS, OPENS + timedelta(minutes=30))]
+    with pytest.raises(Unprocessable):
+        memory.footage("bz-a02", VISIT, VISIT + timedelta(minutes=5))
+    with pytest.raises(NotFound):
+        memory.footage("bz-z99", VISIT, VISIT + timedelta(minutes=5))

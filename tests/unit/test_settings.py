@@ -43,6 +43,16 @@ def test_what_a_deployment_may_leave_out_has_its_default_said_once():
     assert Settings.from_environment({**EVERYTHING, "HALL_CLOSURES": "none"}).hall_closures == ()
 
 
+def test_the_longest_footage_pull_is_two_hours_unless_the_deployment_sets_it():
+    assert Settings.from_environment(EVERYTHING).footage_pull_minutes == 120
+    assert Settings.from_environment({**EVERYTHING, "FOOTAGE_PULL_MINUTES": "45"}
+                                     ).footage_pull_minutes == 45
+    for wrong in ("0", "-5", "1.5", "2h", "1441"):
+        with pytest.raises(ValueError) as refused:
+            Settings.from_environment({**EVERYTHING, "FOOTAGE_PULL_MINUTES": wrong})
+        assert "FOOTAGE_PULL_MINUTES" in str(refused.value)
+
+
 def test_a_hall_that_says_nothing_takes_the_rules_defaults():
     policy = HallPolicy.of({"code": "X"})
     assert policy.yellow_share == DEFAULT_YELLOW_SHARE

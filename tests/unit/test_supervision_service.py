@@ -196,15 +196,17 @@ def test_a_complaint_stores_the_clip_once_with_its_hash_and_opens_an_investigati
     task = w.service.complaints.file(ALICE, {"window": "BZ-A01", "visited_at": visit.isoformat(),
                                             "text": "窗口人员态度生硬，推诿不办"})
     assert task["kind"] == "investigation" and task["department"] == "SCJG"
-    [clip] = task["subject"]["evidence"]
+    [clip] = task["subject"]["evidence"]        # 4 minutes, 121 fragments: one clip
     stored = w.evidence.objects[clip["key"]]
     import hashlib
     assert hashlib.sha256(stored["body"]).hexdigest() == clip["sha256"] == stored["sha256"]
+    assert (clip["part"], clip["parts"]) == (1, 1)
     assert w.cameras.requests == [("bz-a01", visit - timedelta(minutes=2),
                                    visit + timedelta(minutes=2))]
     records = w.tasks.trail(task["task_id"])
     assert [r.action for r in records] == ["opened", "evidence_stored"]
     assert records[1].data["sha256"] == clip["sha256"]
+    assert (records[1].data["part"], records[1].data["parts"]) == (1, 1)
     assert trail.verify(records).intact
     assert w.engine.started[task["task_id"]]["timers"][0] == 8 * WORKDAY   # yellow at 80 %
 
@@ -250,9 +252,11 @@ def test_a_complaint_about_a_moment_with_no_footage_is_refused_and_loses_nothing
 def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):
     pulled = w.service.complaints.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
                                         "end": (T0 + timedelta(minutes=5)).isoformat()})
-    assert pulled["key"] in w.evidence.objects
+    [part] = pulled["parts"]                      # 151 fragments: one clip holds them
+    assert part["key"] in w.evidence.objects and (part["part"], part["parts"]) == (1, 1)
+    assert (part["start"], part["end"]) == (pulled["start"], pulled["end"])
     assert [e["kind"] for e in w.log.of_case(pulled["clip_id"])] == ["clip_pulled"]
-    assert pulled["url"] and pulled["expires_in"] == 300      # the puller plays it at once
+    assert part["url"] and part["expires_in"] == 300      # the puller plays it at once
     with pytest.raises(Forbidden):
         w.service.complaints.pull_clip(GUOYANG, {"window": "BZ-A01", "start": T0.isoformat(),
                                       "end": (T0 + timedelta(minutes=5)).isoformat()})
@@ -261,10 +265,81 @@ def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):
                                    "start": (T0 - timedelta(hours=10)).isoformat(),
                                    "end": (T0 - timedelta(hours=9, minutes=50)).isoformat()})
     assert refused.value.field == "start"
+
+
+def mdat(mp4: bytes) -> bytes:
+    """The media of a synthetic clip (its last box)."""
+    at = mp4.index(b"mdat") - 4
+    return mp4[at + 8:]
+
+
+def test_a_30_minute_pull_stores_every_part_end_to_end_each_with_its_hash(w):
+    import hashlib
+
+    from chalicelib.adapters.cameras import (FRAGMENT_BYTES, fragment_starts, synthetic_mp4)
+
+    start, end = T0 - timedelta(minutes=40), T0 - timedelta(minutes=10)
+    pulled = w.service.complaints.pull_clip(CITY, {"window": "BZ-A01", "start": start.isoformat(),
+                                                   "end": end.isoformat()})
+    parts = pulled["parts"]
+    # 901 fragments of 2 s start in the 30 minutes (both ends inclusive): 4 × 200, then 101.
+    assert [len(mdat(w.evidence.objects[p["key"]]["body"])) // FRAGMENT_BYTES
+            for p in parts] == [200, 200, 200, 200, 101]
+    assert [(p["part"], p["parts"]) for p in parts] == [(k, 5) for k in range(1, 6)]
+    # End to end: the first starts with the period, each ends where the next starts.
+    assert parts[0]["start"] == pulled["start"] and parts[-1]["end"] == pulled["end"]
+    assert all(a["end"] == b["start"] for a, b in zip(parts, parts[1:]))
+    bounds = [datetime.fromisoformat(p["start"]) for p in parts]
+    assert bounds == sorted(bounds) and bounds[1] - bounds[0] == timedelta(seconds=400)
+    assert datetime.fromisoformat(parts[-1]["end"]) - bounds[-1] == timedelta(seconds=200)
+    # Every fragment once, in order: the parts' media together are the whole period's.
+    whole = synthetic_mp4("bz-a01", fragment_starts([(start, end + timedelta(minutes=1))],
+                                                    start, end, limit=None))
+    assert b"".join(mdat(w.evidence.objects[p["key"]]["body"]) for p in parts) == mdat(whole)
+    for p in parts:
+        stored = w.evidence.objects[p["key"]]
+        assert hashlib.sha256(stored["body"]).hexdigest() == p["sha256"] == stored["sha256"]
+        assert p["bytes"] == len(stored["body"]) and p["url"].startswith("memory://evidence/")
+    assert len({p["key"] for p in parts}) == 5
+    assert pulled["bytes"] == sum(p["bytes"] for p in parts)
+    # One GetClip per part, each exactly the range of its fragments; the period asked once.
+    assert w.cameras.requests == [("bz-a01", start, end)]
+    assert len(w.cameras.clips_asked) == 5
+    [event] = w.log.of_case(pulled["clip_id"])
+    assert [e["sha256"] for e in event["evidence"]] == [p["sha256"] for p in parts]
+
+
+def test_a_pull_beyond_the_longest_period_is_refused_naming_end_and_the_longest(w):
+    with pytest.raises(InvalidInput) as refused:
+        w.service.complaints.pull_clip(CITY, {"window": "BZ-A01",
+                                              "start": (T0 - timedelta(hours=2)).isoformat(),
+                                              "end": (T0 + timedelta(minutes=1)).isoformat()})
+    assert refused.value.field == "end"
+    assert "at most 120 minutes" in refused.value.message
+    assert "121 minutes" in refused.value.message
+    assert w.evidence.objects == {} and w.cameras.requests == []
     with pytest.raises(InvalidInput) as refused:
         w.service.complaints.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
-                                   "end": (T0 + timedelta(hours=2)).isoformat()})
+                                              "end": T0.isoformat()})
     assert refused.value.field == "end"
+    # Exactly the longest is pulled: 3601 fragments, 19 parts.
+    pulled = w.service.complaints.pull_clip(CITY, {
+        "window": "BZ-A01", "start": (T0 - timedelta(hours=2)).isoformat(),
+        "end": T0.isoformat()})
+    assert len(pulled["parts"]) == 19
+
+
+def test_the_longest_pull_is_the_deployments_to_set(w):
+    shorter = Supervision(w.catalog, w.cases, w.tasks, w.log, w.engine, w.notifier, w.cameras,
+                          w.evidence, w.faqs, CompressedClock(WORKDAY), lambda: w.now[0],
+                          longest_pull=timedelta(minutes=20))
+    with pytest.raises(InvalidInput) as refused:
+        shorter.complaints.pull_clip(CITY, {"window": "BZ-A01", "start": T0.isoformat(),
+                                            "end": (T0 + timedelta(minutes=21)).isoformat()})
+    assert refused.value.field == "end" and "at most 20 minutes" in refused.value.message
+    assert len(shorter.complaints.pull_clip(CITY, {
+        "window": "BZ-A01", "start": T0.isoformat(),
+        "end": (T0 + timedelta(minutes=20)).isoformat()})["parts"]) == 4
 
 
 # -- ratings (好差评) -----------------------------------------------------------------------------

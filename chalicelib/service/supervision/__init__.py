@@ -11,11 +11,12 @@ supervisor over their own hall and the halls below it:
 They share one SupervisedWork (the tasks they open) and talk to the rest through events."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from ...domain import events
 from ...domain.catalog import Catalog
+from ...domain.footage import LONGEST_PULL
 from ...domain.clock import WorkingClock
 from ..bus import Bus
 from .complaints import Complaints
@@ -34,12 +35,14 @@ class Supervision:
 
     def __init__(self, catalog: Catalog, cases, tasks, log, engine, notifier, cameras,
                  evidence, faqs, clock: WorkingClock, now: Callable[[], datetime],
-                 events_bus: Bus | None = None, idempotency=None, verifications=None):
+                 events_bus: Bus | None = None, idempotency=None, verifications=None,
+                 longest_pull: timedelta = LONGEST_PULL):
         self.events = events_bus if events_bus is not None else Bus()
         self.scope = Scope(catalog, cases, tasks)
         self.work = SupervisedWork(catalog, cases, tasks, log, engine, notifier, clock, now,
                                    self.scope, self.events, idempotency)
-        self.complaints = Complaints(self.work, cameras, evidence, verifications)
+        self.complaints = Complaints(self.work, cameras, evidence, verifications,
+                                     longest_pull)
         self.ratings = Ratings(self.work)
         self.hotline = Hotline(self.work, faqs)
         self.violations = Violations(self.work)

@@ -1,14 +1,17 @@
 """Complaints with camera evidence (投诉): a complaint names the window and the moment of the
 visit, and the window camera's clip around it is written once as evidence before an
 investigation opens; a visitor without an account first proves a mobile number by a texted
-code. Supervisors pull footage of the windows they supervise, and every viewing of evidence is
-recorded."""
+code. Supervisors pull footage of the windows they supervise, up to a configured longest period.
+Footage longer than one clip Kinesis Video Streams returns is stored as several clips (parts)
+covering the period end to end, each written once with its own SHA-256. Every viewing of
+evidence is recorded."""
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
 
 from ...domain import events
+from ...domain import footage as footage_rules
 from ...domain import supervised as work
 from ...domain import verification
 from ...domain.cases import Caller
@@ -20,16 +23,17 @@ from ..intake import retrying
 from .work import SupervisedWork, instant_of, new_id, text_of
 
 CLIP_MARGIN = timedelta(minutes=2)  # footage either side of the reported moment
-MAX_CLIP = timedelta(minutes=30)
 EVIDENCE_LINK_SECONDS = 300
 
 
 class Complaints:
-    def __init__(self, work_: SupervisedWork, cameras, evidence, verifications=None):
+    def __init__(self, work_: SupervisedWork, cameras, evidence, verifications=None,
+                 longest_pull: timedelta = footage_rules.LONGEST_PULL):
         self.work = work_
         self.cameras = cameras
         self.evidence = evidence
         self.verifications = verifications     # visitors' text-message codes
+        self.longest_pull = longest_pull       # a supervisor's longest pull of footage
 
     @property
     def now(self):
@@ -133,19 +137,19 @@ class Complaints:
 
     def _with_evidence(self, caller: Caller, window: dict, dept: dict, visited: datetime,
                        text: str, case_id, complainant: dict) -> dict:
-        clip = self.cameras.clip(window["camera_stream"], visited - CLIP_MARGIN,
-                                 visited + CLIP_MARGIN)
+        footage = self.cameras.footage(window["camera_stream"], visited - CLIP_MARGIN,
+                                       visited + CLIP_MARGIN)
         task_id = new_id("TS", self.now())
-        stored = self._store_clip(task_id, window, visited - CLIP_MARGIN, visited + CLIP_MARGIN,
-                                  clip)
+        stored = self._store_footage(task_id, window, footage)
         subject = {"window": window["code"], "visited_at": visited.isoformat(), "text": text,
-                   "case_id": case_id, "complainant": complainant, "evidence": [stored]}
+                   "case_id": case_id, "complainant": complainant, "evidence": stored}
         task = self.work.open("investigation", dept["code"], window["hall"], subject, caller,
                               None, task_id=task_id,
-                              first=("evidence_stored", {"key": stored["key"],
-                                                         "version_id": stored["version_id"],
-                                                         "sha256": stored["sha256"],
-                                                         "bytes": stored["bytes"]}))
+                              first=[("evidence_stored", {
+                                  "key": clip["key"], "version_id": clip["version_id"],
+                                  "sha256": clip["sha256"], "bytes": clip["bytes"],
+                                  "part": clip["part"], "parts": clip["parts"]})
+                                  for clip in stored])
         self.work.events.publish(events.ComplaintFiled(
             task.task_id, work.instant(task.opened_at),
             events.Handler(dept["code"], window["code"])))
@@ -157,39 +161,59 @@ class Complaints:
 
     # -- footage --------------------------------------------------------------------------------
     def pull_clip(self, caller: Caller, body: dict) -> dict:
-        """A supervisor pulls footage of any window they supervise for any period."""
+        """A supervisor pulls footage of any window they supervise for a period up to the
+        longest configured; every part of it is stored, in the order of time."""
         window, dept = self.work.window(body.get("window"))
         self.work.scope.check(caller, window["hall"], f"window {window['code']}")
         start, end = instant_of(body, "start"), instant_of(body, "end")
         if end <= start:
             raise InvalidInput("end must be after start", field="end")
-        if end - start > MAX_CLIP:
-            raise InvalidInput("a clip covers at most 30 minutes", field="end")
-        clip = self.cameras.clip(window["camera_stream"], start, end, period_field="start")
+        too_long = footage_rules.longest_pull_refused(start, end, self.longest_pull)
+        if too_long:
+            raise InvalidInput(too_long, field="end")
+        footage = self.cameras.footage(window["camera_stream"], start, end,
+                                       period_field="start")
         pulled_id = new_id("CLIP", self.now())
-        stored = self._store_clip(pulled_id, window, start, end, clip)
+        parts = self._store_footage(pulled_id, window, footage)
         self.work.log.record({"event_id": f"{pulled_id}#pulled", "case_id": pulled_id,
                               "kind": "clip_pulled", "light": None, "card": False,
                               "department": dept["code"], "hall": window["hall"],
                               "window": window["code"], "at": self.now().isoformat(),
-                              "by": caller.actor, "evidence": stored})
-        # The one who pulled it may play it at once: a link like a task's clip's (5 minutes).
-        return {"clip_id": pulled_id, **stored,
-                "url": self.evidence.link(stored["key"], EVIDENCE_LINK_SECONDS,
-                                          stored.get("version_id")),
+                              "by": caller.actor, "evidence": parts})
+        # The one who pulled it may play it at once: links like a task's clip's (5 minutes).
+        return {"clip_id": pulled_id, "window": window["code"],
+                "stream": window["camera_stream"], "start": start.isoformat(),
+                "end": end.isoformat(), "bytes": sum(part["bytes"] for part in parts),
+                "parts": [{**part, "url": self.evidence.link(part["key"], EVIDENCE_LINK_SECONDS,
+                                                             part.get("version_id")),
+                           "expires_in": EVIDENCE_LINK_SECONDS} for part in parts],
                 "expires_in": EVIDENCE_LINK_SECONDS}
 
+    def _store_footage(self, owner: str, window: dict, footage) -> list[dict]:
+        """Each part's clip written once as it is fetched (one in memory at a time), in the
+        order of time; a part's period ends where the next one's starts."""
+        count = len(footage.parts)
+        stored = []
+        for part, clip in footage.clips():
+            start, end = footage.period(part)
+            stored.append(self._store_clip(owner, window, start, end, clip, part.index, count))
+        return stored
+
     def _store_clip(self, owner: str, window: dict, start: datetime, end: datetime,
-                    clip) -> dict:
+                    clip, index: int = 0, count: int = 1) -> dict:
         extension = {"video/mp4": "mp4", "video/x-matroska": "mkv"}.get(clip.content_type, "bin")
-        key = f"evidence/{owner}/{window['camera_stream']}-{start:%Y%m%dT%H%M%S}.{extension}"
+        name = f"{window['camera_stream']}-{start:%Y%m%dT%H%M%S}"
+        if count > 1:
+            name += f"-part{index + 1:02d}of{count:02d}"
+        key = f"evidence/{owner}/{name}.{extension}"
         sha256 = hashlib.sha256(clip.content).hexdigest()
         # The version S3 gave the clip goes into the trail: a link opens exactly that one.
         version_id = self.evidence.put_once(key, clip.content, clip.content_type, sha256)
         return {"key": key, "version_id": version_id, "sha256": sha256,
                 "bytes": len(clip.content), "content_type": clip.content_type,
                 "window": window["code"], "stream": window["camera_stream"],
-                "start": start.isoformat(), "end": end.isoformat()}
+                "start": start.isoformat(), "end": end.isoformat(),
+                "part": index + 1, "parts": count}
 
     def view_evidence(self, caller: Caller, task_id: str, index: int = 0) -> dict:
         """A short-lived link to a clip; the viewing itself goes into the task's trail."""

@@ -201,7 +201,9 @@ class SupervisedWork:
     # -- opening and recording --------------------------------------------------------------
     def open(self, kind: str, department: str, hall: str, subject: dict, caller: Caller,
              limit_days: int | None, task_id: str | None = None,
-             first: tuple | None = None) -> work.SupervisedTask:
+             first: tuple | list[tuple] | None = None) -> work.SupervisedTask:
+        """`first`: the (action, data) record, or records, the trail holds right after
+        `opened` (a complaint's evidence, one record per stored clip)."""
         now = self.now()
         task_id = task_id or new_id(PREFIXES[kind], now)
         task = work.open_task(task_id, kind, department, hall, subject, caller.actor, now,
@@ -209,9 +211,9 @@ class SupervisedWork:
         record = self.record(task, "opened", caller, now,
                              {"kind": kind, "department": department,
                               "deadline": task.deadline})
-        if first:
+        for action, data in ([first] if isinstance(first, tuple) else first or []):
             self.tasks.save(task, record)
-            record = self.record(task, first[0], caller, now, first[1])
+            record = self.record(task, action, caller, now, data)
         self.tasks.save(task, record)
         timers = waits(task.timers, now)
         self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
