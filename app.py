@@ -14,7 +14,7 @@ from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Ra
 
 from chalicelib import bootstrap
 from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, citizen_username,
-                                      header, json_object, query_int)
+                                      header, json_object, query_int, staff_of)
 from chalicelib.domain.errors import DomainError
 from chalicelib.logs import logger
 
@@ -329,6 +329,15 @@ def department_reads_case(case_id):
     return _read("department", case_id)
 
 
+@route("/department/cases/{case_id}/materials/{material_id}", methods=["GET"],
+       authorizer=signed)
+def department_views_material(case_id, material_id):
+    """Opens a material of a case the department decides: a link valid five minutes, and the
+    viewing recorded in the case's trail under the staff member who opened it."""
+    return bootstrap.intake().view_material(caller_of(app.current_request, "department"),
+                                            case_id, material_id)
+
+
 @route("/department/tasks", methods=["GET"], authorizer=signed)
 def department_tasks():
     return bootstrap.approval().tasks(caller_of(app.current_request, "department"))
@@ -385,6 +394,21 @@ def department_cards():
     request = app.current_request
     return bootstrap.supervision().violations.of_department(caller_of(request, "department"),
                                                             request.query_params or {})
+
+
+# -- every signed-in staff member (identity-pool credentials) -------------------------------
+@route("/staff/me", methods=["GET"], authorizer=signed)
+def staff_me():
+    """Who is signed in: name, department or office, hall, role and the rights it gives."""
+    from chalicelib.service.staff import profile
+
+    return profile(staff_of(app.current_request), bootstrap.catalog())
+
+
+@route("/staff/me/archive", methods=["GET"], authorizer=signed)
+def staff_own_archive():
+    """The signed-in staff member's own efficiency archive (效能档案), month by month."""
+    return bootstrap.performance().own_archive(staff_of(app.current_request))
 
 
 # -- the 12345 hotline's system (SigV4) -------------------------------------------------------

@@ -59,6 +59,22 @@ def signed_caller_of(request, role: str) -> Caller:
     return caller
 
 
+def staff_of(request) -> Caller:
+    """The signed-in staff member of a route for every staff role (their own record, their own
+    archive); a system account is refused: it is nobody's workstation."""
+    from .. import bootstrap
+    from ..domain import rights
+    from ..logs import logger
+
+    context = request.context or {}
+    caller = bootstrap.staff_sign_ins().caller(context, bootstrap.catalog())
+    logger.thread_safe_append_keys(actor=caller.actor)
+    rights.check_route(caller, context.get("httpMethod") or request.method,
+                       context.get("resourcePath") or "")
+    rights.acting_staff(caller)
+    return caller
+
+
 def citizen_username(request) -> str:
     """What the signed-in citizen's account signs in with (Cognito's `cognito:username`)."""
     return citizen_claims((request.context or {})).get("cognito:username") or ""

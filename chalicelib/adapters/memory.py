@@ -136,6 +136,10 @@ class InMemoryMaterials:
     def inspect(self, key):
         return self.objects.get(key)
 
+    def viewing_link(self, key, filename, content_type, expires_in):
+        return {"url": f"memory://materials/{key}?expires_in={expires_in}",
+                "expires_in": expires_in}
+
 
 class InMemorySupervision:
     def __init__(self):

@@ -22,6 +22,17 @@ class S3Materials:
                 "headers": {"Content-Type": content_type, "Content-Length": str(size),
                             "x-amz-checksum-sha256": checksum}}
 
+    def viewing_link(self, key, filename, content_type, expires_in):
+        from urllib.parse import quote
+
+        url = aws.client("s3").generate_presigned_url(
+            "get_object", ExpiresIn=expires_in,
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+                    # RFC 6266: the applicant's Chinese file name survives as UTF-8
+                    "ResponseContentDisposition":
+                        f"inline; filename*=UTF-8''{quote(filename)}"})
+        return {"url": url, "expires_in": expires_in}
+
     def inspect(self, key):
         from botocore.exceptions import ClientError
 

@@ -38,6 +38,12 @@ POSTS = {("window", "受理"): WINDOW_CLERK, ("window", "审核"): APPROVER,
          ("office", "监察员"): SUPERVISION_CLERK, ("office", "负责人"): SUPERVISION_HEAD,
          ("agent_point", None): AGENT_OPERATOR}
 
+# How the workstation and the board name each role.
+ROLE_NAMES = {WINDOW_CLERK: "窗口受理", APPROVER: "审核", SECTION_CHIEF: "科室负责人",
+              CHIEF_REPRESENTATIVE: "首席代表", AGENT_OPERATOR: "代办员",
+              SUPERVISION_CLERK: "监察员", SUPERVISION_HEAD: "监察室负责人",
+              HOTLINE_SYSTEM: "12345热线系统", DEPARTMENT_SYSTEM: "部门业务系统"}
+
 # The caller kind (Caller.role, what a route is for) of each role.
 KIND = {WINDOW_CLERK: "department", APPROVER: "department", SECTION_CHIEF: "department",
         CHIEF_REPRESENTATIVE: "department", DEPARTMENT_SYSTEM: "department",
@@ -93,6 +99,8 @@ RIGHTS: dict[str, frozenset[str]] = {
 
 # A decision's right depends on the step and the decision (the route needs one of them).
 BY_DECISION = "by_decision"
+# A person's own record and archive: any signed-in staff member, whatever the role; no system.
+ANY_STAFF = "any_staff"
 PRE_REVIEW_DECISIONS = ("accept", "refuse", "correction")
 DECISION_RIGHTS = {"approve": DECIDE_BRANCHES, "deny": DECIDE_BRANCHES,
                    "correction": DECIDE_BRANCHES, "extension_request": DECIDE_BRANCHES,
@@ -104,6 +112,7 @@ DECISION_ROUTE = ("POST", "/department/cases/{case_id}/branches/{branch_id}/deci
 ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/department/cases"): REGISTER_WALK_INS,
     ("GET", "/department/cases/{case_id}"): READ_DEPARTMENT_CASES,
+    ("GET", "/department/cases/{case_id}/materials/{material_id}"): READ_DEPARTMENT_CASES,
     ("GET", "/department/tasks"): READ_DEPARTMENT_CASES,
     DECISION_ROUTE: BY_DECISION,
     ("POST", "/department/cases/{case_id}/uploads"): REGISTER_WALK_INS,
@@ -112,6 +121,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/department/supervised-tasks/{task_id}/answer"): ANSWER_SUPERVISED_TASKS,
     ("POST", "/department/cases/{case_id}/rating/appeal"): APPEAL_RATINGS,
     ("GET", "/department/cards"): READ_DEPARTMENT_CARDS,
+    ("GET", "/staff/me"): ANY_STAFF,
+    ("GET", "/staff/me/archive"): ANY_STAFF,
     ("POST", "/hotline/requests"): FORWARD_HOTLINE_REQUESTS,
     ("POST", "/agent/cases"): REGISTER_FOR_APPLICANTS,
     ("GET", "/agent/cases/{case_id}"): REGISTER_FOR_APPLICANTS,
@@ -179,7 +190,11 @@ def check_route(caller: "Caller", method: str, path: str) -> None:
     right = route_right(method, path)
     if right is None:
         return
-    if right == BY_DECISION:
+    if right == ANY_STAFF:
+        if caller.staff is None:
+            raise MissingRight(f"{who(caller)} lacks the right {ANY_STAFF}: this is a signed-in "
+                               "staff member's own record, and a system is no person", ANY_STAFF)
+    elif right == BY_DECISION:
         deciding = [PRE_REVIEW, *dict.fromkeys(DECISION_RIGHTS.values())]
         if not set(deciding) & rights_of(caller.grant_role):
             raise MissingRight(f"{who(caller)} lacks every right to decide a branch: "

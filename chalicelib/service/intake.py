@@ -15,6 +15,9 @@ from ..domain.errors import (ConcurrentChange, FieldProblem, Forbidden, InvalidI
 from .ports import CaseRepository, Idempotency, MaterialStore
 
 UPLOAD_TICKET_SECONDS = 900
+# A material is opened through a link that lives five minutes: long enough to open it, too short
+# to pass around; each link handed out is one `material_viewed` record in the case's trail.
+VIEWING_LINK_SECONDS = 300
 
 
 def utc_now() -> datetime:
@@ -210,6 +213,38 @@ class Intake:
     def read(self, caller: Caller, case_id: str) -> dict:
         case = self._own_case(caller, case_id)
         return {**self.view(case), "timeline": self.timeline(case.case_id)}
+
+    def view_material(self, caller: Caller, case_id: str, material_id: str) -> dict:
+        """A staff member of a department deciding the case opens one of its materials: a
+        short-lived link, and the viewing in the trail (who, which material, which file)."""
+        staff = rights.acting_staff(caller)
+
+        def view() -> dict:
+            case = self._own_case(caller, case_id)
+            upload = case.materials.get(material_id)
+            if upload is None:
+                raise NotFound(f"case {case_id} has no material {material_id!r}; it has: "
+                               + (", ".join(sorted(case.materials)) or "none"),
+                               field="material_id")
+            if upload.get("source") == "certificate":
+                return {"material": material_id, "name": upload["name"], "source": "certificate",
+                        "certificate": upload["certificate"],
+                        "verify": f"/certificates/{upload['certificate']}"}
+            if upload["status"] != "received":
+                raise Unprocessable(f"material {material_id} is {upload['status']}, not received: "
+                                    "there is no checked file to open yet", field="material_id")
+            link = self.materials.viewing_link(upload["key"], upload["filename"],
+                                               upload["content_type"], VIEWING_LINK_SECONDS)
+            record = self._advance(case, "material_viewed", caller, {
+                "material": material_id, "sha256": upload["sha256"],
+                "department": staff.department})
+            self.cases.update(case, record)
+            return {"material": material_id, "name": upload["name"],
+                    "filename": upload["filename"], "content_type": upload["content_type"],
+                    "size": upload["size"], "sha256": upload["sha256"], "viewed_seq": record.seq,
+                    **link}
+
+        return retrying(view)
 
     def mine(self, caller: Caller) -> dict:
         if not caller.id_number:       # an account before the real-name step

@@ -121,6 +121,13 @@ class Performance:
         if hall not in self.scope(caller):
             raise Forbidden(f"staff {staff_id} works in hall {hall}, outside the halls "
                             f"{caller.principal} supervises", field="staff_id")
+        return self._archive_of(staff_id)
+
+    def own_archive(self, caller: Caller) -> dict:
+        """A staff member's own efficiency archive: what the office sees of them, no more."""
+        return self._archive_of(caller.staff.staff_id)
+
+    def _archive_of(self, staff_id: str) -> dict:
         months = [p for p in self.counters.periods_of("staff", staff_id)
                   if period_kind(p) == "month"]
         rows = [row for month in months for row in self.counters.of_period(month)

@@ -49,6 +49,10 @@ class MaterialStore(Protocol):
     def inspect(self, key: str) -> dict | None:
         """{size, content_type, sha256} of a stored object, or None when there is none."""
 
+    def viewing_link(self, key: str, filename: str, content_type: str,
+                     expires_in: int) -> dict:
+        """{url, expires_in}: a presigned GET that opens the stored file in the browser."""
+
 
 class SupervisionLog(Protocol):
     def record(self, event: dict) -> None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-STAFF_ROUTES = {"*/department/*", "*/agent/*", "GET/audit/*", "*/supervision/*"}
+STAFF_ROUTES = {"*/department/*", "*/agent/*", "GET/audit/*", "*/supervision/*", "GET/staff/*"}
 
 
 def invoked(statement) -> set[str]:

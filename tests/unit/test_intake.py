@@ -305,3 +305,58 @@ def test_a_submission_that_loses_a_race_keeps_its_case_number(intake, published)
     done = intake.submit(ALICE, case["case_id"], {}, "submit-key-9")
     assert raced and done["case_no"].endswith("-00001")
     assert intake.cases.counters == {"case-no#BZ#20261121": 1}
+
+
+# -- a department opens a material ------------------------------------------------------------
+APPROVER = Caller.of_staff(catalog.published().staff("SCJG-002"))      # 审核, 市场监管局
+
+
+def outsider(published):
+    """A clerk of a department that has no part in company setup."""
+    department = next(code for code in published.departments
+                      if code not in published.deciding_departments(COMPANY_SETUP)
+                      and code != "SCJG")
+    return Caller.of_staff(next(s for s in published.directory() if s.department == department))
+
+
+def test_a_department_opens_a_material_through_a_short_link_and_the_viewing_is_traced(
+        intake, published):
+    case = submitted(intake, published)
+    material = required(published)[1]["id"]
+    opened = intake.view_material(APPROVER, case["case_id"], material)
+    assert opened["expires_in"] == 300 and "expires_in=300" in opened["url"]
+    assert opened["sha256"] == hashlib.sha256(f"%PDF-1.7 {material}".encode()).hexdigest()
+    viewed = intake.timeline(case["case_id"])[-1]
+    assert viewed["action"] == "material_viewed" and viewed["seq"] == opened["viewed_seq"]
+    assert viewed["actor"] == "staff:SCJG-002"
+    assert viewed["data"] == {"material": material, "sha256": opened["sha256"],
+                              "department": "SCJG"}
+    intake.view_material(APPROVER, case["case_id"], material)      # every opening is recorded
+    assert [r["action"] for r in intake.timeline(case["case_id"])][-2:] == \
+        ["material_viewed", "material_viewed"]
+    assert intake.verify_trail(case["case_id"]).intact
+
+
+def test_opening_a_material_is_refused_outside_the_case_for_unknown_or_unchecked_files(
+        intake, published):
+    case = submitted(intake, published)
+    before = len(intake.timeline(case["case_id"]))
+    with pytest.raises(NotFound) as unknown:
+        intake.view_material(APPROVER, case["case_id"], "no_such_material")
+    assert unknown.value.field == "material_id"
+    assert "articles_of_association" in str(unknown.value)
+    with pytest.raises(NotFound):          # not a department of this case: it does not exist
+        intake.view_material(outsider(published), case["case_id"], required(published)[0]["id"])
+    with pytest.raises(Forbidden):         # a system key opens nothing: a person does
+        intake.view_material(Caller("department", "SCJG", account="SCJG-system",
+                                    system_role="department_system"),
+                             case["case_id"], required(published)[0]["id"])
+    draft = intake.create(ALICE, application(published))
+    spec = required(published)[0]
+    intake.request_upload(ALICE, draft["case_id"], {
+        "material": spec["id"], "filename": "a.pdf", "content_type": spec["content_types"][0],
+        "size": 10, "sha256": "a" * 64})
+    with pytest.raises((Unprocessable, NotFound)) as unchecked:
+        intake.view_material(SCJG, draft["case_id"], spec["id"])
+    assert unchecked.value.field in ("material_id", "case_id")
+    assert len(intake.timeline(case["case_id"])) == before
