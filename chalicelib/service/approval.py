@@ -352,7 +352,11 @@ class Approval:
         if whole is None or case.accepted_at is None or whole.status == rules.DECIDED:
             return
         step = whole.step_clock
-        others_paused = any(b.status == rules.PAUSED for b in self.cases.branches(case.case_id)
+        # The branches as they stand after this change: the stored ones, overridden by those
+        # changed in memory (answering a merged correction notice resumes several at once).
+        current = {b.branch_id: b for b in self.cases.branches(case.case_id)}
+        current.update({b.branch_id: b for b in changed})
+        others_paused = any(b.status == rules.PAUSED for b in current.values()
                             if b.branch_id not in (branch.branch_id, rules.CASE_CLOCK))
         if branch.status == rules.PAUSED and not step.paused:
             whole.with_clock(step.pause(now))
