@@ -307,6 +307,10 @@ def test_a_30_minute_pull_stores_every_part_end_to_end_each_with_its_hash(w):
     assert len(w.cameras.clips_asked) == 5
     [event] = w.log.of_case(pulled["clip_id"])
     assert [e["sha256"] for e in event["evidence"]] == [p["sha256"] for p in parts]
+    # The answer and the event are what the API description says they are.
+    from chalicelib import schemas
+    assert not list(schemas.validator("PulledClip").iter_errors(pulled))
+    assert not list(schemas.validator("ClipPulledEvent").iter_errors(event))
 
 
 def test_a_pull_beyond_the_longest_period_is_refused_naming_end_and_the_longest(w):
