@@ -8,7 +8,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from botocore.auth import SIGV4_TIMESTAMP, S3SigV4QueryAuth, SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -146,8 +146,10 @@ def verify_presigned(method: str, url: str, headers: dict[str, str], body: bytes
     if key_region != region or key_service != "s3":
         raise SignatureRefused(f"Credential should be scoped to {region}/s3")
     key = _lookup(keys, access_key_id)
+    # Encoded again as SigV4 encodes (a space is %20, not +), so that a signed parameter with
+    # spaces, such as a response Content-Disposition, is compared as it was signed.
     unsigned_url = urlunsplit(parts._replace(query=urlencode(
-        [(k, v) for k, v in query if k != "X-Amz-Signature"])))
+        [(k, v) for k, v in query if k != "X-Amz-Signature"], quote_via=quote)))
     request = AWSRequest(method=method, url=unsigned_url, headers=_signed_headers(headers, names))
     auth = S3SigV4QueryAuth(Credentials(key.access_key_id, key.secret_access_key), "s3", region,
                             expires=expires)

@@ -109,3 +109,21 @@ def test_expired_presigned_url_is_refused():
     url, headers = presigned(b"%PDF-1.7 licence", expires=60)
     with pytest.raises(SignatureRefused, match="expired"):
         put(url, headers, b"%PDF-1.7 licence", now=datetime.now(timezone.utc) + timedelta(minutes=2))
+
+
+def test_a_presigned_download_with_a_chinese_file_name_passes_and_a_changed_one_is_refused():
+    from urllib.parse import quote
+
+    s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:5001", region_name="us-east-1",
+                      aws_access_key_id=APP.access_key_id,
+                      aws_secret_access_key=APP.secret_access_key,
+                      config=Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+    url = s3.generate_presigned_url("get_object", ExpiresIn=300, Params={
+        "Bucket": "approval-materialsbucket", "Key": "cases/c1/articles/abc",
+        "ResponseContentType": "application/pdf",
+        "ResponseContentDisposition": f"inline; filename*=UTF-8''{quote('公司章程 2026.pdf')}"})
+    get = lambda u: verify_presigned("GET", u, {"Host": "127.0.0.1:5001"}, b"",  # noqa: E731
+                                     {APP.access_key_id: APP}.get, "us-east-1")
+    assert get(url) == APP
+    with pytest.raises(SignatureRefused, match="does not match"):
+        get(url.replace("inline", "attachment"))
