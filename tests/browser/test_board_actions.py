@@ -4,6 +4,7 @@ refused a city case (the server's 403, said in Chinese). Each staff member signs
 (the staff user pool, then SigV4)."""
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -152,18 +153,26 @@ def test_footage_pulled_an_appeal_decided_by_the_head_and_the_monthly_report_dow
         page.get_by_role("button", name="下载月报（HTML）").click()
     assert "<html" in Path(html_download.value.path()).read_text(encoding="utf-8").lower()
 
-    # A window's footage for ten minutes: played in the page, downloadable by its link.
+    # A window's footage for thirty minutes: more than one clip holds, so five parts in the order
+    # of time, each played in the page, downloadable by its link, with its SHA-256.
     page.get_by_role("link", name="调取录像").click()
     page.get_by_role("combobox", name="窗口").select_option("BZ-A01")
-    page.get_by_label("开始时间（北京时间）").fill((now - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("时长（分钟）").fill("10")
+    page.get_by_label("开始时间（北京时间）").fill((now - timedelta(minutes=50)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("时长（分钟）").fill("30")
     page.get_by_role("button", name="调取录像").click()
     pulled = page.locator(".pulled-clip")
     expect(pulled).to_contain_text("已调取 CLIP")
-    expect(pulled.locator("video")).to_have_attribute(
-        "src", re.compile("^" + re.escape(fast_stack["aws"]["s3_endpoint"])))
-    clip = requests.get(pulled.locator("a.clip-link").get_attribute("href"), timeout=30)
-    assert clip.status_code == 200 and clip.headers["Content-Type"] == "video/mp4"
+    expect(pulled).to_contain_text("共 5 段")
+    parts = pulled.locator("li.pulled-part")
+    expect(parts).to_have_count(5)
+    for k in range(5):
+        part = parts.nth(k)
+        expect(part).to_contain_text(f"第 {k + 1}/5 段")
+        expect(part.locator("video")).to_have_attribute(
+            "src", re.compile("^" + re.escape(fast_stack["aws"]["s3_endpoint"])))
+        clip = requests.get(part.locator("a.clip-link").get_attribute("href"), timeout=30)
+        assert clip.status_code == 200 and clip.headers["Content-Type"] == "video/mp4"
+        assert f"SHA-256 {hashlib.sha256(clip.content).hexdigest()}" in part.inner_text()
     clip_id = pulled.get_attribute("data-clip")
     cards = as_staff(fast_stack, AUDITOR).get("/audit/cards?kind=clip_pulled").json()["events"]
     assert any(e["case_id"] == clip_id and e["by"] == f"staff:{AUDITOR}" for e in cards)

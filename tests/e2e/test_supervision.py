@@ -130,6 +130,51 @@ def test_a_complaint_brings_the_window_clip_written_once_and_every_viewing_is_re
     assert s3.head_object(Bucket=bucket, Key=clip["key"])["VersionId"] == version
 
 
+def test_a_30_minute_pull_is_every_part_stored_with_its_hash_and_a_longer_one_refused(
+        fast_stack):
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    declare_recorded(fast_stack["aws"]["endpoint"], "bz-a02", now - timedelta(hours=1), now)
+    city = as_staff(fast_stack, CITY)
+    start, end = now - timedelta(minutes=50), now - timedelta(minutes=20)
+    pulled = city.post("/supervision/clips", {"window": "BZ-A02", "start": start.isoformat(),
+                                              "end": end.isoformat()})
+    assert pulled.status_code == 201, pulled.text
+    clip = pulled.json()
+    parts = clip["parts"]
+    # One GetClip holds 200 fragments of 2 s: 901 fragments are 5 parts, the last short.
+    assert [(p["part"], p["parts"]) for p in parts] == [(k, 5) for k in range(1, 6)]
+    assert datetime.fromisoformat(parts[0]["start"]) == start
+    assert datetime.fromisoformat(parts[-1]["end"]) == end
+    assert all(a["end"] == b["start"] for a, b in zip(parts, parts[1:]))
+    lengths = [datetime.fromisoformat(p["end"]) - datetime.fromisoformat(p["start"])
+               for p in parts]
+    assert lengths == [timedelta(seconds=400)] * 4 + [timedelta(seconds=200)]
+    for part in parts:
+        body = requests.get(part["url"], timeout=10)
+        assert body.status_code == 200 and len(body.content) == part["bytes"]
+        assert hashlib.sha256(body.content).hexdigest() == part["sha256"]
+    assert len({p["key"] for p in parts}) == 5 and clip["bytes"] == sum(p["bytes"] for p in parts)
+    # Sealed: S3 keeps each part's SHA-256 as its own checksum, under Object Lock.
+    aws = fast_stack["aws"]
+    s3 = boto3.client("s3", endpoint_url=aws["endpoint"], region_name=aws["region"],
+                      aws_access_key_id=aws["access_key_id"],
+                      aws_secret_access_key=aws["secret_access_key"])
+    import base64
+    for part in parts:
+        head = s3.head_object(Bucket=fast_stack["resources"]["EvidenceBucket"], Key=part["key"],
+                              ChecksumMode="ENABLED")
+        assert base64.b64decode(head["ChecksumSHA256"]).hex() == part["sha256"]
+    cards = city.get("/audit/cards?kind=clip_pulled").json()["events"]
+    [card] = [c for c in cards if c["case_id"] == clip["clip_id"]]
+    assert [e["sha256"] for e in card["evidence"]] == [p["sha256"] for p in parts]
+
+    longer = city.post("/supervision/clips", {
+        "window": "BZ-A02", "start": (now - timedelta(hours=2, minutes=1)).isoformat(),
+        "end": now.isoformat()})
+    assert longer.status_code == 400, longer.text
+    assert longer.json()["field"] == "end" and "at most 120 minutes" in longer.json()["message"]
+
+
 def test_complaints_about_a_window_or_time_that_does_not_exist_are_refused(fast_stack):
     citizen = Citizen(fast_stack, "341602199407074323", name="孙丽")
     night = datetime(2026, 11, 15, 3, 0, tzinfo=timezone(timedelta(hours=8)))   # a Sunday, 3 am

@@ -94,11 +94,26 @@ export function orderForm(api, { target = null, context = {}, onIssued } = {}) {
   return form;
 }
 
-// -- 调取录像: a window's footage for a period (at most 30 minutes) ------------------------------------
+// -- 调取录像: a window's footage for a period (at most LONGEST_MINUTES; the server says its own longest) --
+// One clip from the cameras holds at most 200 fragments (about 6 min 40 s), so longer footage comes back
+// as several parts, in the order of time, each stored, sealed and hashed on its own.
+export const LONGEST_MINUTES = 120;
+
 function localInput(d) {
   const p = (n) => String(n).padStart(2, "0");
   const c = new Date(d.getTime() + 8 * 3600000);        // China time, as the hall keeps it
   return `${c.getUTCFullYear()}-${p(c.getUTCMonth() + 1)}-${p(c.getUTCDate())}T${p(c.getUTCHours())}:${p(c.getUTCMinutes())}`;
+}
+
+/** One stored part of a pull: its player, its period, its link and its SHA-256. */
+export function pulledPart(clip, part) {
+  const label = part.parts > 1 ? `第 ${part.part}/${part.parts} 段` : "录像";
+  return h("li", { class: "sup-card pulled-part", "data-part": String(part.part) },
+    h("p", null, h("strong", null, label), ` · ${dateTime(part.start)} 至 ${dateTime(part.end)}`),
+    h("video", { controls: true, preload: "metadata", src: part.url, "aria-label": `窗口 ${clip.window} 录像 ${label}` }),
+    h("p", { class: "small" }, h("a", { href: part.url, download: `${clip.clip_id}-${part.part}.mp4`, class: "clip-link" }, `下载${label}`),
+      ` · ${part.bytes} 字节 · ${part.content_type}`),
+    h("p", { class: "small muted mono" }, `SHA-256 ${part.sha256}`));
 }
 
 /** `windows`: [{code, name, hall, department}] of the office's halls. */
@@ -106,9 +121,10 @@ export function clipForm(api, { windows, context = {} }) {
   const windowSelect = h("select", { name: "window" }, windows.map((w) =>
     h("option", { value: w.code }, `${w.name}（${w.code}）· ${hallName(context.halls, w.hall)}`)));
   const start = h("input", { type: "datetime-local", name: "start", value: localInput(new Date(Date.now() - 20 * 60000)) });
-  const minutes = h("input", { type: "number", name: "minutes", min: "1", max: "30", step: "1", value: "10", inputmode: "numeric" });
+  const minutes = h("input", { type: "number", name: "minutes", min: "1", max: String(LONGEST_MINUTES), step: "1", value: "10", inputmode: "numeric" });
   const startField = field({ label: "开始时间（北京时间）", control: start, required: true });
-  const minutesField = field({ label: "时长（分钟）", control: minutes, required: true, hint: "每次最多 30 分钟" });
+  const minutesField = field({ label: "时长（分钟）", control: minutes, required: true,
+    hint: `每次最多 ${LONGEST_MINUTES} 分钟；超过约 6 分钟的录像分段保存` });
   const result = h("div", { "aria-live": "polite" });
   const submit = h("button", { class: "btn", type: "submit" }, "调取录像");
   const form = h("form", { class: "card clip-form", novalidate: true },
@@ -117,25 +133,28 @@ export function clipForm(api, { windows, context = {} }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const length = Number(minutes.value);
+    const fits = Number.isInteger(length) && length >= 1 && length <= LONGEST_MINUTES;
     const from = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(start.value) ? new Date(`${start.value}:00+08:00`) : null;
     fieldError(startField, from && from.getTime() < Date.now() ? null : "请填写已过去的开始时间");
-    fieldError(minutesField, Number.isInteger(length) && length >= 1 && length <= 30 ? null : "时长为 1–30 分钟");
-    if (!from || from.getTime() >= Date.now() || !(Number.isInteger(length) && length >= 1 && length <= 30)) return;
+    fieldError(minutesField, fits ? null : `时长为 1–${LONGEST_MINUTES} 分钟`);
+    if (!from || from.getTime() >= Date.now() || !fits) return;
     const iso = (d) => `${localInput(d)}:00+08:00`;
     submit.disabled = true;
-    render(result, h("p", { role: "status" }, "正在调取录像…"));
+    render(result, h("p", { role: "status" }, length > 6 ? "正在分段调取录像…" : "正在调取录像…"));
     try {
       const clip = await api.post("/supervision/clips", { window: windowSelect.value, start: iso(from),
         end: iso(new Date(from.getTime() + length * 60000)) });
       const until = new Date(Date.now() + (clip.expires_in || 300) * 1000).toISOString();
-      render(result, h("div", { class: "pulled-clip", "data-clip": clip.clip_id },
+      const parts = clip.parts || [];
+      render(result, h("div", { class: "pulled-clip", "data-clip": clip.clip_id, "data-parts": String(parts.length) },
         h("p", null, h("strong", null, `已调取 ${clip.clip_id}`), ` · 窗口 ${clip.window}（${clip.stream}）`),
-        h("video", { controls: true, preload: "metadata", src: clip.url, "aria-label": `窗口 ${clip.window} 录像` }),
-        h("p", { class: "small" }, `${dateTime(clip.start)} 至 ${dateTime(clip.end)} · ${clip.bytes} 字节 · ${clip.content_type}`),
-        h("p", { class: "small" }, h("a", { href: clip.url, download: `${clip.clip_id}.mp4`, class: "clip-link" }, "下载录像"),
-          ` · 链接有效至 ${dateTime(until)}（${clip.expires_in} 秒），调取已记入监察记录`),
-        h("p", { class: "small muted mono" }, `SHA-256 ${clip.sha256}`)));
+        h("p", { class: "small" }, `${dateTime(clip.start)} 至 ${dateTime(clip.end)} · 共 ${parts.length} 段 · ${clip.bytes} 字节`),
+        h("ol", { class: "cards pulled-parts" }, parts.map((part) => pulledPart(clip, part))),
+        h("p", { class: "small" }, `链接有效至 ${dateTime(until)}（${clip.expires_in} 秒），调取已记入监察记录`)));
     } catch (error) {
+      if (error?.status === 400 && error.body?.field === "end") {
+        fieldError(minutesField, `时长超过允许的上限：${error.body.message}`);
+      }
       render(result, refusalNotice(error, "调取失败", context));
     } finally {
       submit.disabled = false;

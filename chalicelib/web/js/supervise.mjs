@@ -4,7 +4,7 @@
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, readAnswer, reference } from "./api.mjs";
 import { cognitoCall } from "./workstation-session.mjs";
-import { appealForm, clipForm, hallName, orderForm, pendingAppeal, refusalNotice, reportLinks } from "./supervise-actions.mjs";
+import { appealForm, clipForm, hallName, LONGEST_MINUTES, orderForm, pendingAppeal, refusalNotice, reportLinks } from "./supervise-actions.mjs";
 import {
   actionLabel, actorLabel, bytes, chinaDay, chinaMonth, crumbs, dateTime, emptyState, errorNotice, field, fieldError,
   h, heading, hashQuery, lightBadge, percent, render, time,
@@ -561,7 +561,8 @@ async function complaintDetail(body, ctx, taskId, departments, halls = {}) {
 
 function clipItem(task, clip, index, onViewed) {
   const player = h("div");
-  const button = h("button", { type: "button", class: "btn small" }, `调阅录像 ${index + 1}`);
+  const label = clip.parts > 1 ? `第 ${clip.part}/${clip.parts} 段` : `${index + 1}`;
+  const button = h("button", { type: "button", class: "btn small" }, `调阅录像 ${label}`);
   button.addEventListener("click", async () => {
     button.disabled = true;
     render(player, h("p", { role: "status" }, "正在生成调阅链接…"));
@@ -569,7 +570,7 @@ function clipItem(task, clip, index, onViewed) {
       const link = await signedGet(`/supervision/tasks/${encodeURIComponent(task.task_id)}/evidence/${index}`);
       const until = new Date(Date.now() + (link.expires_in || 300) * 1000).toISOString();
       render(player,
-        h("video", { controls: true, preload: "metadata", src: link.url, "aria-label": `窗口 ${clip.window} 录像 ${index + 1}` }),
+        h("video", { controls: true, preload: "metadata", src: link.url, "aria-label": `窗口 ${clip.window} 录像 ${label}` }),
         h("p", { class: "small" }, h("a", { href: link.url, target: "_blank", rel: "noopener", class: "evidence-link" }, "在新窗口打开录像"),
           ` · 链接有效至 ${dateTime(until)}（${link.expires_in} 秒）`));
       onViewed?.();
@@ -580,7 +581,7 @@ function clipItem(task, clip, index, onViewed) {
     }
   });
   return h("li", { class: "sup-card", "data-clip": String(index) },
-    h("p", null, h("strong", null, `录像 ${index + 1}`), ` · 窗口 ${clip.window}（${clip.stream}）`),
+    h("p", null, h("strong", null, `录像 ${label}`), ` · 窗口 ${clip.window}（${clip.stream}）`),
     h("p", { class: "small" }, `${dateTime(clip.start)} 至 ${dateTime(clip.end)} · ${bytes(clip.bytes)} · ${clip.content_type}`),
     h("p", { class: "small muted mono" }, `SHA-256 ${clip.sha256}`),
     button, player);
@@ -597,7 +598,7 @@ async function footage(body, ctx) {
   const windows = departments.flatMap((d) => d.windows.map((w) => ({ ...w, department: d.code })))
     .filter((w) => !w.hall || context.scope.includes(w.hall));
   render(body, h("section", { "aria-labelledby": "footage-title" }, h("h2", { id: "footage-title" }, "调取窗口录像"),
-    h("p", { class: "small muted" }, "可调取本监察室监察范围内任一窗口的录像，每次最多 30 分钟；录像以不可篡改方式保存，调取记入监察记录。"),
+    h("p", { class: "small muted" }, `可调取本监察室监察范围内任一窗口的录像，每次最多 ${LONGEST_MINUTES} 分钟（超过约 6 分钟的录像按时间顺序分段保存，每段各有 SHA-256）；录像以不可篡改方式保存，调取记入监察记录。`),
     clipForm(api, { windows, context })));
 }
 
