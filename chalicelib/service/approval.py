@@ -76,6 +76,39 @@ class Approval:
                 case.case_id, datetime.fromisoformat(case.submitted_at), case.channel,
                 events.Handler(accept.department, accept.window, accept.staff_id)))
 
+    def resume(self, case_id: str) -> bool:
+        """Starts an open case's workflow again where the case stands, for an execution that is
+        gone (the local stack keeps its cases across restarts, not Step Functions' executions):
+        the current stage with its undecided branches, and the whole case's clock once accepted,
+        each on a new plan of the instants not yet raised, counted from now; an instant that
+        fell due meanwhile is raised at once. False when the case has no workflow to run."""
+        case = self.cases.get(case_id)
+        if case is None or case.status not in (case_rules.SUBMITTED, case_rules.ACCEPTED,
+                                               case_rules.CORRECTION):
+            return False
+        branches = self.cases.branches(case_id)
+        if not branches:                   # submitted, its workflow never started
+            self.start(case)
+            return True
+        now = self.now()
+        current = [b for b in branches if b.kind != CASE and b.stage == case.stage
+                   and b.status != rules.DECIDED]
+        whole = next((b for b in branches if b.kind == CASE), None)
+        running = whole is not None and case.accepted_at is not None \
+            and whole.status != rules.DECIDED
+        replanned = current + ([whole] if running else [])
+        for branch in replanned:
+            rules.replan(branch, self.clock, self.yellow_share(case))
+        self.cases.save_branches(replanned, _answers(replanned, now))
+        timers = rules.waits(whole.plan_timers, now) if running else [rules.WAIT_FOREVER]
+        self.engine.start(case.case_id, {
+            "case_id": case.case_id,
+            "stage": {"done": False, "index": case.stage,
+                      "branches": [_plan_of(b, now) for b in current]},
+            "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": whole.plan if whole else 0,
+                           "i": 0, "timers": timers, "wait": timers[0]}})
+        return True
+
     def _branch(self, case: Case, kind: str, stage: int, stage_name: str, department: str,
                 task: str, days: int, start: datetime, branch_id: str | None = None) -> Branch:
         dept = self.catalog.departments[department]

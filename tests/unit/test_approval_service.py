@@ -361,6 +361,66 @@ def test_a_refusal_at_acceptance_ends_the_case_refused(w):
     assert [b.branch_id for b in w.cases.branches(case_id) if b.stage == 1] == []
 
 
+# -- starting again when the executions are gone (the local stack's restart) --------------------
+def test_a_lost_execution_starts_again_at_the_current_stage_with_new_plans_from_now(w):
+    case_id, _ = accepted(w)
+    decide(w, case_id, "1:GA", {"decision": "approve", "staff_id": "GA-002"})
+    tick(w, 3)
+    w.engine.started.clear()                  # every execution is gone
+    assert w.approval.resume(case_id) is True
+    payload = w.engine.started[case_id]
+    assert payload["case_id"] == case_id
+    assert payload["stage"]["index"] == 1 and payload["stage"]["done"] is False
+    plans = {p["branch_id"]: p for p in payload["stage"]["branches"]}
+    assert set(plans) == {f"1:{code}" for code in DEPARTMENTS if code != "GA"}   # GA decided
+    # A new plan each, counted from now: yellow 8 s after the step began (3 s ago), red 1 s
+    # after its 10 s.
+    assert all(p["plan"] == 2 and p["timers"][:2] == [5, 3] for p in plans.values())
+    assert w.cases.answer(case_id, "1:SCJG") == {"outcome": "resumed", "plan": 2,
+                                                 "timers": plans["1:SCJG"]["timers"]}
+    clock = payload["case_clock"]
+    assert clock["branch_id"] == CASE_CLOCK and clock["plan"] == 2 and clock["i"] == 0
+    assert clock["timers"][:2] == [13, 5] and clock["wait"] == 13        # 2 days promised
+    assert branch(w, case_id, CASE_CLOCK).plan == 2
+    # The new execution's tasks are taken as any: their tokens kept, a decision ends them.
+    token, said = awaiting(w, case_id, "1:SCJG", 2)
+    assert said == "token kept"
+    decide(w, case_id, "1:SCJG", {"decision": "approve", "staff_id": "SCJG-002"})
+    assert told(w, token) == [{"outcome": "approved"}]
+
+
+def test_a_light_that_fell_due_while_nothing_ran_is_raised_once_the_workflow_runs_again(w):
+    case_id = submit(w)
+    awaiting(w, case_id, ACCEPTING, 1)
+    tick(w, 9)                                # the yellow instant (8 s) passed unseen
+    w.engine.started.clear()
+    w.approval.resume(case_id)
+    payload = w.engine.started[case_id]
+    [plan] = payload["stage"]["branches"]
+    assert plan["branch_id"] == ACCEPTING and plan["plan"] == 2
+    assert plan["timers"][:2] == [1, 1]       # yellow at once, red at its instant (11 s)
+    # Before acceptance the whole case's clock waits for nothing, as at submission.
+    assert payload["case_clock"]["timers"] == [WAIT_FOREVER]
+    tick(w, 1)
+    assert timeout(w, case_id, ACCEPTING, 2, 0) == "yellow"
+    assert [e["kind"] for e in w.supervision.of_case(case_id)] == ["yellow"]
+    # Started again once more: the yellow light raised already is not planned again.
+    w.engine.started.clear()
+    w.approval.resume(case_id)
+    assert [t["kind"] for t in branch(w, case_id, ACCEPTING).plan_timers][:1] == ["red"]
+
+
+def test_a_case_refused_or_unknown_has_no_workflow_to_start_again(w):
+    case_id = submit(w)
+    decide(w, case_id, ACCEPTING, {"decision": "refuse", "staff_id": "SCJG-001",
+                                   "reasons": "经营范围含须前置审批的项目"})
+    stage_decided(w, case_id, 0)
+    w.engine.started.clear()
+    assert w.approval.resume(case_id) is False
+    assert w.approval.resume("no-such-case") is False
+    assert w.engine.started == {}
+
+
 # -- corrections ------------------------------------------------------------------------------
 def test_a_correction_at_acceptance_pauses_until_the_listed_material_is_uploaded_again(w):
     case_id = submit(w)

@@ -221,6 +221,19 @@ class SupervisedWork:
         self.events.publish(events.TaskOpened(task_id, kind, now, department, hall))
         return task
 
+    def resume(self, task_id: str) -> bool:
+        """Starts an open task's workflow again, for an execution that is gone (the local stack
+        keeps its tasks across restarts, not Step Functions' executions): the task's instants
+        counted from now, so that one that fell due meanwhile is raised at once, and one raised
+        already is not raised again. False when the task waits for nothing."""
+        task = self.tasks.get(task_id) if isinstance(task_id, str) and task_id else None
+        if task is None or task.status != work.OPEN:
+            return False
+        timers = waits(task.timers, self.now())
+        self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
+                                    "wait": timers[0]})
+        return True
+
     def record(self, task, action: str, caller: Caller, at: datetime, data: dict):
         record = trail.append(task.task_id, task.trail_seq, task.trail_hash, action,
                               caller.actor, at.isoformat(), data)
