@@ -544,21 +544,52 @@ def decide_appeal(case_id):
 
 
 # -- events -----------------------------------------------------------------------------------
+# A request's idempotency record expires with its invocation (chalicelib/adapters/idempotency.py):
+# the Lambda context Chalice hands over with the request (locally, each gateway thread answers
+# a request of its own).
+bootstrap.lambda_context_from(
+    lambda: getattr(getattr(app, "current_request", None), "lambda_context", None))
+
+
+def _one_by_one(event, handle) -> dict:
+    """A queue's batch message by message (Powertools' batch utility): a message that fails
+    fails alone, its neighbours are processed, and the answer names the failed ones
+    (`batchItemFailures`, the event source mapping's ReportBatchItemFailures) so that only they
+    are received again and, after the queue's maxReceiveCount, go to its dead-letter queue."""
+    from aws_lambda_powertools.utilities.batch import (BatchProcessor, EventType,
+                                                       process_partial_response)
+
+    def record_handler(record):
+        try:
+            return handle(record.body)
+        except Exception:
+            logger.exception("message failed", extra={
+                "message_id": record.message_id, "receive_count":
+                record.attributes.approximate_receive_count, "queue": record.event_source_arn})
+            raise
+    return process_partial_response(event=event.to_dict(), record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.SQS),
+                                    context=event.context)
+
+
 MATERIAL_UPLOADS_QUEUE = "approval-material-uploads"
 
 
 @app.on_sqs_message(queue=MATERIAL_UPLOADS_QUEUE, batch_size=10)
 def material_uploaded(event):
     """S3 tells us a material arrived; the case records it as received or rejected."""
+    return _one_by_one(event, _material_notification)
+
+
+def _material_notification(body: str) -> None:
     import json
     from urllib.parse import unquote_plus
 
     intake = bootstrap.intake()
-    for message in event:
-        for record in json.loads(message.body).get("Records", []):
-            key = unquote_plus(record["s3"]["object"]["key"])
-            outcome = intake.material_arrived(key)
-            logger.info("material notification", extra={"key": key, "outcome": outcome})
+    for record in json.loads(body).get("Records", []):
+        key = unquote_plus(record["s3"]["object"]["key"])
+        outcome = intake.material_arrived(key)
+        logger.info("material notification", extra={"key": key, "outcome": outcome})
 
 
 WORKFLOW_QUEUE = "approval-workflow"
@@ -567,20 +598,22 @@ WORKFLOW_QUEUE = "approval-workflow"
 @app.on_sqs_message(queue=WORKFLOW_QUEUE, batch_size=10)
 def workflow_message(event):
     """What the case workflow reports: a task waits, a limit ran out, a stage is decided."""
+    return _one_by_one(event, _workflow_message)
+
+
+def _workflow_message(body: str) -> None:
     import json
 
-    approval = bootstrap.approval()
-    for message in event:
-        body = json.loads(message.body)
-        if body.get("type") == "task_awaiting":
-            outcome = bootstrap.supervision().work.on_task_message(body)
-            logger.info("workflow message", extra={"type": body["type"], "outcome": outcome,
-                                                   "task_id": body.get("task_id")})
-            continue
-        outcome = approval.on_workflow_message(body)
-        logger.info("workflow message", extra={"type": body.get("type"), "outcome": outcome,
-                                               "case_id": body.get("case_id"),
-                                               "branch_id": body.get("branch_id")})
+    body = json.loads(body)
+    if body.get("type") == "task_awaiting":
+        outcome = bootstrap.supervision().work.on_task_message(body)
+        logger.info("workflow message", extra={"type": body["type"], "outcome": outcome,
+                                               "task_id": body.get("task_id")})
+        return
+    outcome = bootstrap.approval().on_workflow_message(body)
+    logger.info("workflow message", extra={"type": body.get("type"), "outcome": outcome,
+                                           "case_id": body.get("case_id"),
+                                           "branch_id": body.get("branch_id")})
 
 
 @app.schedule(Rate(1, unit=Rate.DAYS))

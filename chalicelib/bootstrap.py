@@ -9,6 +9,20 @@ _performance = None
 _staff_sign_ins = None
 _real_names = None
 _register = None
+_lambda_context = None
+
+
+def lambda_context_from(provider) -> None:
+    """How the running invocation's Lambda context is found (app.py: the one Chalice was
+    handed). Idempotency records of a request expire with the invocation (its remaining time),
+    so a request stopped by the function's timeout does not keep its key blocked for a day."""
+    global _lambda_context
+    _lambda_context = provider
+
+
+def lambda_context():
+    """The running invocation's Lambda context, or None outside one."""
+    return _lambda_context() if _lambda_context is not None else None
 
 
 def settings():
@@ -159,7 +173,7 @@ def _wire():
         return DynamoDBPersistenceLayer(table_name=config.idempotency_table,
                                         boto3_client=aws.client("dynamodb"))
     bus = Bus()
-    idempotency = PowertoolsIdempotency(store)
+    idempotency = PowertoolsIdempotency(store, lambda_context)
     published, cases, clock = catalog.published(), DynamoCases(), working_clock()
     materials = S3Materials(config.materials_bucket)
     certificates = S3Certificates(config.certificates_bucket)

@@ -60,6 +60,7 @@ def build(out: Path, variant: str = "global", values: Path | None = None) -> Pat
             resource["Properties"]["Environment"] = copy.deepcopy(shared["Environment"])
     # every function its own role (infra/roles.py; China's authorizer: infra/china.py)
     (china.apply_roles if variant == "china" else roles.apply)(resources)
+    report_batch_item_failures(resources)
     for resource in resources.values():
         # State machines are kept as ASL files; the template carries them inline.
         props = resource.get("Properties", {})
@@ -91,6 +92,18 @@ def build(out: Path, variant: str = "global", values: Path | None = None) -> Pat
     path = out / "template.json"
     path.write_text(json.dumps(template, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def report_batch_item_failures(resources: dict) -> None:
+    """Every queue handler answers which messages of its batch failed (app.py, `_one_by_one`):
+    its event source mapping reads that answer (ReportBatchItemFailures), so only those are
+    received again and, after the queue's maxReceiveCount, go to its dead-letter queue, while
+    their neighbours are deleted. Chalice's `on_sqs_message` cannot say it."""
+    for resource in resources.values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "SQS":
+                    event["Properties"]["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
 
 
 def _camera_streams() -> list[str]:

@@ -2,6 +2,7 @@
 event sources. It calls the app's own handlers with events of the real shapes."""
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -14,15 +15,30 @@ RATE_SECONDS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day":
                 "days": 86400}
 
 
+@functools.lru_cache(maxsize=None)
+def function_timeout_seconds() -> int:
+    """The functions' timeout as the packaged template gives it (.chalice/config.json)."""
+    from pathlib import Path
+
+    config = json.loads((Path(__file__).resolve().parent.parent / ".chalice" / "config.json")
+                        .read_text())
+    return int(config.get("lambda_timeout")
+               or config["stages"]["dev"].get("lambda_timeout") or 60)
+
+
 class LambdaContext:
-    def __init__(self, name: str):
+    """What Lambda hands a function with each invocation: its remaining time counts down from
+    the function's timeout (Powertools reads it, e.g. for idempotency records)."""
+
+    def __init__(self, name: str, timeout_seconds: int | None = None):
         self.function_name = name
         self.aws_request_id = uuid.uuid4().hex
         self.memory_limit_in_mb = 512
         self.invoked_function_arn = f"arn:aws:lambda:local:000000000000:function:{name}"
+        self._deadline = time.monotonic() + (timeout_seconds or function_timeout_seconds())
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def schedule_seconds(expression) -> float:
@@ -68,7 +84,9 @@ class Dispatcher:
         # An event source mapping knows its queue; it never asks for the URL with the role.
         self._queue_urls: dict[str, str] = dict(queue_urls or {})
         from concurrent.futures import ThreadPoolExecutor
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dispatcher")
+        self.concurrency = 8
+        self._pool = ThreadPoolExecutor(max_workers=self.concurrency,
+                                        thread_name_prefix="dispatcher")
 
     def handler(self, source):
         return getattr(self.app_module, source.handler_string.rsplit(".", 1)[-1])
@@ -117,9 +135,12 @@ class Dispatcher:
             self._stop.wait(self.poll_seconds)
 
     def poll(self, source) -> int:
-        """Delivers what the queue holds, as Lambda's event source mapping does: several
-        invocations at once, each with its own batch. A message is deleted only when its
-        handler succeeded, so a failure is redelivered after the visibility timeout."""
+        """Delivers what the queue holds, as Lambda's event source mapping does with
+        ReportBatchItemFailures: several invocations at once, each with its own batch (at most
+        the handler's batch size). Of each batch only the messages that succeeded are deleted
+        (`batch_failures`); the others become visible again after the visibility timeout, and
+        after the queue's maxReceiveCount SQS moves them to the dead-letter queue (moto applies
+        the queue's redrive policy when it receives them, as SQS does)."""
         from chalicelib.adapters import aws
 
         sqs = aws.client("sqs")
@@ -134,25 +155,60 @@ class Dispatcher:
             self._stop.wait(self.poll_seconds)
             return 0
         arn = f"arn:aws:sqs:{self.region}:123456789012:{source.queue}"
-        batches = [[m] for m in messages]      # handlers take any batch; concurrency matters more
-        done = list(self._pool.map(
-            lambda batch: self._invoke(source, sqs_event(batch, arn, self.region)) and batch,
-            batches))
-        handled = [m for batch in done if batch for m in batch]
+        done = list(self._pool.map(lambda batch: self.deliver(source, batch, arn),
+                                   batches(messages, source.batch_size, self.concurrency)))
+        handled = [m for succeeded in done for m in succeeded]
         if handled:
             sqs.delete_message_batch(QueueUrl=url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
                 for i, m in enumerate(handled)])
         return len(messages)
 
-    def _invoke(self, source, event: dict) -> bool:
+    def deliver(self, source, batch: list[dict], arn: str) -> list[dict]:
+        """One invocation with one batch: the messages that succeeded (to delete)."""
+        response = self._invoke(source, sqs_event(batch, arn, self.region))
+        if response is FAILED:
+            return []
+        failed = batch_failures(response, [m["MessageId"] for m in batch])
+        if failed:
+            log.warning(json.dumps({"event": "batch_item_failures", "handler": source.name,
+                                    "failed": sorted(failed), "batch": len(batch)}))
+        return [m for m in batch if m["MessageId"] not in failed]
+
+    def _invoke(self, source, event: dict):
+        """The handler's answer, or FAILED when it raised (as a function error)."""
         from .runtime import acting_as
 
         self.invocations[source.name] = self.invocations.get(source.name, 0) + 1
         try:
             with acting_as(self.function(source)):
-                self.handler(source)(event, LambdaContext(source.name))
-            return True
+                return self.handler(source)(event, LambdaContext(source.name))
         except Exception:  # noqa: BLE001 - a failing handler must not stop the dispatcher
             log.exception(json.dumps({"event": "handler_failed", "handler": source.name}))
-            return False
+            return FAILED
+
+
+FAILED = object()      # an invocation that ended in a function error
+
+
+def batches(messages: list[dict], batch_size: int, concurrency: int) -> list[list[dict]]:
+    """The received messages as invocations' batches: spread over the concurrent invocations
+    (latency matters more locally than invocations saved), none above the handler's batch size,
+    every message in exactly one batch, in the order received."""
+    count = max(min(len(messages), concurrency), -(-len(messages) // max(1, batch_size)))
+    return [messages[i::count] for i in range(count) if messages[i::count]]
+
+
+def batch_failures(response, message_ids: list[str]) -> set[str]:
+    """The messages of a batch Lambda receives again, from the handler's answer as the event
+    source mapping reads it with ReportBatchItemFailures: none for an answer without
+    `batchItemFailures` (or an empty list), the ones named; every message of the batch when the
+    answer names a message that is not in it, or names none properly."""
+    if not isinstance(response, dict) or not response.get("batchItemFailures"):
+        return set()
+    failures = response["batchItemFailures"]
+    named = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures] \
+        if isinstance(failures, list) else [None]
+    if any(not isinstance(n, str) or n not in message_ids for n in named):
+        return set(message_ids)
+    return set(named)

@@ -187,6 +187,11 @@ def create_server(app_object, identity: Identity, host: str, port: int) -> Local
     if not isinstance(app_object, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app_object.__class__)
         app_object.__class__ = CustomLocalChalice
-    config = Config.create(chalice_stage="dev", app_name="approval", lambda_timeout=30)
+    from .dispatcher import function_timeout_seconds
+
+    # Each request's Lambda context counts down from the function's own timeout, as in Lambda
+    # (a request's idempotency record expires with it: chalicelib/adapters/idempotency.py).
+    config = Config.create(chalice_stage="dev", app_name="approval",
+                           lambda_timeout=function_timeout_seconds())
     handler = functools.partial(GatewayHandler, identity=identity)
     return LocalDevServer(app_object, config, host, port, handler_cls=handler)

@@ -1,9 +1,15 @@
 """Idempotency-Key handling on top of Powertools' idempotency utility: the first answer to a
-key is stored and returned to every retry; the same key with another body is refused."""
+key is stored and returned to every retry; the same key with another body is refused.
+
+A request's record is "in progress" while its work runs. Powertools deletes it when the work
+raises, but a function stopped by its timeout raises nothing: the record stays. Registered with
+the invocation's Lambda context, the record's in-progress expiry is the function's remaining
+time, so a retry after that instant does the work (or gets the first answer) instead of a 409
+until the 24-hour record expires."""
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable
 
 from ..domain.errors import Conflict, InvalidInput, Unprocessable
 
@@ -11,11 +17,17 @@ KEY = re.compile(r"^[\x21-\x7e]{8,128}$")
 KEEP_ANSWERS_SECONDS = 24 * 3600
 
 
+def no_context() -> None:
+    return None
+
+
 class PowertoolsIdempotency:
-    def __init__(self, persistence_store):
+    def __init__(self, persistence_store, lambda_context: Callable[[], Any] = no_context):
         """`persistence_store`: the store, or a function that makes it when a request first
-        carries a key (most requests, and every cold start's first, need none)."""
+        carries a key (most requests, and every cold start's first, need none).
+        `lambda_context`: the running invocation's Lambda context (None outside one)."""
         self._store = persistence_store
+        self.lambda_context = lambda_context
 
     @property
     def persistence_store(self):
@@ -35,6 +47,10 @@ class PowertoolsIdempotency:
         config = IdempotencyConfig(event_key_jmespath="[scope, key]",
                                    payload_validation_jmespath="body",
                                    expires_after_seconds=KEEP_ANSWERS_SECONDS)
+        context = self.lambda_context()
+        if context is not None:
+            # The in-progress record expires with the invocation (its remaining time).
+            config.register_lambda_context(context)
 
         @idempotent_function(data_keyword_argument="request", config=config,
                              persistence_store=self.persistence_store)

@@ -217,7 +217,7 @@ class InMemoryIdempotencyStore(BasePersistenceLayer):
 
     def _put_record(self, data_record):
         old = self.records.get(data_record.idempotency_key)
-        if old is not None and not old.is_expired:
+        if old is not None and not old.is_expired and not _in_progress_expired(old):
             self._validate_payload(data_payload=data_record, stored_data_record=old)
             raise IdempotencyItemAlreadyExistsError(old_data_record=old)
         self.records[data_record.idempotency_key] = data_record
@@ -241,6 +241,15 @@ class InMemoryTasks:
         from ..domain.supervised import SupervisedTask
 
         row = self.rows.get(task_id)
+def _in_progress_expired(record) -> bool:
+    """An in-progress record whose invocation's time ran out (its function was stopped by the
+    timeout) is taken over, as the DynamoDB layer's conditional put lets it be."""
+    import time
+
+    return record.status == "INPROGRESS" and record.in_progress_expiry_timestamp is not None \
+        and record.in_progress_expiry_timestamp < int(time.time() * 1000)
+
+
         return SupervisedTask.from_dict(copy.deepcopy(row)) if row else None
 
     def save(self, task, record=None):
