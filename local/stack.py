@@ -74,6 +74,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     iam.enable(_fresh(state_dir / "logs" / "iam.jsonl"))   # every request authenticated from here
     from . import identity_pool
     identity_pool.enable()          # the staff identity pool answers as Cognito's does
+    from . import redrive
+    redrive.enable()                # a dead-letter queue redriven as SQS does (operations.md)
     operator = iam.operator_key()
 
     from chalicelib import catalog
@@ -97,8 +99,6 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     s3_endpoint = f"http://{host}:{gate.server_address[1]}"
     os.environ.update(made.environment)
     from . import outbox
-    from . import redrive
-    redrive.enable()                # a dead-letter queue redriven as SQS does (operations.md)
     os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint,
                        "COGNITO_ENDPOINT": aws_endpoint,    # where the website signs in
                        # where the website tells a citizen to read a sign-up code

@@ -229,6 +229,15 @@ class InMemoryIdempotencyStore(BasePersistenceLayer):
         self.records.pop(data_record.idempotency_key, None)
 
 
+def _in_progress_expired(record) -> bool:
+    """An in-progress record whose invocation's time ran out (its function was stopped by the
+    timeout) is taken over, as the DynamoDB layer's conditional put lets it be."""
+    import time
+
+    return record.status == "INPROGRESS" and record.in_progress_expiry_timestamp is not None \
+        and record.in_progress_expiry_timestamp < int(time.time() * 1000)
+
+
 class InMemoryTasks:
     """Supervised tasks with their own trails, optimistic like the cases."""
 
@@ -241,15 +250,6 @@ class InMemoryTasks:
         from ..domain.supervised import SupervisedTask
 
         row = self.rows.get(task_id)
-def _in_progress_expired(record) -> bool:
-    """An in-progress record whose invocation's time ran out (its function was stopped by the
-    timeout) is taken over, as the DynamoDB layer's conditional put lets it be."""
-    import time
-
-    return record.status == "INPROGRESS" and record.in_progress_expiry_timestamp is not None \
-        and record.in_progress_expiry_timestamp < int(time.time() * 1000)
-
-
         return SupervisedTask.from_dict(copy.deepcopy(row)) if row else None
 
     def save(self, task, record=None):
