@@ -24,6 +24,8 @@ def free_port() -> int:
 def running_stack(state: Path, *options: str, timeout: float = 90):
     """Yields the stack's description (stack.json) with `state_dir` added."""
     state.mkdir(parents=True, exist_ok=True)
+    described = state / "stack.json"
+    begun = time.time() - 1                 # not an earlier run's, on a folder started again
     with open(state / "stack.log", "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "local.stack", "--api-port", str(free_port()),
@@ -32,9 +34,8 @@ def running_stack(state: Path, *options: str, timeout: float = 90):
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             env={k: v for k, v in os.environ.items() if not k.startswith("AWS_")})
         try:
-            described = state / "stack.json"
             deadline = time.monotonic() + timeout
-            while not described.exists():
+            while not _written_since(described, begun):
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the local stack did not start:\n"
                                        + (state / "stack.log").read_text())
@@ -46,3 +47,10 @@ def running_stack(state: Path, *options: str, timeout: float = 90):
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _written_since(path: Path, instant: float) -> bool:
+    try:
+        return path.stat().st_mtime >= instant
+    except FileNotFoundError:
+        return False

@@ -3,7 +3,8 @@
 moto in server mode answers the AWS APIs (its Step Functions executor switched on), resources
 are provisioned from infra/resources.json, the S3 gate and the API gateway enforce what S3 and
 API Gateway enforce, the dispatcher fires what AWS would fire, and .local/stack.json tells
-clients where everything is. Ctrl-C stops it all."""
+clients where everything is. What people did is kept in .local/saved/ and comes back at the next
+start (local/persist.py); `--reset` deletes it. Ctrl-C stops it all."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ class Stack:
     description: dict
     _stoppers: list
     dispatcher: object = None
+    restored: object = None         # what came back from the saved state (local/persist.py)
 
     def stop(self) -> None:
         for stop in reversed(self._stoppers):
@@ -51,6 +53,26 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     if workday_seconds:
         os.environ["WORKDAY_SECONDS"] = str(workday_seconds)   # the compressed clock
     stoppers = []
+    from . import persist
+    lock = persist.hold(state_dir)          # one stack per state folder
+    # A description of an earlier run names ports and keys that are gone: clients wait for
+    # this run's.
+    (state_dir / "stack.json").unlink(missing_ok=True)
+    try:
+        return _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, without,
+                      schedule_seconds, stoppers, lock)
+    except BaseException:
+        Stack("", "", "", {}, stoppers).stop()
+        persist.expect(None)
+        lock.close()
+        raise
+
+
+def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, without,
+           schedule_seconds, stoppers, lock) -> Stack:
+    from . import persist
+    saved = persist.load(state_dir)         # before anything starts: unreadable fails here
+
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
     _keep_logs(state_dir / "logs")
@@ -64,6 +86,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
     stoppers.append(moto.stop)
+    keeper = persist.Keeper(state_dir, REGION, lock)
+    stoppers.append(keeper.stop)            # the last save, once the rest has stopped
     aws_endpoint = f"http://{host}:{aws_port}"
     import requests
     # A fresh account even when another stack ran in this process before (benchmarks).
@@ -77,6 +101,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     from . import redrive
     redrive.enable()                # a dead-letter queue redriven as SQS does (operations.md)
     operator = iam.operator_key()
+    persist.expect(saved)           # the pools come back under their ids, with their users
 
     from chalicelib import catalog
     from . import provision, s3gate
@@ -87,6 +112,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
                for h in published.halls.values() if h.get("supervision_office")}
     made = provision.provision(aws_endpoint, REGION, sorted(published.departments), offices,
                                operator, without)
+    restored = persist.restore(saved, REGION, made.names) if saved else None
     from .cameras import provision_cameras
     provision_cameras(aws_endpoint, REGION, sorted({w["camera_stream"]
                                                     for d in published.departments.values()
@@ -123,6 +149,8 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     dispatcher.start()
     stoppers.append(dispatcher.stop)
 
+    if restored:
+        _resume_workflows(restored)
     _demo_citizen(aws_endpoint, api_url, made.user_pool_id, made.user_pool_client_id, operator)
     description = {
         "api_url": api_url,
@@ -148,7 +176,24 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     partial = state_dir / "stack.json.partial"
     partial.write_text(json.dumps(description, ensure_ascii=False, indent=2), encoding="utf-8")
     partial.replace(state_dir / "stack.json")
-    return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers, dispatcher)
+    keeper.start()
+    return Stack(api_url, aws_endpoint, s3_endpoint, description, stoppers, dispatcher, restored)
+
+
+def _resume_workflows(restored) -> None:
+    """Step Functions' executions are not kept: each open case's and task's workflow starts
+    again from what is stored, as the API function that starts workflows (its role)."""
+    from chalicelib import bootstrap
+
+    from .runtime import acting_as
+
+    with acting_as("APIHandler"):
+        approval, work = bootstrap.approval(), bootstrap.supervision().work
+        for case_id in restored.open_cases:
+            approval.resume(case_id)
+        for task_id in restored.open_tasks:
+            work.resume(task_id)
+
 
 
 def _keep_logs(folder: Path) -> None:
@@ -184,6 +229,11 @@ def _demo_citizen(endpoint: str, api_url: str, pool_id: str, client_id: str, ope
     cognito = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION,
                            aws_access_key_id=operator[0], aws_secret_access_key=operator[1])
     username = DEMO_CITIZEN["username"]
+    try:
+        cognito.admin_get_user(UserPoolId=pool_id, Username=username)
+        return                              # kept from an earlier run, as it was left
+    except cognito.exceptions.UserNotFoundException:
+        pass
     cognito.sign_up(ClientId=client_id, Username=username, Password=DEMO_CITIZEN["password"],
                     UserAttributes=[{"Name": "phone_number",
                                      "Value": DEMO_CITIZEN["phone_number"]}])
@@ -201,6 +251,15 @@ def _demo_citizen(endpoint: str, api_url: str, pool_id: str, client_id: str, ope
                            f"{bound.text}")
 
 
+def _kept(restored, state_dir: Path) -> str:
+    where = state_dir / "saved"
+    if restored is None:
+        return f"in {where} (started clean; make reset starts clean again)"
+    return (f"in {where}: {restored.items} items, {restored.objects} files and {restored.users} "
+            f"accounts restored, {len(restored.open_cases)} open cases' and "
+            f"{len(restored.open_tasks)} tasks' workflows started again (make reset deletes it)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -216,11 +275,29 @@ def main(argv=None) -> int:
     parser.add_argument("--without-statement", action="append", default=[],
                         metavar="FUNCTION:SID",
                         help="leave this statement out of the function's role (tests)")
+    parser.add_argument("--reset", action="store_true",
+                        help="delete the saved state and the logs of the state folder, and "
+                             "exit: the next start is clean (make reset)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    if args.reset:
+        from .persist import StateInUse, reset
+        try:
+            gone = reset(args.state_dir)
+        except StateInUse as running:
+            print(f"Not reset: {running}.", file=sys.stderr)
+            return 1
+        print("Deleted " + ", ".join(gone) + "." if gone else
+              f"Nothing saved in {args.state_dir}.")
+        return 0
     from .staff import DEMO_PASSWORD
-    stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir,
-                  args.workday_seconds, tuple(args.without_statement), args.schedule_seconds)
+    from .persist import StateInUse, StateUnreadable
+    try:
+        stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir,
+                      args.workday_seconds, tuple(args.without_statement), args.schedule_seconds)
+    except (StateInUse, StateUnreadable) as refused:
+        print(f"Not started: {refused}.", file=sys.stderr)
+        return 1
     print(f"Approval system running.\n"
           f"  website and API  {stack.api_url}\n"
           f"  API description  {stack.api_url}/openapi.json\n"
@@ -229,6 +306,7 @@ def main(argv=None) -> int:
           f"  demo citizen     {DEMO_CITIZEN['username']} / {DEMO_CITIZEN['password']}\n"
           f"  staff sign-in    <staff id, e.g. SCJG-001> / {DEMO_PASSWORD}\n"
           f"  working day      {f'{args.workday_seconds:g} s (compressed clock)' if args.workday_seconds else 'China official calendar'}\n"
+          f"  kept             {_kept(stack.restored, args.state_dir)}\n"
           f"Press Ctrl-C to stop.", flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
@@ -236,6 +314,7 @@ def main(argv=None) -> int:
         stopped.wait()
     except KeyboardInterrupt:
         pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # a second Ctrl-C must not cut the last save
     stack.stop()
     print("Stopped.", flush=True)
     return 0
