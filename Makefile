@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run test unit e2e bench verify-trail audit package clean
+.PHONY: run reset test unit e2e bench verify-trail audit package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 
 run: $(STAMP)
 	$(PY) -m local.stack
+
+# What `make run` keeps in .local/ between runs (accounts, cases, files, outbox: local/persist.py)
+# is deleted, and the logs with it: the next `make run` starts clean. Refused while it runs.
+reset:
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) -m local.stack --reset
 
 # Browser tests drive Debian's Chromium; installed here where missing (as root, or with sudo).
 CHROMIUM := /usr/bin/chromium
