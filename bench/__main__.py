@@ -240,7 +240,8 @@ def evidence_report(e: dict) -> list[str]:
     lines = ["## Evidence fetch per complaint", "",
              f"{e['complaints']} complaints about visits to window {e['window']} on the local "
              f"stack, each fetching {e['clip_seconds']} s of the window camera's footage around "
-             "the reported moment (GetDataEndpoint, then GetClip) and writing it once to the "
+             "the reported moment (GetDataEndpoint and ListFragments, then GetDataEndpoint and "
+             "GetClip: one part) and writing it once to the "
              "evidence bucket (Object Lock) with its SHA-256 in the task's trail. Calls by the "
              "API function for one complaint (the same for every complaint: "
              f"{'yes' if e['same_counts_every_complaint'] else 'no'}):", "",
@@ -251,6 +252,18 @@ def evidence_report(e: dict) -> list[str]:
               "bytes moved (read from Kinesis Video Streams, written to S3). A supervisor's "
               "view of the clip: " + ", ".join(f"{op} {n}" for op, n in e["calls_per_view"].items())
               + " (the viewing is recorded; the link is presigned, no S3 call).", ""]
+    pull = e.get("pull")
+    if pull:
+        lines += [f"A supervisor's pull of {pull['minutes']} minutes of the same window's footage: "
+                  "longer than one GetClip returns (200 fragments), so the fragments are listed "
+                  f"(ListFragments) and stored as {pull['parts']} parts end to end ("
+                  f"{'yes' if pull['end_to_end'] else 'no'}), each downloaded again matching its "
+                  f"SHA-256: {'yes' if pull['every_part_matches_its_sha256'] else 'no'}. Parts of "
+                  + ", ".join(f"{n:,}" for n in pull["part_bytes"]) + " bytes; "
+                  f"answered in {pull['seconds']} s. Calls by the API function:", "",
+                  "| service:operation | calls |", "|---|---|"]
+        lines += [f"| {op} | {n} |" for op, n in pull["calls"].items()]
+        lines += ["", f"Total {pull['calls_total']} calls.", ""]
     return lines
 
 

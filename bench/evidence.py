@@ -1,9 +1,12 @@
 """Evidence fetch per complaint: a citizen files complaints about window visits on the whole
 local stack; counted, not timed: every botocore call the API function makes for one complaint
 (by service and operation) and the bytes of the clip it fetches from Kinesis Video Streams and
-writes once to S3. The supervisor's view of the clip is counted separately."""
+writes once to S3. The supervisor's view of the clip is counted separately, and so is a
+supervisor's 30-minute pull of the window's footage: longer than one GetClip returns, so listed
+(ListFragments) and stored as parts, each downloaded again and checked against its SHA-256."""
 from __future__ import annotations
 
+import hashlib
 import statistics
 import threading
 import time
@@ -15,6 +18,7 @@ from .calls import CallCounter, free_port
 
 COMPLAINTS = 5
 WINDOW, STREAM = "BZ-A01", "bz-a01"
+PULL_MINUTES = 30
 
 
 def run(state_dir) -> dict:
@@ -27,7 +31,7 @@ def run(state_dir) -> dict:
                               state_dir=state_dir)
     now = datetime.now(timezone.utc)
     cameras.record(STREAM, now - timedelta(hours=2), now + timedelta(hours=1))
-    result: dict = {"per_complaint": [], "views": []}
+    result: dict = {"per_complaint": [], "views": [], "pull": {}}
 
     def client_flow():
         import sys
@@ -57,6 +61,25 @@ def run(state_dir) -> dict:
             assert seen.status_code == 200, seen.text
             result["views"].append(dict(_by_operation(counter)))
             time.sleep(0.2)
+        start = (now - timedelta(minutes=PULL_MINUTES + 20)).replace(second=0, microsecond=0)
+        counter.calls.clear()
+        counter.recording = True
+        began = time.perf_counter()
+        pulled = auditor.post("/supervision/clips", {
+            "window": WINDOW, "start": start.isoformat(),
+            "end": (start + timedelta(minutes=PULL_MINUTES)).isoformat()})
+        took = time.perf_counter() - began
+        counter.recording = False
+        assert pulled.status_code == 201, pulled.text
+        parts = pulled.json()["parts"]
+        intact = all(hashlib.sha256(requests.get(p["url"], timeout=30).content).hexdigest()
+                     == p["sha256"] for p in parts)
+        result["pull"] = {"calls": dict(_by_operation(counter)), "parts": len(parts),
+                          "part_bytes": [p["bytes"] for p in parts],
+                          "every_part_matches_its_sha256": intact,
+                          "end_to_end": all(a["end"] == b["start"]
+                                            for a, b in zip(parts, parts[1:])),
+                          "seconds": round(took, 3)}
 
     worker = threading.Thread(target=client_flow, name="bench-client")
     worker.start()
@@ -73,7 +96,9 @@ def run(state_dir) -> dict:
                                                    for c in result["per_complaint"]),
             "bytes_moved_per_complaint": 2 * statistics.median(
                 c["clip_bytes"] for c in result["per_complaint"]),
-            "calls_per_view": result["views"][0]}
+            "calls_per_view": result["views"][0],
+            "pull": {"minutes": PULL_MINUTES, **result["pull"],
+                     "calls_total": sum(result["pull"]["calls"].values())}}
 
 
 def _by_operation(counter: CallCounter) -> dict:
