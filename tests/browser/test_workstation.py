@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import requests
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (DEPARTMENTS, PHONE, decide, file_case, low_contrast,
@@ -368,3 +370,46 @@ def test_a_chief_starts_and_ends_a_special_procedure(page, fast_stack, demo_citi
                           if b["branch_id"] == "1:SCJG")["status"] == "open", timeout=20)
     for department in DEPARTMENTS:
         decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+
+
+def test_an_approver_opens_a_material_and_the_opening_is_in_the_trail(page, fast_stack,
+                                                                       demo_citizen):
+    citizen = demo_citizen["api"]
+    case = file_case(fast_stack, citizen)
+    accepted(fast_stack, citizen, case)
+    sign_in(page, fast_stack, APPROVER)
+    open_case(page, case)
+    first = page.locator(".ws-materials li").first
+    material = first.get_attribute("data-material")
+    with page.expect_popup() as opened:          # the tab opens within the click
+        first.get_by_role("button", name="查看材料").click()
+    expect(first).to_contain_text("查看已留痕")
+    opened.value.close()
+    link = first.get_by_role("link", name="打开").get_attribute("href")
+    assert "X-Amz-Signature=" in link and "X-Amz-Expires=300" in link
+    got = requests.get(link, timeout=10)
+    assert got.status_code == 200 and got.content.startswith(b"%PDF")
+    trail = as_staff(fast_stack, "BZ-JJJC-001").get(f"/audit/cases/{case['case_id']}/trail").json()
+    viewed = [r for r in trail["records"] if r["action"] == "material_viewed"]
+    assert [(r["actor"], r["data"]["material"]) for r in viewed] == \
+        [(f"staff:{APPROVER}", material)]
+    for department in DEPARTMENTS:
+        decide(fast_stack, case["case_id"], department, f"1:{department}", "approve")
+
+
+def test_my_archive_and_a_supervision_clerk_sent_to_the_board(page, fast_stack):
+    sign_in(page, fast_stack, CLERK)
+    page.get_by_role("link", name="我的效能档案").click()
+    table = page.locator("#ws-archive")
+    expect(table).to_be_visible()
+    own = as_staff(fast_stack, CLERK).get("/staff/me/archive").json()
+    expect(table.locator("tbody tr").last.locator('[data-figure="completed"]')).to_have_text(
+        str(own["total"]["completed"]))
+    page.get_by_role("button", name="退出工作台").click()
+
+    page.get_by_label("工号").fill("BZ-JJJC-001")
+    page.get_by_label("密码").fill(fast_stack["staff"]["demo_password"])
+    page.get_by_role("button", name="登录工作台").click()
+    expect(page.get_by_role("alert")).to_contain_text("属于监察机构")
+    expect(page.get_by_role("link", name="前往电子监察平台")).to_be_visible()
+    expect(page.locator("#ws-who")).to_have_count(0)

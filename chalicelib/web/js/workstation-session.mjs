@@ -2,34 +2,21 @@
 // themself (the staff user pool, then the staff identity pool's one-hour credentials, kept in this
 // tab's sessionStorage only, apart from the supervision board's); every call is SigV4-signed
 // (service execute-api). Who they are: the name the ID token carries, the department of their
-// staff id, and their role as the server's rights show it (rights.py, mirrored in RIGHTS below).
+// staff id, and their role and rights as the server states them (GET /staff/me).
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, decodeJwt, readAnswer, reference } from "./api.mjs";
 import { uuid } from "./ui.mjs";
 
 const KEY = "bz.workstation";
 
-export const ROLE_NAMES = {
-  window_clerk: "窗口受理", approver: "审核", section_chief: "科室负责人", chief_representative: "首席代表",
-};
-
-// chalicelib/domain/rights.py: the rights of each department role.
-export const RIGHTS = {
-  window_clerk: ["register_walk_ins", "read_department_cases", "pre_review"],
-  approver: ["read_department_cases", "decide_branches"],
-  section_chief: ["read_department_cases", "decide_branches", "approve_extensions", "run_special_procedures",
-    "answer_supervised_tasks", "appeal_ratings"],
-  chief_representative: ["read_department_cases", "approve_extensions", "run_special_procedures",
-    "answer_supervised_tasks", "appeal_ratings", "read_department_cards"],
-};
-
+// What each right is called on screen; which rights a person holds comes from the server (GET /staff/me).
 export const RIGHT_NAMES = {
   register_walk_ins: "窗口登记", read_department_cases: "查阅本部门办件", pre_review: "受理（预审）",
   decide_branches: "审核决定", approve_extensions: "延期审批", run_special_procedures: "特别程序",
   answer_supervised_tasks: "答复督办事项", appeal_ratings: "差评申诉", read_department_cards: "查阅本部门红黄牌",
 };
 
-/** The signed-in staff member ({staff, name, department, role, id, secret, token, expires}), while valid. */
+/** The signed-in staff member ({staff, name, department, role, role_name, rights, id, secret, token, expires}), while valid. */
 export function current() {
   try {
     const k = JSON.parse(sessionStorage.getItem(KEY) || "null");
@@ -40,7 +27,7 @@ export function current() {
 }
 
 export function may(right, who = current()) {
-  return Boolean(who && (RIGHTS[who.role] || []).includes(right));
+  return Boolean(who && (who.rights || []).includes(right));
 }
 
 export function signOut() {
@@ -67,7 +54,7 @@ export async function cognitoCall(endpoint, target, payload) {
   return data;
 }
 
-/** Signs in, then learns the department and the role (see roleOf). */
+/** Signs in, then asks the server who this is (GET /staff/me: department, hall, role, rights). */
 export async function signIn(staffId, password) {
   const { staff } = await reference.config();
   if (!staff?.client_id) throw new ApiError(403, { message: "本部署通过政务OA单点登录，请从OA进入" });
@@ -75,47 +62,34 @@ export async function signIn(staffId, password) {
     ClientId: staff.client_id, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: staffId, PASSWORD: password } });
   const token = auth.AuthenticationResult?.IdToken;
   if (!token) throw new ApiError(403, { message: `需要完成额外验证（${auth.ChallengeName || "未知"}）` });
-  const logins = { [staff.login_provider]: token };
+  return federate({ [staff.login_provider]: token }, staffId, token);
+}
+
+/** The identity pool's credentials for a verified sign-in (the staff user pool's ID token, or the
+ * OA single sign-on's), then the person as the server knows them. */
+export async function federate(logins, staffId = "", token = "") {
+  const { staff } = await reference.config();
   const { IdentityId } = await cognitoCall(staff.identity_endpoint, "AWSCognitoIdentityService.GetId", {
     IdentityPoolId: staff.identity_pool_id, Logins: logins });
   const { Credentials: c } = await cognitoCall(staff.identity_endpoint,
     "AWSCognitoIdentityService.GetCredentialsForIdentity", { IdentityId, Logins: logins });
   const claims = decodeJwt(token) || {};
   const id = String(claims["cognito:username"] || staffId).toUpperCase();
-  const who = { staff: id, name: claims.name || id, department: id.replace(/-\d+$/, ""),
+  const who = { staff: id, name: claims.name || id,
     id: c.AccessKeyId, secret: c.SecretKey, token: c.SessionToken, expires: c.Expiration };
   sessionStorage.setItem(KEY, JSON.stringify(who));
   try {
-    who.role = await roleOf();
+    const me = await call("GET", "/staff/me");
+    Object.assign(who, { staff: me.staff_id, name: me.name, department: me.department,
+      department_name: me.department_name || me.office_name || me.agent_point_name, hall: me.hall,
+      hall_name: me.hall_name, office: me.office, kind: me.kind, role: me.role, role_name: me.role_name,
+      rights: me.rights });
   } catch (error) {
     signOut();
     throw error;
   }
-  const names = await reference.departmentNames().catch(() => ({}));
-  who.department_name = names[who.department] || who.department;
   sessionStorage.setItem(KEY, JSON.stringify(who));
   return who;
-}
-
-/** The role, from what the server lets the person do: no route names it, so each right that sets
- * the department roles apart is asked with a call that changes nothing (an empty body, refused with
- * 400 or 422 once the right is granted, 403 naming it otherwise). */
-async function roleOf() {
-  await call("GET", "/department/tasks");          // 403: not a department's staff member
-  const held = async (method, path) => {
-    try {
-      await call(method, path, method === "GET" ? undefined : {});
-      return true;
-    } catch (error) {
-      if ([400, 404, 409, 422].includes(error.status)) return true;
-      if (error.status === 403) return false;
-      throw error;
-    }
-  };
-  if (await held("GET", "/department/cards")) return "chief_representative";
-  if (await held("POST", "/department/cases")) return "window_clerk";
-  if (await held("POST", "/department/supervised-tasks/-/answer")) return "section_chief";
-  return "approver";
 }
 
 let client = null;

@@ -7,11 +7,11 @@ import {
   actionLabel, actorLabel, announce, bytes, CHANNELS, crumbs, emptyState, errorNotice, field, fieldError, h, heading, lightBadge,
   OUTCOMES, render, statusBadge, time,
 } from "./ui.mjs";
-import { call, current, may, refusal, ROLE_NAMES, signIn, signOut } from "./workstation-session.mjs";
+import { call, current, may, refusal, signIn, signOut } from "./workstation-session.mjs";
 
 const REFRESH_MS = 30_000;
 const TABS = [["queue", "我的待办", "#/workstation"], ["register", "窗口登记", "#/workstation/register", "register_walk_ins"],
-  ["tasks", "督办事项", "#/workstation/tasks"]];
+  ["tasks", "督办事项", "#/workstation/tasks"], ["archive", "我的效能档案", "#/workstation/archive"]];
 const TASK_KINDS = { order: "督办单", investigation: "投诉调查", rectification: "差评整改", enquiry: "12345咨询件",
   hotline_complaint: "12345投诉件", consultation: "网上咨询" };
 const PROCEDURES = ["听证", "专家评审", "检验", "检测", "检疫", "鉴定", "招标", "拍卖", "公示"];
@@ -40,13 +40,14 @@ export async function workstationPage(main, ctx) {
     h("div", { class: "spread" }, heading(`工作台 · ${title}`), out),
     h("p", { class: "ws-who", id: "ws-who" },
       h("strong", null, who.name), ` （${who.staff}） · ${who.department_name} · `,
-      h("span", { class: "badge blue" }, ROLE_NAMES[who.role] || who.role)),
+      h("span", { class: "badge blue" }, who.role_name || who.role)),
     h("nav", { "aria-label": "工作台功能" }, h("ul", { class: "subnav" }, TABS.filter((t) => !t[3] || may(t[3], who)).map(([name, label, href]) =>
       h("li", null, h("a", { href, "aria-current": name === tab ? "page" : null }, label))))),
     body);
   try {
     if (view === "case" && id) await casePage(body, ctx, id, who);
     else if (view === "tasks") await tasksPage(body, ctx, who);
+    else if (view === "archive") await archivePage(body, ctx);
     else if (view === "register" && may("register_walk_ins", who)) {
       await (await import("./workstation-walkin.mjs")).walkInPage(body, ctx, who);
     }
@@ -82,7 +83,14 @@ function signInView(main, ctx) {
     submit.disabled = true;
     render(status, h("p", { role: "status" }, "正在登录…"));
     try {
-      await signIn(id.value.trim(), secret.value);
+      const who = await signIn(id.value.trim(), secret.value);
+      if (who.kind !== "department") {
+        signOut();
+        render(status, errorNotice({ message: who.kind === "auditor"
+          ? `${who.name}（${who.role_name}）属于监察机构，请使用电子监察平台` : `${who.name}（${who.role_name}）不属于部门窗口` },
+        "本工作台供各部门窗口工作人员使用"), who.kind === "auditor" ? h("p", null, h("a", { href: "#/supervise" }, "前往电子监察平台")) : null);
+        return;
+      }
       workstationPage(main, ctx);
     } catch (error) {
       signOut();
@@ -174,7 +182,7 @@ async function casePage(body, ctx, caseId, who) {
     h("section", { class: "card", "aria-labelledby": "ws-form-h" }, h("h2", { id: "ws-form-h" }, "申请表"),
       formFacts(c.form || {}, guide?.form)),
     h("section", { class: "card", "aria-labelledby": "ws-mat-h" }, h("h2", { id: "ws-mat-h" }, "申请材料"),
-      materialList(c.materials || {}, materialNames)),
+      materialList(c, materialNames)),
     h("section", { "aria-labelledby": "ws-stage-h" }, h("h2", { id: "ws-stage-h" }, "办理环节"),
       h("ul", { class: "plain ws-branches" }, (c.stages || []).map((b) =>
         branchCard(b, c, who, materialNames, reload)))),
@@ -240,18 +248,62 @@ function formFacts(form, schema) {
   return h("dl", { class: "facts" }, rows.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", { class: "ws-value" }, v))));
 }
 
-function materialList(materials, names) {
-  const rows = Object.entries(materials);
+/** The case's materials; a received file opens through a five-minute link the server hands out on
+ * each click, and each opening is in the case's trail under the staff member's name. */
+function materialList(c, names) {
+  const rows = Object.entries(c.materials || {});
   if (!rows.length) return h("p", { class: "muted" }, "无");
   return h("ul", { class: "plain ws-materials" }, rows.map(([id, m]) => {
-    const link = m.url || m.view_url || m.link;
+    const status = h("span", { class: "small", "aria-live": "polite" });
+    const open = h("button", { type: "button", class: "btn secondary small", "data-open": id }, "查看材料");
+    open.addEventListener("click", async () => {
+      // The window opens within the click, as popup blockers want; the link fills it once known.
+      const tab = window.open("", "_blank");
+      open.disabled = true;
+      try {
+        const link = await call("GET", `/department/cases/${encodeURIComponent(c.case_id)}/materials/${encodeURIComponent(id)}`);
+        const target = link.url || link.verify;
+        if (tab) tab.location = target;
+        render(status, h("a", { href: target, target: "_blank", rel: "noopener" }, "打开"),
+          link.sha256 ? ` · SHA-256 ${link.sha256.slice(0, 12)}… · 链接5分钟内有效，查看已留痕` : " · 电子证照");
+      } catch (error) {
+        if (tab) tab.close();
+        render(status, h("span", { class: "bad", role: "alert" }, refusal(error)));
+      } finally {
+        open.disabled = false;
+      }
+    });
+    const openable = m.status === "received";
     return h("li", { "data-material": id },
-      h("strong", null, names[id] || id), " ",
+      h("strong", null, names[id] || m.name || id), " ",
       h("span", { class: `badge ${m.status === "received" ? "green" : "grey"}` },
         { received: "已接收", announced: "待上传", rejected: "被拒收" }[m.status] || m.status || "—"),
-      h("span", { class: "small" }, ` ${m.filename || ""}${m.size ? `（${bytes(m.size)}）` : ""}`),
-      link ? [" ", h("a", { href: link, target: "_blank", rel: "noopener" }, "查看材料")] : null);
+      h("span", { class: "small" }, ` ${m.filename || m.certificate_item || ""}${m.size ? `（${bytes(m.size)}）` : ""} `),
+      openable ? [open, " ", status] : null);
   }));
+}
+
+// -- my efficiency archive -----------------------------------------------------------------------
+const ARCHIVE_FIGURES = [["applications", "受理件数"], ["completed", "办结件数"], ["completed_on_time", "按时办结"],
+  ["completed_early", "提前办结"], ["average_working_days", "平均用时（工作日）", 1], ["on_time_rate", "按时办结率", "%"],
+  ["cards_yellow", "黄牌"], ["cards_red", "红牌"], ["orders_opened", "督办"], ["complaints", "投诉"],
+  ["ratings", "评价数"], ["satisfaction_rate", "满意率", "%"], ["ratings_bad", "差评"]];
+
+async function archivePage(body, ctx) {
+  const archive = await call("GET", "/staff/me/archive");
+  if (!ctx.alive()) return;
+  const months = archive.months || [];
+  const shown = (value, kind) => value === null || value === undefined ? "—"
+    : kind === "%" ? `${(value * 100).toFixed(1)}%` : kind ? Number(value).toFixed(kind) : value;
+  const row = (label, line) => h("tr", null, h("th", { scope: "row" }, label),
+    ARCHIVE_FIGURES.map(([k, , kind]) => h("td", { "data-figure": k }, shown(line?.[k], kind))));
+  render(body, h("section", { class: "card", "aria-labelledby": "ws-archive-h" },
+    h("h2", { id: "ws-archive-h" }, "我的效能档案"),
+    h("p", { class: "muted small" }, `${archive.name || ""}（${archive.staff_id}）· 与监察室查阅的档案相同，按月统计，数据由系统自动生成。`),
+    months.length ? h("div", { class: "table-wrap" }, h("table", { id: "ws-archive" },
+      h("thead", null, h("tr", null, h("th", { scope: "col" }, "月份"), ARCHIVE_FIGURES.map(([, label]) => h("th", { scope: "col" }, label)))),
+      h("tbody", null, months.map((m) => row(m.month, m)), row("合计", archive.total))))
+      : emptyState("暂无记录", "本人尚无办件或被监察的记录。")));
 }
 
 function branchCard(b, c, who, materialNames, reload) {
