@@ -78,12 +78,13 @@ def real_names():
     if _real_names is None:
         from .adapters import realname
         from .adapters.accounts import CognitoAccounts
-        from .adapters.dynamodb import DynamoBindings
+        from .adapters.dynamodb import DynamoBindings, DynamoRealNameAttempts
         from .service.intake import utc_now
         from .service.realnames import RealNames
 
         _real_names = RealNames(_register or realname.from_environment(), DynamoBindings(),
-                                CognitoAccounts(settings().citizen_pool_arn), utc_now)
+                                CognitoAccounts(settings().citizen_pool_arn),
+                                DynamoRealNameAttempts(), utc_now)
     return _real_names
 
 

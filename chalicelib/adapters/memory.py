@@ -359,6 +359,19 @@ class InMemoryBindings:
             return True
 
 
+class InMemoryAttempts:
+    """Refused real-name attempts per account and China day."""
+
+    def __init__(self):
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def refused(self, account, day):
+        return self.counts.get((account, day), 0)
+
+    def count_refusal(self, account, day):
+        self.counts[(account, day)] = self.refused(account, day) + 1
+
+
 class InMemoryAccounts:
     """The user pool's accounts as the real-name step sets them: username → attributes."""
 

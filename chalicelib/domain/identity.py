@@ -133,6 +133,22 @@ def refuse_mismatch(real_name: RealName, verdict: Verdict) -> Unprocessable:
         + "; check both against the identity card", field="id_number")
 
 
+# -- attempts: an account is no oracle for trying numbers ----------------------------------------
+# An account may be refused by the register five times a day (China day); then the step waits for
+# the next day, so nobody can try name after name against a number, or number after number.
+REFUSALS_PER_DAY = 5
+
+
+def check_attempts(refused_today: int) -> None:
+    from .verification import TooManyRequests
+
+    if refused_today >= REFUSALS_PER_DAY:
+        raise TooManyRequests(
+            f"the register refused this account's name and identity number {refused_today} "
+            f"times today; the real-name step opens again tomorrow (Beijing time), or at any "
+            f"hall's window with the identity card", field="id_number")
+
+
 # -- binding: one account per number, one number per account ------------------------------------
 @dataclass(frozen=True)
 class Binding:

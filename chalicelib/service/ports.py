@@ -104,6 +104,13 @@ class IdentityBindings(Protocol):
         False (nothing written) when either is bound already."""
 
 
+class RealNameAttempts(Protocol):
+    def refused(self, account: str, day: str) -> int:
+        """How many times the register refused this account on this China day."""
+
+    def count_refusal(self, account: str, day: str) -> None: ...
+
+
 class CitizenAccounts(Protocol):
     def set_verified(self, username: str, name: str, id_number: str) -> None:
         """Sets the account's verified name and identity number (the attributes its app

@@ -13,16 +13,20 @@ from typing import Callable
 
 from ..domain.cases import Caller
 from ..domain.errors import ConcurrentChange
-from ..domain.identity import Binding, check_binding, parse_real_name, refuse_mismatch
+from ..domain.identity import (Binding, check_attempts, check_binding, parse_real_name,
+                               refuse_mismatch)
 from ..domain.masking import mask_id_number
+from ..domain.verification import china_day
 from ..logs import logger
-from .ports import CitizenAccounts, IdentityBindings, RealNameRegister
+from .ports import CitizenAccounts, IdentityBindings, RealNameAttempts, RealNameRegister
 
 
 class RealNames:
     def __init__(self, register: RealNameRegister, bindings: IdentityBindings,
-                 accounts: CitizenAccounts, now: Callable[[], datetime]):
+                 accounts: CitizenAccounts, attempts: RealNameAttempts,
+                 now: Callable[[], datetime]):
         self.register = register
+        self.attempts = attempts
         self.bindings = bindings
         self.accounts = accounts
         self.now = now
@@ -35,8 +39,11 @@ class RealNames:
         account = caller.principal
         held = self.bindings.number_of_account(account) or caller.id_number
         check_binding(real_name, account, None, held)      # an account binds one number
+        day = china_day(self.now())
+        check_attempts(self.attempts.refused(account, day))
         verdict = self.register.verify(real_name.name, real_name.id_number)
         if not verdict.matches:
+            self.attempts.count_refusal(account, day)
             logger.info("real name refused", extra={
                 "id_number": mask_id_number(real_name.id_number), "reason": verdict.reason})
             raise refuse_mismatch(real_name, verdict)

@@ -158,3 +158,17 @@ def test_sign_up_needs_only_the_phone_and_the_texted_code(stack):
     username = sign_up(stack, PASSWORD)
     tokens = sign_in(stack, username, PASSWORD)
     assert tokens["IdToken"] and tokens["RefreshToken"]
+
+
+def test_an_account_refused_five_times_today_is_told_to_wait_and_binds_nothing(stack):
+    trying = Citizen(stack, "", real_name=False)
+    for wrong in ("刘海", "刘河", "柳洋", "刘阳", "留洋"):
+        answer = trying.post("/me/real-name", {"name": wrong, "id_number": HE["id_number"]})
+        assert answer.status_code == 422, answer.text
+    waiting = trying.post("/me/real-name", HE)          # even the right pair waits now
+    assert (waiting.status_code, waiting.json()["field"]) == (429, "id_number"), waiting.text
+    assert "tomorrow" in waiting.json()["message"]
+    assert trying.get("/cases").json() == {"cases": []}
+    other = Citizen(stack, "", real_name=False)           # another account is not held back
+    assert other.post("/me/real-name", {"name": "刘海", "id_number": HE["id_number"]}
+                      ).status_code == 422

@@ -9,8 +9,10 @@ from types import SimpleNamespace
 import pytest
 
 from chalicelib.adapters.http import REAL_NAME_FIRST, caller_of
-from chalicelib.adapters.memory import FixtureRegister, InMemoryAccounts, InMemoryBindings
+from chalicelib.adapters.memory import (FixtureRegister, InMemoryAccounts, InMemoryAttempts,
+                                       InMemoryBindings)
 from chalicelib.domain.cases import Caller
+from chalicelib.domain.verification import TooManyRequests
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, Unprocessable
 from chalicelib.domain.identity import (AlreadyBound, Binding, RealName, VerificationUnavailable,
                                         Verdict, check_binding, check_character,
@@ -114,10 +116,17 @@ def test_usernames_are_shown_masked():
 
 
 # -- the service ---------------------------------------------------------------------------------
+NOW = [datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)]
+
+
+@pytest.fixture(autouse=True)
+def morning():
+    NOW[0] = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
+
 def service(people=(ZHANG, LIU), **register):
     bindings, accounts = InMemoryBindings(), InMemoryAccounts()
     names = RealNames(FixtureRegister(people, **register), bindings, accounts,
-                      lambda: datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc))
+                      InMemoryAttempts(), lambda: NOW[0])
     return names, bindings, accounts
 
 
@@ -301,3 +310,19 @@ def test_without_a_configured_service_nothing_can_be_verified(monkeypatch):
         realname.from_environment().verify("张三", ZHANG["id_number"])
     with pytest.raises(ValueError):
         realname.HttpsRealNameService("http://idv.example.gov.cn/verify", "ssm:/x")
+
+
+def test_an_account_refused_five_times_today_waits_for_tomorrow():
+    names, bindings, _ = service()
+    for wrong in ("张山", "张珊", "章三", "张叁", "长三"):
+        with pytest.raises(Unprocessable):
+            names.bind(unverified(), "13911112222", {**ZHANG, "name": wrong})
+    with pytest.raises(TooManyRequests) as waiting:            # even with the right name now
+        names.bind(unverified(), "13911112222", dict(ZHANG))
+    assert waiting.value.status == 429 and waiting.value.field == "id_number"
+    assert "tomorrow" in str(waiting.value) and bindings.numbers == {}
+    # Another account is not held back by this one's tries.
+    assert names.bind(unverified("u-2", "13700137000"), "13700137000", dict(LIU))["name"]
+    NOW[0] = datetime(2026, 11, 20, 16, 1, tzinfo=timezone.utc)     # 00:01 the next China day
+    assert names.bind(unverified(), "13911112222", dict(ZHANG))["id_number"] == \
+        ZHANG["id_number"]

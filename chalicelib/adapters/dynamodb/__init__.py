@@ -12,7 +12,7 @@ from .supervision import DynamoSupervision, SupervisionModel
 from .table import bind
 from .tasks import DynamoTasks, TaskModel
 from .trail import DynamoTrails, TrailModel
-from .verifications import DynamoVerifications, VerificationModel
+from .verifications import DynamoRealNameAttempts, DynamoVerifications, VerificationModel
 
 MODELS = (CaseModel, TrailModel, CounterModel, BranchModel, SupervisionModel, TaskModel,
           FaqModel, VerificationModel, BindingModel, StaffAccountModel)
@@ -21,4 +21,4 @@ __all__ = ["MODELS", "BindingModel", "BranchModel", "CaseModel", "CounterModel",
            "SupervisionModel", "TaskModel", "TrailModel", "VerificationModel", "DynamoBindings",
            "DynamoCases", "DynamoCounters", "DynamoFaqs", "DynamoSupervision", "DynamoTasks",
            "DynamoTrails", "DynamoVerifications", "bind", "china_day", "DynamoStaffAccounts",
-           "StaffAccountModel"]
+           "StaffAccountModel", "DynamoRealNameAttempts"]

@@ -37,3 +37,40 @@ class DynamoVerifications:
         if not put_if(model, at_version(VerificationModel.version, record.version)):
             raise ConcurrentChange("the code of this number changed meanwhile", field="phone")
         record.version += 1
+
+
+class DynamoRealNameAttempts:
+    """The real-name step's refusals of one account on one China day, an item of the same table
+    (`realname#<account>#<day>`, gone by TTL the day after): counted on the version read, so two
+    refusals at once are both counted."""
+
+    @staticmethod
+    def _key(account: str, day: str) -> str:
+        return f"realname#{account}#{day}"
+
+    def refused(self, account: str, day: str) -> int:
+        try:
+            return int(VerificationModel.get(self._key(account, day),
+                                             consistent_read=True).data["refused"])
+        except VerificationModel.DoesNotExist:
+            return 0
+
+    def count_refusal(self, account: str, day: str) -> None:
+        from datetime import date, datetime, time, timedelta, timezone
+
+        china = timezone(timedelta(hours=8))
+        expires = datetime.combine(date.fromisoformat(day) + timedelta(days=2), time(),
+                                   tzinfo=china)
+        for _attempt in range(5):
+            try:
+                model = VerificationModel.get(self._key(account, day), consistent_read=True)
+                version, refused = int(model.version), int(model.data["refused"])
+            except VerificationModel.DoesNotExist:
+                version, refused = 0, 0
+            model = VerificationModel(self._key(account, day), version=version + 1,
+                                      expires=int(expires.timestamp()),
+                                      data={"refused": refused + 1})
+            if put_if(model, at_version(VerificationModel.version, version)):
+                return
+        raise ConcurrentChange("the attempts of this account changed meanwhile; try again",
+                               field="id_number")
