@@ -156,9 +156,23 @@ class Restored:
 def restore(state: dict, region: str, names: dict[str, str]) -> Restored:
     """Puts the saved items, objects, codes, identities and texts back into the resources
     provisioning just created (`names`: logical id → table or bucket name). Returns the open
-    cases and tasks, whose workflows are to be started again."""
+    cases and tasks, whose workflows are to be started again. StateUnreadable when the saved
+    state no longer fits them (a table's keys changed since)."""
     global _expected
+    from moto.core.exceptions import ServiceException
+    from werkzeug.exceptions import HTTPException        # moto refusing a saved item or object
+
     _expected = None
+    try:
+        return _restore(state, region, names)
+    except (KeyError, TypeError, ValueError, OSError, ServiceException,
+            HTTPException) as error:
+        raise StateUnreadable(f"the saved state does not fit this stack any more "
+                              f"({type(error).__name__}: {error}); `make reset` deletes it") \
+            from error
+
+
+def _restore(state: dict, region: str, names: dict[str, str]) -> Restored:
     done = Restored(users=sum(len(p["users"]) for p in state["cognito"]["user_pools"]))
     from moto.dynamodb.models import dynamodb_backends
 
