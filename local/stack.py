@@ -73,7 +73,6 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
     from . import persist
     saved = persist.load(state_dir)         # before anything starts: unreadable fails here
 
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
     _keep_logs(state_dir / "logs")
     from moto.server import ThreadedMotoServer
@@ -193,7 +192,6 @@ def _resume_workflows(restored) -> None:
             approval.resume(case_id)
         for task_id in restored.open_tasks:
             work.resume(task_id)
-
 
 
 def _keep_logs(folder: Path) -> None:
