@@ -646,6 +646,14 @@ def anchor_trails(event):
     logger.info("anchoring done", extra={"periods": written})
 
 
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def hand_over_cases(event):
+    """Every minute: what a change committed for the workflow (a submitted case's start, an
+    answer for a waiting task) and a fault left undone is carried out (the outbox's sweeper)."""
+    swept = bootstrap.approval().sweep()
+    logger.info("hand-overs swept", extra=swept)
+
+
 # -- the API's own description ----------------------------------------------------------------
 @route("/openapi.json", methods=["GET"])
 def openapi():

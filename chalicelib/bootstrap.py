@@ -182,8 +182,8 @@ def _wire():
     _approval = Approval(published, cases, log, StepFunctionsEngine(config.case_workflow_arn),
                          texts, certificates, idempotency, clock, utc_now, materials,
                          events=bus)
-    _intake = Intake(published, cases, materials, idempotency, on_submitted=_approval.start,
-                     certificates=certificates)
+    _intake = Intake(published, cases, materials, idempotency,
+                     on_submitted=_approval.hand_over, certificates=certificates)
     _supervision = Supervision(
         published, cases, DynamoTasks(), log, StepFunctionsEngine(config.task_workflow_arn),
         texts, KinesisVideoCameras(), S3Evidence(config.evidence_bucket), DynamoFaqs(), clock,

@@ -58,6 +58,14 @@ def apply(resources: dict, functions: list[str]) -> None:
             "FilterPattern": FAILED_TEXTS,
             "MetricTransformations": [{"MetricNamespace": NAMESPACE,
                                        "MetricName": "FailedTexts", "MetricValue": "1"}]}}
+    if HAND_OVERS in functions:
+        # A hand-over to the workflow still pending ten minutes after it was committed: the
+        # sweeper keeps failing to carry it out (a case not started, an answer not given).
+        resources["LateHandOvers"] = {"Type": "AWS::Logs::MetricFilter", "Properties": {
+            "LogGroupName": {"Ref": f"{HAND_OVERS}LogGroup"},
+            "FilterPattern": LATE_HAND_OVERS,
+            "MetricTransformations": [{"MetricNamespace": NAMESPACE,
+                                       "MetricName": "LateHandOvers", "MetricValue": "1"}]}}
     _operators_topic(resources)
     for logical, (namespace, metric, dimensions, threshold) in alarms(resources,
                                                                        functions).items():
@@ -81,6 +89,9 @@ NAMESPACE = {"Fn::Sub": "Approval/${AWS::StackName}"}
 # a call.
 REFUSED_CALLS = "?AccessDenied ?AccessDeniedException ?UnauthorizedOperation"
 FAILED_TEXTS = '{ $.message = "notification failed" }'   # chalicelib/adapters/notifier.py
+HAND_OVERS = "HandOverCases"         # the outbox's sweeper (app.py's hand_over_cases)
+LATE_HAND_OVERS = ('{ ($.message = "hand-overs swept") && '
+                   '($.oldest_pending_seconds >= 600) }')
 # Where each kind of event is written: a card raised by a timeout is logged by the function that
 # reads the workflow's messages, a card raised by a decision by the API.
 CARDS_LOGGED_BY = ("APIHandler", "WorkflowMessage")
@@ -88,7 +99,8 @@ CARDS_LOGGED_BY = ("APIHandler", "WorkflowMessage")
 
 def alarms(resources: dict, functions: list[str]) -> dict:
     """Every function's errors and throttles, both workflows' failures and timeouts, every
-    dead-letter queue's depth, the API's 5xx, refused signatures and refused AWS calls."""
+    dead-letter queue's depth, the API's 5xx, refused signatures and refused AWS calls, and a
+    hand-over to the workflow the sweeper has not carried out in ten minutes."""
     found = {}
     for name in functions:
         dimension = [{"Name": "FunctionName", "Value": {"Ref": name}}]
@@ -114,6 +126,8 @@ def alarms(resources: dict, functions: list[str]) -> dict:
     found["RefusedSignaturesAlarm"] = (NAMESPACE, "RefusedSignatures", [], 20)
     found["RefusedAwsCallsAlarm"] = (NAMESPACE, "RefusedAwsCalls", [], 1)
     found["FailedTextsAlarm"] = (NAMESPACE, "FailedTexts", [], 5)
+    if HAND_OVERS in functions:
+        found["LateHandOversAlarm"] = (NAMESPACE, "LateHandOvers", [], 1)
     return found
 
 

@@ -21,6 +21,7 @@ WORKFLOW_MESSAGE = "WorkflowMessage"
 DEFAULT_RATINGS = "DefaultRatings"
 EXPORT_REPORTS = "ExportReports"
 ANCHOR_TRAILS = "AnchorTrails"
+HAND_OVER_CASES = "HandOverCases"
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -101,6 +102,10 @@ ANCHOR_VERSIONS = {"Sid": "ListAnchorVersions", "Effect": "Allow",
                    "Resource": {"Fn::GetAtt": ["EvidenceBucket", "Arn"]}}
 SUPERVISION_RECORDS = table("SupervisionTable", "dynamodb:Query", *APPEND, indexes=True)
 COUNTING = table("ScoresTable", "dynamodb:Query", "dynamodb:UpdateItem", indexes=True)
+# A submission is counted once however often its hand-over is carried out: the ADDs and a
+# conditional put of the event's marker in one transaction.
+COUNTING_ONCE = table("ScoresTable", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem",
+                      indexes=True)
 
 POLICIES: dict[str, list[dict]] = {
     # The API: citizens, departments, agent points, the hotline and supervision offices.
@@ -120,7 +125,7 @@ POLICIES: dict[str, list[dict]] = {
         {"Sid": "SetVerifiedIdentity", "Effect": "Allow",
          "Action": ["cognito-idp:AdminUpdateUserAttributes"],
          "Resource": {"Fn::GetAtt": ["CitizenUserPool", "Arn"]}},
-        COUNTING,
+        COUNTING_ONCE,
         # Presigned uploads and views of materials; HEAD needs GetObject.
         objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),
         objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
@@ -178,6 +183,20 @@ POLICIES: dict[str, list[dict]] = {
         ANCHOR_VERSIONS,
         {**objects("EvidenceBucket", "s3:GetObjectVersion", "s3:PutObject", prefix="anchors/"),
          "Sid": "WriteAnchors"},
+    ],
+    # Every minute: the hand-overs to the case workflow that a fault left pending (the
+    # outbox's sweeper). It reads the sparse index of pending hand-overs, starts a submitted
+    # case's workflow (its first branches and trail record, the execution, the submission
+    # counted once) and tells a waiting task its answer; then forgets the hand-over.
+    HAND_OVER_CASES: [
+        table("CasesTable", "dynamodb:GetItem", "dynamodb:PutItem"),
+        {"Sid": "PendingHandOvers", "Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": {"Fn::Sub": "${CasesTable.Arn}/index/HandOversDue"}},
+        table("TrailTable", *APPEND),
+        table("BranchesTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
+        COUNTING_ONCE,
+        workflows("CaseWorkflow"),
+        ANSWER_WAITS,
     ],
 }
 

@@ -68,6 +68,18 @@ class InMemoryCases:
             else:
                 self.answers[key] = json.dumps(answer)
 
+    def due_hand_overs(self, hall, committed_before):
+        due = {case_id: min(h["at"] for h in data["handovers"].values())
+               for case_id, data in self.items.items()
+               if data["hall"] == hall and data.get("handovers")}
+        return [(case_id, at) for case_id, at in due.items() if at < committed_before]
+
+    def clear_hand_overs(self, case_id, done):
+        with self._lock:
+            data = self.items[case_id]
+            data["handovers"] = {k: v for k, v in data.get("handovers", {}).items()
+                                 if done.get(k) != v}
+
     def answer(self, case_id, branch_id):
         """What the workflow's LoadPlan reads from the branch's item (None: nothing)."""
         stored = self.answers.get((case_id, branch_id))
@@ -289,8 +301,13 @@ class InMemoryFaqs:
 class InMemoryCounters:
     def __init__(self):
         self.rows: dict[tuple, dict] = {}
+        self.counted: set[str] = set()
 
-    def add(self, grouped):
+    def add(self, grouped, once=None):
+        if once is not None:
+            if once in self.counted:
+                return
+            self.counted.add(once)
         for key, metrics in grouped.items():
             row = self.rows.setdefault(key, {})
             for metric, amount in metrics.items():

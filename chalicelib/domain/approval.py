@@ -62,6 +62,7 @@ class Branch:
     special: dict | None = None
     history: list = field(default_factory=list)       # decisions in order
     calibrated: int = 0                               # the plan already realigned once
+    decided_with: list = field(default_factory=list)  # "<actor> <Idempotency-Key>" of each
     version: int = 0                                  # optimistic concurrency in storage
 
     def to_dict(self) -> dict:

@@ -89,6 +89,10 @@ class Case:
     completed_at: str | None = None
     rating: dict | None = None           # 好差评, once; again only after a rectification
     stage_answers: dict = field(default_factory=dict)   # what the workflow was told per stage
+    # Hand-overs to the workflow committed with a change and not yet carried out (the outbox):
+    # "start" → submitted at; "deliver:<branch id>" → the `since` of the task to tell.
+    handovers: dict = field(default_factory=dict)
+    submit_key: str | None = None        # the Idempotency-Key the case was submitted with
     trail_seq: int = 0
     trail_hash: str = GENESIS
 
@@ -102,7 +106,7 @@ class Case:
     def view(self) -> dict:
         """What the applicant and the handling staff see (bookkeeping left out)."""
         out = self.to_dict()
-        for internal in ("trail_hash", "trail_seq", "stage_answers"):
+        for internal in ("trail_hash", "trail_seq", "stage_answers", "handovers", "submit_key"):
             out.pop(internal)
         return out
 

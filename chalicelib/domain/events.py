@@ -36,6 +36,12 @@ class CaseSubmitted:
         if self.channel not in CHANNELS:
             raise ValueError(f"channel is one of {', '.join(CHANNELS)}, not {self.channel!r}")
 
+    @property
+    def once_id(self) -> str:
+        """A case is submitted once: published again when its hand-over is carried out again,
+        it is still counted once."""
+        return f"{self.case_id}:submitted"
+
 
 @dataclass(frozen=True)
 class BranchDecided:

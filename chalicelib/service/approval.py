@@ -51,7 +51,8 @@ class Approval:
     def start(self, case: Case) -> None:
         """Submission hands the case to the workflow: first the accepting window (pre-review,
         at most the statutory 5 days), the whole-case clock idle until acceptance. Safe to call
-        again: branches are created once and the execution is named after the case."""
+        again: branches are created once, the execution is named after the case and the
+        submission is counted once (its `once_id`)."""
         item = self.catalog.items[case.item_code]
         existing = {b.branch_id: b for b in self.cases.branches(case.case_id)}
         now = self.now()
@@ -71,10 +72,9 @@ class Approval:
             "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
                            "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
-        if not existing:
-            self.events.publish(events.CaseSubmitted(
-                case.case_id, datetime.fromisoformat(case.submitted_at), case.channel,
-                events.Handler(accept.department, accept.window, accept.staff_id)))
+        self.events.publish(events.CaseSubmitted(
+            case.case_id, datetime.fromisoformat(case.submitted_at), case.channel,
+            events.Handler(accept.department, accept.window, accept.staff_id)))
 
     def resume(self, case_id: str) -> bool:
         """Starts an open case's workflow again where the case stands, for an execution that is
@@ -256,9 +256,10 @@ class Approval:
                 whole.status, whole.outcome = rules.DECIDED, case.status
                 changed.append(whole)
         case.stage_answers[str(stage)] = answer
+        mark_deliveries(case, [b for b in changed if b.kind == CASE], now)
         self.cases.update(case, record_change(case, action, SYSTEM, now, data), branches=changed,
                           answers=_answers(changed, now))
-        self._deliver([b for b in changed if b.kind == CASE])
+        self.hand_over(case, changed)
         self._tell_applicant(case, action)
         return answer
 
@@ -323,9 +324,11 @@ class Approval:
                                field="Idempotency-Key")
         return self.idempotency.run(
             f"decide:{caller.actor}:{case_id}:{branch_id}", idempotency_key, body,
-            lambda: retrying(lambda: self._decide(caller, case_id, branch_id, body)))
+            lambda: retrying(lambda: self._decide(caller, case_id, branch_id, body,
+                                                  f"{caller.actor} {idempotency_key}")))
 
-    def _decide(self, caller: Caller, case_id: str, branch_id: str, body: dict) -> dict:
+    def _decide(self, caller: Caller, case_id: str, branch_id: str, body: dict,
+                taken_with: str = "") -> dict:
         branch = self.cases.branch(case_id, branch_id)
         if branch is None or branch.kind == CASE:
             raise NotFound(f"case {case_id} has no branch {branch_id}", field="branch_id")
@@ -334,6 +337,11 @@ class Approval:
                             f"not to {caller.principal}", field="branch_id")
         staff = rights.acting_staff(caller, body)        # the signed-in person, never the body's
         case = self.cases.get(case_id)
+        if taken_with and taken_with in branch.decided_with:
+            # A retry of a decision that was stored though its answer was not (the function
+            # failed after the commit): the branch as it is, never "already decided".
+            self.hand_over(case)
+            return self.branch_view(case, branch, self.now())
         item = self.catalog.items[case.item_code]
         decision = rules.parse_decision(branch, {**body, "staff_id": staff.staff_id},
                                         [m["id"] for m in item["materials"]])
@@ -346,6 +354,8 @@ class Approval:
         rules.check_can_decide(branch, decision)
         now = self.now()
         effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
+        if taken_with:
+            branch.decided_with.append(taken_with)
         changed = [branch]
         if effect == "replan":
             rules.replan(branch, self.clock, self.yellow_share(case))
@@ -367,11 +377,12 @@ class Approval:
             data["reasons"] = decision.reasons
         if decision.materials:
             data["materials"] = list(decision.materials)
+        if effect != "none":
+            mark_deliveries(case, changed, now)
         self.cases.update(case, record_change(case, f"decision_{decision.decision}", caller,
                                               now, data), branches=changed,
                           answers=_answers(changed, now))
-        if effect != "none":
-            self._deliver(changed)
+        self.hand_over(case, changed)
         if decision.decision == "correction":
             self._tell_applicant(case, "correction_requested")
         self.events.publish(events.BranchDecided(case_id, branch_id, decision.decision))
@@ -405,6 +416,74 @@ class Approval:
     def _replan(self, case: Case, branch: Branch, changed: list) -> None:
         rules.replan(branch, self.clock, self.yellow_share(case))
         changed.append(branch)
+
+    # -- hand-overs to the workflow (the outbox) ----------------------------------------------
+    # What the workflow must be told of a change (start the case's execution; a decision or a
+    # new plan for a waiting task) is committed with the change itself, in the case's item
+    # (`handovers`), and carried out at once; what a fault (Step Functions, DynamoDB or the
+    # function itself failing) leaves pending the sweeper carries out (app.py's
+    # hand_over_cases, every minute), again and again until it is done. Carrying one out twice
+    # is harmless: the execution is named after the case, the branches are created once, the
+    # submission is counted once, and an answer goes only to the task it was meant for.
+    def hand_over(self, case: Case, branches: list[Branch] = ()) -> None:
+        """Carries out now what `case` committed for the workflow; a failure leaves it pending
+        for the sweeper and never undoes the change that committed it."""
+        if not case.handovers:
+            return
+        try:
+            self.carry_out(case.case_id, case, branches)
+        except Exception:  # noqa: BLE001 - the sweeper carries it out once the fault is over
+            from ..logs import logger
+
+            logger.warning("hand-over left to the sweeper", exc_info=True,
+                           extra={"case_id": case.case_id, "handovers": sorted(case.handovers)})
+
+    def carry_out(self, case_id: str, case: Case | None = None,
+                  branches: list[Branch] = ()) -> list[str]:
+        """Carries out the case's pending hand-overs, then forgets them (raises, leaving them
+        pending, if one fails). `case` and `branches`, as just written, spare reading them."""
+        case = case or self.cases.get(case_id)
+        if case is None or not case.handovers:
+            return []
+        pending = dict(case.handovers)
+        if START in pending:
+            read = [case]
+            retrying(lambda: self.start(read.pop() if read else self.cases.get(case_id)))
+        known = {b.branch_id: b for b in branches}
+        for key, handover in sorted(pending.items()):
+            if key.startswith(DELIVER):
+                branch_id = key[len(DELIVER):]
+                branch = known.get(branch_id) or self.cases.branch(case_id, branch_id)
+                # Only to the task it was meant for: a later task's own `awaiting` message
+                # finds the branch decided or replanned and tells it (_keep_token).
+                if branch and branch.token and branch.token_since == handover["since"]:
+                    self.engine.deliver(branch.token, rules.answer(branch, self.now()))
+        retrying(lambda: self.cases.clear_hand_overs(case_id, pending))
+        return sorted(pending)
+
+    def sweep(self, grace_seconds: float = 20) -> dict:
+        """The sweeper: every hand-over committed more than `grace_seconds` ago (the request
+        that committed it has finished or failed by then) and still pending is carried out."""
+        from datetime import timedelta
+
+        from ..logs import logger
+
+        now = self.now()
+        found, done, left = 0, 0, []
+        for hall in sorted(self.catalog.halls):
+            for case_id, due in self.cases.due_hand_overs(
+                    hall, (now - timedelta(seconds=grace_seconds)).isoformat()):
+                found += 1
+                try:
+                    self.carry_out(case_id)
+                    done += 1
+                except Exception:  # noqa: BLE001 - the next sweep tries again
+                    logger.warning("hand-over failed again", exc_info=True,
+                                   extra={"case_id": case_id, "due": due})
+                    left.append(due)
+        oldest = (now - datetime.fromisoformat(min(left))).total_seconds() if left else 0
+        return {"found": found, "carried_out": done, "left": len(left),
+                "oldest_pending_seconds": round(oldest)}
 
     def _deliver(self, branches: list[Branch]) -> None:
         """Tells each branch's current task its answer. If that task timed out a moment ago the
@@ -451,11 +530,12 @@ class Approval:
         case.status = case_rules.ACCEPTED if case.accepted_at else case_rules.SUBMITTED
         case.correction = None
         self._follow_case_clock(case, changed[-1], "corrected", now, changed)
+        mark_deliveries(case, changed, now)
         self.cases.update(case, record_change(case, "corrected", caller, now,
                                               {"branches": notice["branches"],
                                                "materials": notice["materials"]}),
                           branches=changed, answers=_answers(changed, now))
-        self._deliver(changed)
+        self.hand_over(case, changed)
         return self.case_view(self.cases.get(case_id), now)
 
     # -- reading ----------------------------------------------------------------------------
@@ -516,6 +596,19 @@ class Approval:
         if phone and action in words:
             self.notifier.send(phone, f"【政务服务】您的办件{case.case_no}{words[action]}，"
                                       "详情请登录网上办事大厅查看。")
+
+
+# The hand-overs a case may hold: its workflow to start (committed by intake's submission),
+# a branch's task to tell its answer.
+START, DELIVER = "start", "deliver:"
+
+
+def mark_deliveries(case: Case, branches: list[Branch], at: datetime) -> None:
+    """Each branch's current task (the one its token belongs to) is to be told its answer."""
+    for branch in branches:
+        if branch.token:
+            case.handovers[DELIVER + branch.branch_id] = {"at": at.isoformat(),
+                                                          "since": branch.token_since}
 
 
 def _plan_of(branch: Branch, now: datetime) -> dict:

@@ -29,7 +29,9 @@ class Intake:
                  idempotency: Idempotency, now: Callable[[], datetime] = utc_now,
                  new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
                  on_submitted: Callable[[Case], None] = lambda case: None, certificates=None):
-        self.on_submitted = on_submitted   # hands a submitted case to the approval workflow
+        # Carries out the hand-over a submission commits (approval's hand_over): at once, or,
+        # after a fault, by the sweeper.
+        self.on_submitted = on_submitted
         self.certificates = certificates   # e-certificates issued earlier, reusable as materials
         self.catalog = catalog
         self.cases = cases
@@ -179,13 +181,18 @@ class Intake:
         numbers: dict[str, int] = {}   # drawn once, kept across retries: no gaps in 受理编号
         return self.idempotency.run(
             f"submit:{caller.actor}:{case_id}", idempotency_key, body,
-            lambda: retrying(lambda: self._submit(caller, case_id, body, numbers)))
+            lambda: retrying(lambda: self._submit(caller, case_id, body, numbers,
+                                                  idempotency_key)))
 
-    def _submit(self, caller: Caller, case_id: str, body: dict, numbers: dict) -> dict:
+    def _submit(self, caller: Caller, case_id: str, body: dict, numbers: dict,
+                idempotency_key: str) -> dict:
         case = self._own_case(caller, case_id)
         rules.check_can_act(caller, case)
-        if case.status != rules.DRAFT:
-            self.on_submitted(case)    # a retry after a failed hand-over completes it
+        if case.status != rules.DRAFT and case.submit_key == idempotency_key:
+            # A retry of the submission that was stored though its answer was not (the
+            # function failed after the commit): the first answer, never "already submitted".
+            self.on_submitted(case)
+            return self.view(case)
         rules.check_submittable(case)
         item = self.catalog.item(case.item_code)
         delivery = rules.parse_delivery(item, body.get("delivery"))
@@ -202,6 +209,8 @@ class Intake:
         case.status = rules.SUBMITTED
         case.submitted_at = at.isoformat()
         case.delivery = delivery
+        case.submit_key = idempotency_key
+        case.handovers["start"] = {"at": at.isoformat()}    # committed with the submission
         record = self._advance(case, "submitted", caller, {
             "case_no": case.case_no, "delivery": delivery["method"],
             "materials": {m: u["sha256"] for m, u in sorted(case.materials.items())}})

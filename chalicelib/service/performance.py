@@ -32,7 +32,13 @@ class Performance:
     def count(self, event) -> None:
         """Counts an event (chalicelib/domain/events.py) as it happens. A failure to count must
         not undo the event itself (the trail and the supervision log are the record; counters
-        can be rebuilt)."""
+        can be rebuilt). An event with an id (a submission, counted when its hand-over is
+        carried out) is counted once however often it is published, and a failure is raised:
+        the hand-over stays pending and is carried out again."""
+        once = getattr(event, "once_id", None)
+        if once is not None:
+            self.counters.add(grouped(increments(event)), once=once)
+            return
         try:
             self.counters.add(grouped(increments(event)))
         except Exception:  # noqa: BLE001

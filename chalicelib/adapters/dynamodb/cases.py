@@ -55,6 +55,17 @@ class ByCaseNo(GlobalSecondaryIndex):
     case_no = UnicodeAttribute(hash_key=True)
 
 
+class HandOversDue(GlobalSecondaryIndex):
+    """Cases with a hand-over to the workflow committed and not yet carried out, by hall and
+    since when (sparse: set only while one is pending): the sweeper reads only those."""
+    class Meta:
+        index_name = "HandOversDue"
+        projection = KeysOnlyProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    handover_due = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     Meta = meta("cases_table", "CasesTable")
     case_id = UnicodeAttribute(hash_key=True)
@@ -65,12 +76,14 @@ class CaseModel(Model):
     completed_day = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
     case_no = UnicodeAttribute(null=True)
+    handover_due = UnicodeAttribute(null=True)
     trail_seq = NumberAttribute()
     data = JSONAttribute()
     by_applicant = ByApplicant()
     unrated_by_hall = UnratedByHall()
     completed_by_day = CompletedByDay()
     by_case_no = ByCaseNo()
+    hand_overs_due = HandOversDue()
 
     @classmethod
     def of(cls, case: Case) -> "CaseModel":
@@ -79,6 +92,7 @@ class CaseModel(Model):
                    created_at=case.created_at, hall=case.hall, unrated_since=unrated,
                    completed_day=china_day(case.completed_at) if case.completed_at else None,
                    completed_at=case.completed_at, case_no=case.case_no or None,
+                   handover_due=min((h["at"] for h in case.handovers.values()), default=None),
                    trail_seq=case.trail_seq,
                    data=case.to_dict())
 
@@ -141,6 +155,23 @@ class DynamoCases:
 
     def trail(self, case_id):
         return trail.chain(case_id)
+
+    def due_hand_overs(self, hall, committed_before):
+        """(case id, committed at) of the hall's cases with a hand-over committed before the
+        instant and still pending (one query of a sparse index)."""
+        return [(m.case_id, m.handover_due) for m in CaseModel.hand_overs_due.query(
+            hall, range_key_condition=CaseModel.handover_due < committed_before)]
+
+    def clear_hand_overs(self, case_id, done):
+        """Forgets the hand-overs carried out (each as it was when carried out: one committed
+        again meanwhile stays). The case is written as read, on the same trail head, with no
+        trail record: nothing of the case changed. ConcurrentChange when it changed meanwhile."""
+        case = self.get(case_id)
+        left = {k: v for k, v in case.handovers.items() if done.get(k) != v}
+        if left == case.handovers:
+            return
+        case.handovers = left
+        self._write(case_id, [(CaseModel.of(case), CaseModel.trail_seq == case.trail_seq)])
 
     def next_in_sequence(self, name):
         return counters.next_in_sequence(name)

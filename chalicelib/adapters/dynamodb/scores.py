@@ -16,16 +16,30 @@ class DynamoCounters:
     def __init__(self, table: str | None = None):
         self.table = table or os.environ.get("SCORES_TABLE", "ScoresTable")
 
-    def add(self, grouped):
+    def add(self, grouped, once=None):
+        """One atomic ADD per counter item. With `once` (an event's id), every ADD and a marker
+        of the event go in one transaction that fails if the marker exists: an event handed
+        over again (after a fault, by the sweeper) is counted once."""
         client = aws.client("dynamodb")
-        for (scope, subject, period), metrics in grouped.items():
-            names = {f"#m{i}": f"m_{metric}" for i, metric in enumerate(metrics)}
-            values = {f":v{i}": {"N": str(amount)} for i, amount in enumerate(metrics.values())}
-            client.update_item(
-                TableName=self.table,
-                Key={"subject": {"S": f"{scope}#{subject}"}, "period": {"S": period}},
-                UpdateExpression="ADD " + ", ".join(f"#m{i} :v{i}" for i in range(len(metrics))),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+        updates = [_add(self.table, key, metrics) for key, metrics in grouped.items()]
+        if once is None:
+            for update in updates:
+                client.update_item(**update)
+            return
+        from botocore.exceptions import ClientError
+
+        marker = {"TableName": self.table,
+                  "Item": {"subject": {"S": f"counted#{once}"}, "period": {"S": "once"}},
+                  "ConditionExpression": "attribute_not_exists(subject)"}
+        try:
+            client.transact_write_items(TransactItems=[{"Put": marker}]
+                                        + [{"Update": u} for u in updates])
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons") or []
+            if error.response["Error"]["Code"] == "TransactionCanceledException" and reasons \
+                    and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return                       # counted before
+            raise
 
     def of_period(self, period):
         client = aws.client("dynamodb")
@@ -47,6 +61,16 @@ class DynamoCounters:
             ExpressionAttributeValues={":s": {"S": f"{scope}#{subject}"}},
             ProjectionExpression="#p", ExpressionAttributeNames={"#p": "period"})
         return [item["period"]["S"] for item in page["Items"]]
+
+
+def _add(table, key, metrics):
+    scope, subject, period = key
+    return {"TableName": table,
+            "Key": {"subject": {"S": f"{scope}#{subject}"}, "period": {"S": period}},
+            "UpdateExpression": "ADD " + ", ".join(f"#m{i} :v{i}" for i in range(len(metrics))),
+            "ExpressionAttributeNames": {f"#m{i}": f"m_{m}" for i, m in enumerate(metrics)},
+            "ExpressionAttributeValues": {f":v{i}": {"N": str(a)}
+                                          for i, a in enumerate(metrics.values())}}
 
 
 def _row(item):
