@@ -123,7 +123,7 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
     stoppers.append(gate.shutdown)
     s3_endpoint = f"http://{host}:{gate.server_address[1]}"
     os.environ.update(made.environment)
-    from . import outbox
+    from . import faults, outbox
     os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint,
                        "COGNITO_ENDPOINT": aws_endpoint,    # where the website signs in
                        # where the website tells a citizen to read a sign-up code
@@ -169,6 +169,7 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
         "workday_seconds": workday_seconds,
         "camera_footage_url": f"{aws_endpoint}/_local/cameras/footage",
         "sms_outbox_url": os.environ["SMS_OUTBOX_URL"],   # texts kept by moto (local/outbox.py)
+        "faults_url": faults.serve(aws_endpoint),       # services failing (local/faults.py)
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a client never reads half a description.
