@@ -194,16 +194,61 @@ def _identity_of(pool, provider: str, subject: str) -> str:
 
 
 def _verified_login(pool, logins: dict) -> tuple[str, str]:
-    """(provider, sub) of the one login of a provider the pool trusts, checked as Cognito does."""
+    """(provider, sub) of the one login of a provider the pool trusts, checked as Cognito does:
+    a user pool's ID token, or an OpenID Connect provider's (the China variant's OA single
+    sign-on, an IAM OIDC provider named in the pool's OpenIdConnectProviderARNs)."""
     trusted = {p["ProviderName"]: p for p in pool.cognito_identity_providers or []}
+    federated = _oidc_providers(pool)
     if not logins:      # the staff pool admits no unauthenticated identity
         raise _refused("Unauthenticated access is not supported for this identity pool.")
     for provider, token in logins.items():
+        if provider in federated:
+            return federated[provider].arn, _verified_oidc_token(federated[provider], token)
         if provider not in trusted:
             raise _refused(f"Invalid login token. Can't login with {provider}: it is not a "
                            "provider of this identity pool.")
         return provider, _verified_token(provider, trusted[provider], token)
     raise _refused("Invalid login token.")
+
+
+def _oidc_providers(pool) -> dict:
+    """The IAM OpenID Connect providers the pool federates, by the name a login gives them (the
+    issuer's host and path, without the scheme)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT]["global"]
+    found = {}
+    for arn in getattr(pool, "open_id_connect_provider_arns", None) or []:
+        provider = iam.open_id_providers.get(arn)
+        if provider is not None:
+            found[provider.url] = provider
+    return found
+
+
+def _verified_oidc_token(provider, token: str) -> str:
+    """The provider's ID token: RS256 against the keys its discovery document names, its issuer
+    the provider's URL, one of the provider's client ids as audience, not expired."""
+    import jwt
+    import requests
+
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss", "")
+    except jwt.PyJWTError as error:
+        raise _refused(f"Invalid login token. {error}")
+    # IAM keeps the URL without its scheme; the issuer is https (http on loopback, for tests).
+    if issuer not in (f"https://{provider.url}", f"http://{provider.url}") or (
+            issuer.startswith("http://") and not provider.url.startswith("127.0.0.1")):
+        raise _refused("Invalid login token. Issuer doesn't match providerName")
+    try:
+        discovery = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
+        key = jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(token).key
+        claims = jwt.decode(token, key, algorithms=["RS256"], audience=provider.client_id_list,
+                            issuer=issuer, options={"require": ["exp", "sub", "aud", "iss"]})
+    except jwt.ExpiredSignatureError:
+        raise _refused("Invalid login token. Token expired.")
+    except (jwt.PyJWTError, requests.RequestException, KeyError, ValueError) as error:
+        raise _refused(f"Invalid login token. {error}")
+    return claims["sub"]
 
 
 def _verified_token(provider: str, trusted: dict, token: str) -> str:

@@ -43,7 +43,8 @@ class Stack:
 
 def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: str = "127.0.0.1",
           state_dir: Path = ROOT / ".local", workday_seconds: float | None = None,
-          without: tuple[str, ...] = (), schedule_seconds: float | None = None) -> Stack:
+          without: tuple[str, ...] = (), schedule_seconds: float | None = None,
+          staff_oidc: tuple[str, str] | None = None) -> Stack:
     # No key in the environment: the stack provisions with the operator's key, and each function
     # signs with its own role's credentials (local/runtime.py).
     os.environ.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
@@ -60,7 +61,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
     (state_dir / "stack.json").unlink(missing_ok=True)
     try:
         return _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, without,
-                      schedule_seconds, stoppers, lock)
+                      schedule_seconds, stoppers, lock, staff_oidc)
     except BaseException:
         Stack("", "", "", {}, stoppers).stop()
         persist.expect(None)
@@ -69,7 +70,7 @@ def start(api_port: int = 8000, aws_port: int = 5000, s3_port: int = 0, host: st
 
 
 def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, without,
-           schedule_seconds, stoppers, lock) -> Stack:
+           schedule_seconds, stoppers, lock, staff_oidc=None) -> Stack:
     from . import persist
     saved = persist.load(state_dir)         # before anything starts: unreadable fails here
 
@@ -122,6 +123,9 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
     gate = s3gate.start(aws_endpoint, runtime.key_of, REGION, host, s3_port)
     stoppers.append(gate.shutdown)
     s3_endpoint = f"http://{host}:{gate.server_address[1]}"
+    if staff_oidc:                  # staff may sign in at an OA single sign-on as well
+        from .staff import federate_oidc
+        federate_oidc(aws_endpoint, REGION, operator, made.staff, made.environment, *staff_oidc)
     os.environ.update(made.environment)
     from . import faults, outbox
     os.environ.update({"AWS_ENDPOINT_URL": aws_endpoint, "AWS_ENDPOINT_URL_S3": s3_endpoint,
@@ -274,6 +278,9 @@ def main(argv=None) -> int:
     parser.add_argument("--without-statement", action="append", default=[],
                         metavar="FUNCTION:SID",
                         help="leave this statement out of the function's role (tests)")
+    parser.add_argument("--staff-oidc", nargs=2, metavar=("ISSUER", "CLIENT_ID"),
+                        help="federate an OpenID Connect provider (a government OA single "
+                             "sign-on) into the staff identity pool beside the staff user pool")
     parser.add_argument("--reset", action="store_true",
                         help="delete the saved state and the logs of the state folder, and "
                              "exit: the next start is clean (make reset)")
@@ -293,7 +300,8 @@ def main(argv=None) -> int:
     from .persist import StateInUse, StateUnreadable
     try:
         stack = start(args.api_port, args.aws_port, args.s3_port, args.host, args.state_dir,
-                      args.workday_seconds, tuple(args.without_statement), args.schedule_seconds)
+                      args.workday_seconds, tuple(args.without_statement), args.schedule_seconds,
+                      tuple(args.staff_oidc) if args.staff_oidc else None)
     except (StateInUse, StateUnreadable) as refused:
         print(f"Not started: {refused}.", file=sys.stderr)
         return 1

@@ -118,3 +118,26 @@ def may_invoke(issued, region: str, account: str, method: str, path: str) -> boo
             return False
         allowed = allowed or result == PermissionResult.PERMITTED
     return allowed
+
+
+def federate_oidc(endpoint: str, region: str, operator: tuple[str, str], made_staff: StaffSignIn,
+                  environment: dict, issuer: str, client_id: str) -> str:
+    """The government OA single sign-on, federated into the staff identity pool beside the staff
+    user pool, as the China template does without the user pool (infra/staff.py's
+    `federate_oidc`): an IAM OpenID Connect provider for the issuer, named among the pool's
+    OpenIdConnectProviderARNs, and the functions told to accept its sign-ins and the website
+    where to send staff. Returns the provider's ARN. Which staff member an OA subject is stays
+    the operators' binding in StaffAccountsTable (docs/deployment.md)."""
+    import boto3
+
+    keys = {"aws_access_key_id": operator[0], "aws_secret_access_key": operator[1],
+            "region_name": region, "endpoint_url": endpoint}
+    arn = boto3.client("iam", **keys).create_open_id_connect_provider(
+        Url=issuer, ClientIDList=[client_id], ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+    identity = boto3.client("cognito-identity", **keys)
+    pool = identity.describe_identity_pool(IdentityPoolId=made_staff.identity_pool_id)
+    pool.pop("ResponseMetadata", None)
+    identity.update_identity_pool(**{**pool, "OpenIdConnectProviderARNs": [arn]})
+    environment.update({"STAFF_OIDC_ISSUER": issuer, "STAFF_OIDC_CLIENT_ID": client_id,
+                        "STAFF_SIGN_IN_PROVIDER": f"{made_staff.provider},{arn}"})
+    return arn

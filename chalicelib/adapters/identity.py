@@ -69,7 +69,7 @@ def signed_caller(context: dict, catalog, accounts: StaffAccounts, identity_pool
         if sign_in.pool != identity_pool:
             raise Forbidden(f"credentials of identity pool {sign_in.pool} call no route of "
                             "this system", field="Authorization")
-        if provider and sign_in.provider != provider:
+        if provider and sign_in.provider not in provider.split(","):
             raise Forbidden(f"a sign-in by {sign_in.provider} is not a staff sign-in of this "
                             "system", field="Authorization")
         staff_id = accounts.staff_id_of(sign_in.subject)
@@ -96,7 +96,7 @@ class StaffSignIns:
     """The staff identity pool and the bindings of its sign-ins to staff members."""
     accounts: StaffAccounts
     identity_pool: str
-    provider: str | None = None     # the one provider the pool trusts, where it is known
+    provider: str | None = None     # the providers the pool trusts (comma-separated), if known
 
     def caller(self, context: dict, catalog) -> Caller:
         return signed_caller(context, catalog, self.accounts, self.identity_pool, self.provider)
@@ -124,8 +124,8 @@ def staff_web_config(environ) -> dict:
     if environ.get("STAFF_OIDC_ISSUER"):
         config["oidc"] = {"issuer": environ["STAFF_OIDC_ISSUER"],
                           "client_id": environ.get("STAFF_OIDC_CLIENT_ID", "")}
-    else:
-        config.update({"client_id": environ.get("STAFF_CLIENT_ID", ""),
-                       "login_provider": environ.get("STAFF_SIGN_IN_PROVIDER", ""),
+    if environ.get("STAFF_CLIENT_ID"):          # a staff user pool (not in China's regions)
+        config.update({"client_id": environ["STAFF_CLIENT_ID"],
+                       "login_provider": environ.get("STAFF_SIGN_IN_PROVIDER", "").split(",")[0],
                        "endpoint": local or f"https://cognito-idp.{region}.{suffix}/"})
     return config

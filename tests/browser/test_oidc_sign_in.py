@@ -48,8 +48,9 @@ class Provider:
     """What the provider was asked and what it issued; `tamper_state` answers with another state,
     `replay_nonce` issues an ID token with another sign-in's nonce."""
 
-    def __init__(self, redirect_uri: str):
+    def __init__(self, redirect_uri: str, person: dict | None = None):
         self.redirect_uri = redirect_uri          # the one registered for CLIENT_ID
+        self.person = person or CITIZEN           # whom it signs in
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = "test-" + secrets.token_hex(4)
         self.codes: dict[str, dict] = {}
@@ -105,7 +106,7 @@ class Provider:
             return 400, {"error": "invalid_grant", "error_description": problem}
         now = int(time.time())
         claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 3600,
-                  "auth_time": now, "nonce": self.replay_nonce or grant["nonce"], **CITIZEN}
+                  "auth_time": now, "nonce": self.replay_nonce or grant["nonce"], **self.person}
         id_token = jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.kid})
         self.issued.append(id_token)
         return 200, {"access_token": secrets.token_urlsafe(32), "token_type": "Bearer",

@@ -22,7 +22,10 @@ import { announce, crumbs, errorNotice, h, heading, render } from "./ui.mjs";
 
 const PENDING = "bz.oidcPending";
 const PENDING_MS = 15 * 60 * 1000;
-const PLATFORM = "统一身份认证平台";
+// Citizens sign in at the province's identity platform; staff of a China deployment at the government
+// OA's single sign-on, whose ID token the staff identity pool federates (workstation-session.mjs).
+const PLATFORMS = { citizen: "统一身份认证平台", staff: "政务OA统一登录" };
+let PLATFORM = PLATFORMS.citizen;       // the platform of the sign-in under way, for its messages
 
 class SignInError extends Error {
   constructor(friendly, detail) {
@@ -36,8 +39,10 @@ export function redirectUri() {
   return new URL("../../", import.meta.url).href;
 }
 
-async function settings() {
-  const { oidc } = await reference.config();
+async function settings(kind = "citizen") {
+  PLATFORM = PLATFORMS[kind] || PLATFORMS.citizen;
+  const config = await reference.config();
+  const oidc = kind === "staff" ? config.staff?.oidc : config.oidc;
   if (!oidc?.issuer || !oidc?.client_id) {
     throw new SignInError(`${PLATFORM}的登录配置不完整，暂时无法登录，请联系系统管理员。`);
   }
@@ -88,10 +93,10 @@ async function challengeOf(verifier) {
 }
 
 /** Sends the browser to the provider to sign in; `next` is where to go once back. */
-export async function beginSignIn(next) {
-  const config = await settings();
+export async function beginSignIn(next, kind = "citizen") {
+  const config = await settings(kind);
   const provider = await discover(config.issuer);
-  const pending = { state: randomText(24), nonce: randomText(24), verifier: randomText(48), next,
+  const pending = { state: randomText(24), nonce: randomText(24), verifier: randomText(48), next, kind,
     redirect_uri: redirectUri(), started: Date.now() };
   const url = new URL(provider.authorization_endpoint);
   const params = { response_type: "code", client_id: config.client_id, redirect_uri: pending.redirect_uri,
@@ -137,7 +142,7 @@ async function finishSignIn(answer, pending) {
   }
   const code = answer.get("code");
   if (!code) throw new SignInError(`${PLATFORM}未返回授权码，请重新登录。`);
-  const config = await settings();
+  const config = await settings(pending.kind);
   const provider = await discover(config.issuer);
   let response;
   try {
@@ -158,6 +163,18 @@ async function finishSignIn(answer, pending) {
   const claims = token ? decodeJwt(token) : null;
   if (!claims) throw new SignInError(`${PLATFORM}未返回身份令牌，请重新登录。`);
   checkClaims(claims, config, pending);
+  if (pending.kind === "staff") {
+    // The identity pool names an OpenID Connect provider by its issuer without the scheme.
+    const { federate } = await import("./workstation-session.mjs");
+    try {
+      await federate({ [config.issuer.replace(/^https?:\/\//, "")]: token }, "", token);
+    } catch (error) {
+      throw new SignInError(error.status === 403
+        ? "您的OA账号尚未绑定本系统的工作人员工号，请联系系统管理员绑定后再登录。"
+        : `获取工作台凭证失败（${error.message || error.status}），请重新登录。`);
+    }
+    return pending.next || "/workstation";
+  }
   session.set(token, null, { provider: "oidc", id_number_claim: config.id_number_claim });
   return pending.next;
 }
@@ -177,13 +194,13 @@ function checkClaims(claims, config, pending) {
 }
 
 // -- pages ------------------------------------------------------------------------------------------
-function signInButton(next, status, label = `通过${PLATFORM}登录`) {
-  const button = h("button", { class: "btn", type: "button", id: "oidc-sign-in" }, label);
+export function signInButton(next, status, label = `通过${PLATFORM}登录`, kind = "citizen") {
+  const button = h("button", { class: "btn", type: "button", id: kind === "staff" ? "oa-sign-in" : "oidc-sign-in" }, label);
   button.addEventListener("click", async () => {
     button.disabled = true;
-    render(status, h("p", { role: "status" }, `正在前往${PLATFORM}…`));
+    render(status, h("p", { role: "status" }, `正在前往${PLATFORMS[kind]}…`));
     try {
-      await beginSignIn(next);
+      await beginSignIn(next, kind);
     } catch (error) {
       render(status, errorNotice(error, "无法登录"));
       button.disabled = false;
@@ -234,13 +251,14 @@ export async function callbackPage(main, ctx) {
     render(main, crumbs(["首页", "#/guide"], ["登录"]), heading("登录未完成"),
       h("div", { class: "notice bad", role: "alert", id: "sign-in-refused" }, h("p", null, error.friendly || error.message)),
       status,
-      h("div", { class: "actions" }, signInButton(pending?.next || "/cases", status, "重新登录"),
+      h("div", { class: "actions" }, signInButton(pending?.next || (pending?.kind === "staff" ? "/workstation" : "/cases"),
+        status, "重新登录", pending?.kind || "citizen"),
         h("a", { class: "btn secondary", href: "#/guide" }, "返回办事指南")));
     return;
   }
   if (!ctx.alive()) return;
   announce("登录成功");
-  location.replace(`#${next || "/cases"}`);
+  location.replace(`#${next || (pending?.kind === "staff" ? "/workstation" : "/cases")}`);
 }
 
 /** #/realname where the provider signs citizens in: its verified claim is the real-name step. */

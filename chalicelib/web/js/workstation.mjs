@@ -101,10 +101,20 @@ function signInView(main, ctx) {
       submit.disabled = false;
     }
   });
-  render(main, crumbs(["首页", "#/guide"], ["工作台"]), heading("工作人员工作台登录"),
+  const page = [crumbs(["首页", "#/guide"], ["工作台"]), heading("工作人员工作台登录"),
     h("p", { class: "lead" }, "供各部门窗口受理、审核人员、科室负责人和首席代表使用。请以本人工号登录，所有操作以本人身份留痕。"),
-    h("p", { class: "notice" }, "登录后获得的临时凭证（一小时内有效）仅保存在本浏览器标签页的会话存储中，关闭标签页即清除。"),
-    form);
+    h("p", { class: "notice" }, "登录后获得的临时凭证（一小时内有效）仅保存在本浏览器标签页的会话存储中，关闭标签页即清除。")];
+  render(main, ...page, h("p", { class: "loading", role: "status" }, "正在加载…"));
+  reference.config().then(async ({ staff }) => {
+    if (!ctx.alive()) return;
+    // A deployment whose staff sign in at the government OA (the China regions): its button, and
+    // the staff id form only where a staff user pool exists as well.
+    const oaStatus = h("div", { "aria-live": "polite" });
+    const oa = staff?.oidc?.issuer ? h("section", { class: "card", style: "max-width:560px" },
+      h("p", null, "使用政务OA账号登录，登录后自动返回工作台。"), h("div", { class: "actions" },
+        (await import("./oidc.mjs")).signInButton("/workstation", oaStatus, "通过政务OA统一登录", "staff")), oaStatus) : null;
+    render(main, ...page, oa, staff?.client_id ? form : null);
+  }).catch(() => render(main, ...page, form));
 }
 
 // -- my queue ------------------------------------------------------------------------------------
