@@ -14,7 +14,7 @@ from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Ra
 
 from chalicelib import bootstrap
 from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, citizen_username,
-                                      header, json_object, query_int, staff_of)
+                                      idempotency_key, json_object, query_int, staff_of)
 from chalicelib.domain.errors import DomainError
 from chalicelib.logs import logger
 
@@ -85,6 +85,7 @@ def route(path, body=None, **options):
                                            task_id=params.get("task_id"))
             expecting = BODY_SCHEMA.set(body)
             try:
+                idempotency_key(request)        # a key that is sent is a key, on every route
                 response = view(**params)
                 status = response.status_code if isinstance(response, Response) else 200
                 logger.info("answered", extra={"status": status})
@@ -262,7 +263,7 @@ def submit_corrections(case_id):
     request = app.current_request
     body = json_object(request) if request.raw_body else {}
     return bootstrap.approval().correct(caller_of(request, "citizen"), case_id, body,
-                                        header(request, "Idempotency-Key"))
+                                        idempotency_key(request))
 
 
 @route("/cases/{case_id}/rating", methods=["POST"], authorizer=citizen, body="RatingRequest")
@@ -276,7 +277,7 @@ def rate_case(case_id):
 def file_complaint():
     request = app.current_request
     return created(bootstrap.supervision().complaints.file(
-        caller_of(request, "citizen"), json_object(request), header(request, "Idempotency-Key")))
+        caller_of(request, "citizen"), json_object(request), idempotency_key(request)))
 
 
 @route("/consultations", methods=["POST"], authorizer=citizen, body="ConsultationRequest")
@@ -284,7 +285,7 @@ def ask_question():
     request = app.current_request
     return created(bootstrap.supervision().hotline.ask(caller_of(request, "citizen"),
                                                json_object(request),
-                                               header(request, "Idempotency-Key")))
+                                               idempotency_key(request)))
 
 
 @route("/consultations/{task_id}", methods=["GET"], authorizer=citizen)
@@ -309,7 +310,7 @@ def file_visit_complaint():
 
     return created(bootstrap.supervision().complaints.file(
         Caller("public", "visitor"), json_object(app.current_request),
-        header(app.current_request, "Idempotency-Key")))
+        idempotency_key(app.current_request)))
 
 
 # -- e-certificates (public verification) -----------------------------------------------------
@@ -351,7 +352,7 @@ def decide(case_id, branch_id):
     request = app.current_request
     return bootstrap.approval().decide(caller_of(request, "department"), case_id,
                                        unquote(branch_id),
-                                       json_object(request), header(request, "Idempotency-Key"))
+                                       json_object(request), idempotency_key(request))
 
 
 @route("/department/cases/{case_id}/uploads", methods=["POST"], authorizer=signed,
@@ -514,7 +515,7 @@ def issue_order():
     request = app.current_request
     return created(bootstrap.supervision().work.issue_order(caller_of(request, "auditor"),
                                                        json_object(request),
-                                                       header(request, "Idempotency-Key")))
+                                                       idempotency_key(request)))
 
 
 @route("/supervision/clips", methods=["POST"], authorizer=signed, body="ClipRequest")
@@ -665,7 +666,7 @@ def openapi():
 def _create(role):
     request = app.current_request
     return bootstrap.intake().create(caller_of(request, role), json_object(request),
-                                     header(request, "Idempotency-Key"))
+                                     idempotency_key(request))
 
 
 def _read(role, case_id):
@@ -687,7 +688,7 @@ def _submit(role, case_id):
     request = app.current_request
     body = json_object(request) if request.raw_body else {}
     result = bootstrap.intake().submit(caller_of(request, role), case_id, body,
-                                       header(request, "Idempotency-Key"))
+                                       idempotency_key(request))
     logger.info("case submitted", extra={"case_no": result["case_no"], "case_id": case_id,
                                          "channel": result["channel"]})
     return result

@@ -199,6 +199,20 @@ def header(request, name: str) -> str | None:
     return (request.headers or {}).get(name.lower())
 
 
+def idempotency_key(request) -> str | None:
+    """The request's Idempotency-Key, or None when it sends none. One that is sent must be a
+    key: an empty or malformed one is refused, never taken as no key (which would make a retry
+    a second order, complaint or question)."""
+    from .idempotency import KEY
+
+    value = header(request, "Idempotency-Key")
+    if value is not None and not KEY.match(value):
+        raise InvalidInput("Idempotency-Key must be 8 to 128 visible ASCII characters (a new "
+                           "UUID per request, sent again unchanged with its retries)",
+                           field="Idempotency-Key")
+    return value
+
+
 def query_int(request, name: str, default: int) -> int:
     value = (request.query_params or {}).get(name)
     if value is None:
