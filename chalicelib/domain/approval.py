@@ -18,7 +18,9 @@ OPEN, PAUSED, DECIDED = "open", "paused", "decided"
 GREEN, YELLOW, RED = "green", "yellow", "red"
 DEFAULT_YELLOW_SHARE = 0.8
 MAX_ESCALATIONS = 30                     # one per working day overdue, for six weeks
-WAIT_FOREVER = 99_999_999                # what a paused clock waits for: only its resumption
+WAIT_FOREVER = 31_536_000                # what a paused clock waits for: only its resumption;
+#                                          a year, the longest a standard execution lives
+LONGEST_WAIT_DAYS = 7                    # no workflow task waits longer before asking again
 EXTENSION_DAYS = 10                      # Licensing Law art. 42
 RED_AFTER = timedelta(seconds=1)         # red one second after the deadline (Nanjing)
 LATE_START = 0.6                         # seconds a plan's first light may miss before realigning
@@ -127,6 +129,15 @@ def waits(timers: list[dict], now: datetime) -> list[int]:
         out.append(offset - previous)
         previous = offset
     return out + [WAIT_FOREVER]
+
+
+def bound(clock: WorkingClock) -> dict:
+    """The longest a workflow task waits before the workflow asks the functions again
+    (statemachines/*.asl.json wait longer waits in parts of it): 7 days of real time, as long as
+    7 working days take at the least (a compressed clock's demo seconds). `negated` is there
+    because the workflow can only add."""
+    seconds = max(1, round(clock.shortest_span(LONGEST_WAIT_DAYS).total_seconds()))
+    return {"seconds": seconds, "negated": -seconds}
 
 
 def late_start(branch: Branch, awaiting: dict) -> bool:

@@ -71,7 +71,8 @@ class Approval:
             "case_id": case.case_id,
             "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": 0, "i": 0,
-                           "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER}})
+                           "timers": [rules.WAIT_FOREVER], "wait": rules.WAIT_FOREVER},
+            "bound": rules.bound(self.clock)})
         self.events.publish(events.CaseSubmitted(
             case.case_id, datetime.fromisoformat(case.submitted_at), case.channel,
             events.Handler(accept.department, accept.window, accept.staff_id)))
@@ -106,7 +107,8 @@ class Approval:
             "stage": {"done": False, "index": case.stage,
                       "branches": [_plan_of(b, now) for b in current]},
             "case_clock": {"branch_id": rules.CASE_CLOCK, "plan": whole.plan if whole else 0,
-                           "i": 0, "timers": timers, "wait": timers[0]}})
+                           "i": 0, "timers": timers, "wait": timers[0]},
+            "bound": rules.bound(self.clock)})
         return True
 
     def _branch(self, case: Case, kind: str, stage: int, stage_name: str, department: str,

@@ -11,7 +11,7 @@ from typing import Callable
 from ...domain import events
 from ...domain import supervised as work
 from ...domain import trail
-from ...domain.approval import waits
+from ...domain.approval import bound, waits
 from ...domain.cases import Caller, Case, is_case_number
 from ...domain.catalog import Catalog
 from ...domain.clock import WorkingClock
@@ -217,7 +217,7 @@ class SupervisedWork:
         self.tasks.save(task, record)
         timers = waits(task.timers, now)
         self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
-                                    "wait": timers[0]})
+                                    "wait": timers[0], "bound": bound(self.clock)})
         self.events.publish(events.TaskOpened(task_id, kind, now, department, hall))
         return task
 
@@ -231,7 +231,7 @@ class SupervisedWork:
             return False
         timers = waits(task.timers, self.now())
         self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
-                                    "wait": timers[0]})
+                                    "wait": timers[0], "bound": bound(self.clock)})
         return True
 
     def record(self, task, action: str, caller: Caller, at: datetime, data: dict):
