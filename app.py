@@ -14,7 +14,7 @@ from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Ra
 
 from chalicelib import bootstrap
 from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, citizen_username,
-                                      idempotency_key, json_object, query_int, staff_of)
+                                      idempotency_key, json_object, paged, query_int, staff_of)
 from chalicelib.domain.errors import DomainError
 from chalicelib.logs import logger
 
@@ -222,8 +222,11 @@ def create_case():
 
 @route("/cases", methods=["GET"], authorizer=citizen)
 def my_cases():
-    """Before the real-name step an account has no cases: none is filed under no number."""
-    return bootstrap.intake().mine(caller_of(app.current_request, "citizen", verified=False))
+    """The account's cases, the newest first, one page (limit, cursor). Before the real-name
+    step an account has no cases: none is filed under no number."""
+    request = app.current_request
+    caller = caller_of(request, "citizen", verified=False)
+    return paged(request, caller, lambda filters, page: bootstrap.intake().mine(caller, page))
 
 
 @route("/me/real-name", methods=["POST"], authorizer=citizen, body="RealNameRequest")
@@ -341,7 +344,10 @@ def department_views_material(case_id, material_id):
 
 @route("/department/tasks", methods=["GET"], authorizer=signed)
 def department_tasks():
-    return bootstrap.approval().tasks(caller_of(app.current_request, "department"))
+    """The department's queue of open branches, the longest waiting first (limit, cursor)."""
+    request = app.current_request
+    caller = caller_of(request, "department")
+    return paged(request, caller, lambda filters, page: bootstrap.approval().tasks(caller, page))
 
 
 @route("/department/cases/{case_id}/branches/{branch_id}/decision", methods=["POST"],
@@ -369,8 +375,12 @@ def department_submit(case_id):
 
 @route("/department/supervised-tasks", methods=["GET"], authorizer=signed)
 def department_supervised_tasks():
-    """Orders, investigations, rectifications, 12345 requests and consultations to answer."""
-    return bootstrap.supervision().work.of_department(caller_of(app.current_request, "department"))
+    """Orders, investigations, rectifications, 12345 requests and consultations to answer, the
+    longest waiting first (limit, cursor)."""
+    request = app.current_request
+    caller = caller_of(request, "department")
+    return paged(request, caller,
+                 lambda filters, page: bootstrap.supervision().work.of_department(caller, page))
 
 
 @route("/department/supervised-tasks/{task_id}/answer", methods=["POST"], authorizer=signed,
@@ -391,10 +401,12 @@ def appeal_rating(case_id):
 
 @route("/department/cards", methods=["GET"], authorizer=signed)
 def department_cards():
-    """首席代表: the department's own lights, cards and violations; filters: light, kind, since."""
+    """首席代表: the department's own lights, cards and violations, the newest first; filters:
+    light, kind, since; limit, cursor."""
     request = app.current_request
-    return bootstrap.supervision().violations.of_department(caller_of(request, "department"),
-                                                            request.query_params or {})
+    caller = caller_of(request, "department")
+    return paged(request, caller, lambda filters, page:
+                 bootstrap.supervision().violations.of_department(caller, filters, page))
 
 
 # -- every signed-in staff member (identity-pool credentials) -------------------------------
@@ -408,8 +420,12 @@ def staff_me():
 
 @route("/staff/me/archive", methods=["GET"], authorizer=signed)
 def staff_own_archive():
-    """The signed-in staff member's own efficiency archive (效能档案), month by month."""
-    return bootstrap.performance().own_archive(staff_of(app.current_request))
+    """The signed-in staff member's own efficiency archive (效能档案), month by month, the
+    latest first (limit, cursor)."""
+    request = app.current_request
+    caller = staff_of(request)
+    return paged(request, caller,
+                 lambda filters, page: bootstrap.performance().own_archive(caller, page))
 
 
 # -- the 12345 hotline's system (SigV4) -------------------------------------------------------
@@ -466,18 +482,22 @@ def audit_supervision(case_id):
 
 @route("/audit/cards", methods=["GET"], authorizer=signed)
 def audit_cards():
-    """Lights, cards and violations of the halls the office supervises; filters: hall,
-    department, light, kind, since (ISO instant)."""
+    """Lights, cards and violations of the halls the office supervises, the newest first;
+    filters: hall, department, light, kind, since (ISO instant); limit, cursor."""
     request = app.current_request
-    return bootstrap.supervision().violations.cards(caller_of(request, "auditor"),
-                                         request.query_params or {})
+    caller = caller_of(request, "auditor")
+    return paged(request, caller, lambda filters, page:
+                 bootstrap.supervision().violations.cards(caller, filters, page))
 
 
 @route("/audit/tasks", methods=["GET"], authorizer=signed)
 def audit_tasks():
+    """Supervised tasks of the office's halls, the newest opened first; filter: kind; limit,
+    cursor."""
     request = app.current_request
-    return bootstrap.supervision().work.for_supervisor(caller_of(request, "auditor"),
-                                             request.query_params or {})
+    caller = caller_of(request, "auditor")
+    return paged(request, caller, lambda filters, page:
+                 bootstrap.supervision().work.for_supervisor(caller, filters, page))
 
 
 @route("/audit/tasks/{task_id}", methods=["GET"], authorizer=signed)
@@ -497,8 +517,12 @@ def audit_scores():
 
 @route("/audit/staff/{staff_id}/archive", methods=["GET"], authorizer=signed)
 def audit_archive(staff_id):
-    """A staff member's efficiency archive (效能档案), month by month."""
-    return bootstrap.performance().archive(caller_of(app.current_request, "auditor"), staff_id)
+    """A staff member's efficiency archive (效能档案), month by month, the latest first (limit,
+    cursor)."""
+    request = app.current_request
+    caller = caller_of(request, "auditor")
+    return paged(request, caller, lambda filters, page:
+                 bootstrap.performance().archive(caller, staff_id, page))
 
 
 @route("/audit/reports/{period}/{kind}", methods=["GET"], authorizer=signed)

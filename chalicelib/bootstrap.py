@@ -10,6 +10,7 @@ _staff_sign_ins = None
 _real_names = None
 _register = None
 _lambda_context = None
+_cursors = None
 
 
 def lambda_context_from(provider) -> None:
@@ -35,6 +36,26 @@ def settings():
         _settings = Settings.from_environment()
         bind(MODELS, _settings)        # every table as the settings name it
     return _settings
+
+
+def cursors():
+    """The lists' cursors (chalicelib/domain/pages.py), signed with the stack's key: the secret
+    the settings name (CURSOR_KEY_SECRET), read from Secrets Manager once per process."""
+    global _cursors
+    if _cursors is None:
+        from .adapters import aws
+        from .domain.pages import Cursors
+
+        secret = aws.client("secretsmanager").get_secret_value(
+            SecretId=settings().cursor_key_secret)
+        _cursors = Cursors(secret["SecretString"])
+    return _cursors
+
+
+def use_cursors(cursors_) -> None:
+    """Replaces the cursors' signer (tests with a key of their own)."""
+    global _cursors
+    _cursors = cursors_
 
 
 def working_clock():

@@ -23,6 +23,7 @@ REQUIRED = {
     "MATERIALS_BUCKET": "materials_bucket", "CERTIFICATES_BUCKET": "certificates_bucket",
     "EVIDENCE_BUCKET": "evidence_bucket", "REPORTS_BUCKET": "reports_bucket",
     "CASE_WORKFLOW_ARN": "case_workflow_arn", "TASK_WORKFLOW_ARN": "task_workflow_arn",
+    "CURSOR_KEY_SECRET": "cursor_key_secret",
 }
 
 
@@ -54,6 +55,7 @@ class Settings:
     reports_bucket: str
     case_workflow_arn: str
     task_workflow_arn: str
+    cursor_key_secret: str          # the secret whose value signs the lists' cursors
     # Optional, with their defaults:
     workday_seconds: float | None = None        # a compressed clock (demos, tests)
     hall_closures: tuple[str, ...] = ()         # the halls' own closure days (ISO dates)

@@ -153,6 +153,9 @@ POLICIES: dict[str, list[dict]] = {
     ],
     # What the workflows report: waits, limits run out, stages decided, tasks awaiting.
     WORKFLOW_MESSAGE: [
+        # The key that signs the lists' cursors, read once per process.
+        {"Sid": "CursorKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": {"Ref": "CursorKey"}},
         queue("WorkflowQueue"),
         *CASE_CHANGES,
         SUPERVISION_RECORDS,

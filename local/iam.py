@@ -162,6 +162,18 @@ def _cognito(handler) -> str:
     return _arn(handler, "cognito-idp", f"userpool/{pool}") if pool else "*"
 
 
+def _secretsmanager(handler) -> str:
+    """A secret's operations name the secret by its ARN (given by name, it is looked up)."""
+    secret = _body(handler).get("SecretId")
+    if not secret or secret.startswith("arn:"):
+        return secret or "*"
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    backend = secretsmanager_backends[handler.current_account][handler.region]
+    found = backend.secrets.get(secret) if hasattr(backend.secrets, "get") else None
+    return found.arn if found is not None else _arn(handler, "secretsmanager", f"secret:{secret}")
+
+
 # IAM authorises a batch as its single action (there is no sqs:DeleteMessageBatch permission).
 SQS_BATCHES = {"DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
                "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
@@ -213,6 +225,7 @@ def _patch_resources() -> None:
     from moto.dynamodb.responses import DynamoHandler
     from moto.kinesisvideo.responses import KinesisVideoResponse
     from moto.kinesisvideoarchivedmedia.responses import KinesisVideoArchivedMediaResponse
+    from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
     from moto.sqs.responses import SQSResponse
     from moto.stepfunctions.responses import StepFunctionResponse
@@ -233,6 +246,7 @@ def _patch_resources() -> None:
     KinesisVideoResponse._authenticate_and_authorize_normal_action = one(_kinesisvideo)
     KinesisVideoArchivedMediaResponse._authenticate_and_authorize_normal_action = \
         one(_kinesisvideo)
+    SecretsManagerResponse._authenticate_and_authorize_normal_action = one(_secretsmanager)
     SQSResponse._authenticate_and_authorize_normal_action = lambda self, resource="*": \
         _authorise(self, [(SQS_BATCHES.get(self._get_action(), self._get_action()), resource)])
     DynamoHandler._iam_as_aws = True

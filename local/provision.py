@@ -95,6 +95,8 @@ def provision(endpoint: str, region: str, department_codes: list[str],
         elif kind == "AWS::SNS::Topic":
             out.refs[logical_id] = client("sns").create_topic(
                 Name=named(props["TopicName"]))["TopicArn"]
+        elif kind == "AWS::SecretsManager::Secret":
+            out.refs[logical_id] = _secret(client("secretsmanager"), name, props)
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::Cognito::UserPoolClient":
             props = resource["Properties"]
@@ -167,6 +169,21 @@ def _table(dynamodb, name: str, props: dict) -> None:
     ttl = props.get("TimeToLiveSpecification")
     if ttl:
         dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+
+def _secret(secretsmanager, name: str, props: dict) -> str:
+    """A secret whose value the template has Secrets Manager generate: generated here as
+    GenerateSecretString asks (length, letters and digits), new at every start."""
+    import secrets
+    import string
+
+    spec = props["GenerateSecretString"]
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    value = "".join(secrets.choice(alphabet) for _ in range(spec.get("PasswordLength", 32)))
+    return secretsmanager.create_secret(Name=name, Description=props.get("Description", ""),
+                                        SecretString=value)["ARN"]
 
 
 def _arn(kind: str, name: str, region: str) -> str:

@@ -195,6 +195,28 @@ def _check_depth(text: str) -> None:
             depth -= 1
 
 
+def paged(request, caller: Caller, answer) -> dict:
+    """A list route's answer, one page: `limit` (default 50, at most 200) and `cursor` (the
+    previous page's next_cursor) are read from the query, the cursor opened against what the
+    list is asked for now (the route, its path, the caller, every other query parameter; 400
+    naming `cursor` otherwise), `answer(filters, page)` run, and the position it answers as
+    `next_cursor` sealed again (null on the last page)."""
+    from .. import bootstrap
+    from ..domain.pages import Page, limit_of
+
+    filters = dict(request.query_params or {})
+    limit = limit_of(filters.pop("limit", None))
+    cursor = filters.pop("cursor", None)
+    context = request.context or {}
+    scope = {"route": context.get("resourcePath") or "", "path": dict(request.uri_params or {}),
+             "caller": [caller.role, caller.principal, caller.actor], "filters": filters}
+    start = bootstrap.cursors().open(cursor, scope) if cursor else None
+    body = answer(filters, Page(limit, start))
+    following = body.get("next_cursor")
+    body["next_cursor"] = bootstrap.cursors().seal(following, scope) if following else None
+    return body
+
+
 def header(request, name: str) -> str | None:
     return (request.headers or {}).get(name.lower())
 

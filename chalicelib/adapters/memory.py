@@ -15,6 +15,24 @@ from ..domain.trail import TrailRecord
 from ..domain.verification import Verification
 
 
+def _page(items, page, order, newest_first=False, keep=None):
+    """One page of a list held in memory, as the DynamoDB adapters page: the items after the
+    position (the order key of the last one taken), at most page.limit of them, and the next
+    position (None after the last)."""
+    ranked = sorted(items, key=order, reverse=newest_first)
+    after = tuple(page.start["after"]) if page.start else None
+    if after is not None:
+        ranked = [i for i in ranked if (order(i) < after if newest_first else order(i) > after)]
+    taken, last = [], None
+    for item in ranked:
+        if len(taken) == page.limit:
+            return taken, {"after": list(order(last))}
+        last = item
+        if keep is None or keep(item):
+            taken.append(item)
+    return taken, None
+
+
 class InMemoryCases:
     def __init__(self):
         self.items: dict[str, dict] = {}
@@ -94,14 +112,21 @@ class InMemoryCases:
     def branches(self, case_id):
         return [self.branch(c, b) for (c, b) in sorted(self.branch_rows) if c == case_id]
 
-    def open_branches(self, department):
-        return [self.branch(c, b) for (c, b), row in sorted(self.branch_rows.items())
-                if row["department"] == department and row["status"] == "open"
-                and row["kind"] != "case"]
+    def open_branches(self, department, page):
+        from ..domain.cases import queue_summary
 
-    def by_applicant(self, id_number):
-        return [Case.from_dict(copy.deepcopy(d)) for d in self.items.values()
-                if d["applicant"].get("id_number") == id_number]
+        found, following = _page(
+            [row for row in self.branch_rows.values() if row["department"] == department
+             and row["status"] == "open" and row["kind"] != "case"], page,
+            lambda row: (row["clock"]["start"], row["case_id"], row["branch_id"]))
+        return [(self.branch(row["case_id"], row["branch_id"]),
+                 queue_summary(self.get(row["case_id"]))) for row in found], following
+
+    def by_applicant(self, id_number, page):
+        found, following = _page([d for d in self.items.values()
+                                  if d["applicant"].get("id_number") == id_number], page,
+                                 lambda d: (d["created_at"], d["case_id"]), newest_first=True)
+        return [Case.from_dict(copy.deepcopy(d)) for d in found], following
 
     def trail(self, case_id):
         return list(self.trails.get(case_id, []))
@@ -164,16 +189,19 @@ class InMemorySupervision:
         self.events[key] = copy.deepcopy(event)
         return True
 
-    def of_halls(self, halls, since=None):
-        return sorted((e for e in self.events.values() if e.get("hall") in halls
-                       and (since is None or e["at"] >= since)), key=lambda e: e["at"])
+    def of_halls(self, halls, page, since=None, keep=None):
+        return _page([copy.deepcopy(e) for e in self.events.values() if e.get("hall") in halls
+                      and (since is None or e["at"] >= since)], page,
+                     lambda e: (e["at"], e["case_id"], e["event_id"]), True, keep)
 
     def of_case(self, case_id):
         return sorted((e for (c, _), e in self.events.items() if c == case_id),
                       key=lambda e: e["at"])
 
-    def of_department(self, department):
-        return [e for e in self.events.values() if e["department"] == department]
+    def of_department(self, department, page, since=None, keep=None):
+        return _page([copy.deepcopy(e) for e in self.events.values()
+                      if e["department"] == department and (since is None or e["at"] >= since)],
+                     page, lambda e: (e["at"], e["case_id"], e["event_id"]), True, keep)
 
 
 class InMemoryEngine:
@@ -274,13 +302,14 @@ class InMemoryTasks:
             if record is not None:
                 self.trails.setdefault(task.task_id, []).append(record)
 
-    def open_of_department(self, department):
-        return [self.get(t) for t, row in sorted(self.rows.items())
-                if row["department"] == department and row["status"] == "open"]
+    def open_of_department(self, department, page):
+        return _page([self.get(t) for t, row in self.rows.items()
+                      if row["department"] == department and row["status"] == "open"], page,
+                     lambda task: (task.opened_at, task.task_id))
 
-    def of_halls(self, halls):
-        return sorted((self.get(t) for t, row in self.rows.items() if row["hall"] in halls),
-                      key=lambda task: task.opened_at)
+    def of_halls(self, halls, page, keep=None):
+        return _page([self.get(t) for t, row in self.rows.items() if row["hall"] in halls],
+                     page, lambda task: (task.opened_at, task.task_id), True, keep)
 
     def trail(self, task_id):
         return list(self.trails.get(task_id, []))
@@ -319,6 +348,12 @@ class InMemoryCounters:
 
     def periods_of(self, scope, subject):
         return sorted(p for (s, sub, p) in self.rows if (s, sub) == (scope, subject))
+
+    def of_subject(self, scope, subject, page, keep=None):
+        rows = [{"scope": s, "subject": sub, "period": p, "metrics": dict(m)}
+                for (s, sub, p), m in self.rows.items() if (s, sub) == (scope, subject)]
+        return _page(rows, page, lambda row: (row["period"],), True,
+                     (lambda row: keep(row["period"])) if keep else None)
 
 
 class InMemoryReports:

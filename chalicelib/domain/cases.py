@@ -323,3 +323,10 @@ def is_case_number(text) -> bool:
 
 def sequence_name(hall: str, at: datetime) -> str:
     return f"case-no#{hall}#{at.astimezone(CHINA_TIME):%Y%m%d}"
+
+
+def queue_summary(case: Case) -> dict:
+    """What a department's queue shows of a branch's case, kept with the branch when it is
+    written, so that the queue is one query of open branches and no case is read per line."""
+    return {"case_no": case.case_no, "item_code": case.item_code, "hall": case.hall,
+            "applicant": case.applicant.get("name"), "status": case.status}

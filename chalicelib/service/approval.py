@@ -17,11 +17,12 @@ from ..domain import events
 from ..domain import rights
 from ..domain import cases as case_rules
 from ..domain.approval import ACCEPTANCE, CASE, DECISION, Branch
-from ..domain.cases import Caller, Case
+from ..domain.cases import Caller, Case, queue_summary
 from ..domain.catalog import Catalog
 from ..domain.clock import WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.masking import mask_id_number
+from ..domain.pages import Page
 from .bus import Bus
 from .intake import confirm_uploads, record_change, retrying
 
@@ -571,16 +572,25 @@ class Approval:
     def progress(self, case_id: str) -> dict:
         return self.case_view(self.cases.get(case_id))
 
-    def tasks(self, caller: Caller) -> dict:
+    def tasks(self, caller: Caller, page: Page = Page()) -> dict:
+        """The department's queue, the longest waiting first, one page at a time: one query of
+        its open branches, each with what it keeps of its case (a branch stored before it kept
+        that has its case read)."""
+        from types import SimpleNamespace
+
         now = self.now()
         found = []
-        for branch in self.cases.open_branches(caller.principal):
-            case = self.cases.get(branch.case_id)
-            found.append({**self.branch_view(case, branch, now), "case_id": case.case_id,
-                          "case_no": case.case_no, "item_code": case.item_code,
-                          "item_name": self.catalog.items[case.item_code]["name"],
-                          "applicant": case.applicant["name"], "case_status": case.status})
-        return {"tasks": found}
+        branches, following = self.cases.open_branches(caller.principal, page)
+        for branch, case in branches:
+            if case is None:
+                case = queue_summary(self.cases.get(branch.case_id))
+            # The light needs only the case's hall (its policy's yellow share).
+            view = self.branch_view(SimpleNamespace(hall=case["hall"]), branch, now)
+            found.append({**view, "case_id": branch.case_id,
+                          "case_no": case["case_no"], "item_code": case["item_code"],
+                          "item_name": self.catalog.items[case["item_code"]]["name"],
+                          "applicant": case["applicant"], "case_status": case["status"]})
+        return {"tasks": found, "next_cursor": following}
 
     def certificate(self, code: str) -> dict:
         found = self.certificates.get(code) if isinstance(code, str) and code.isalnum() else None

@@ -10,6 +10,7 @@ from ..domain import cases as rules
 from ..domain import rights, trail
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
+from ..domain.pages import Page
 from ..domain.errors import (ConcurrentChange, FieldProblem, Forbidden, InvalidInput, NotFound,
                              Unprocessable)
 from .ports import CaseRepository, Idempotency, MaterialStore
@@ -255,12 +256,12 @@ class Intake:
 
         return retrying(view)
 
-    def mine(self, caller: Caller) -> dict:
+    def mine(self, caller: Caller, page: Page = Page()) -> dict:
+        """The applicant's cases, the newest first, one page at a time."""
         if not caller.id_number:       # an account before the real-name step
-            return {"cases": []}
-        found = sorted(self.cases.by_applicant(caller.id_number),
-                       key=lambda c: c.created_at, reverse=True)
-        return {"cases": [self.view(c) for c in found]}
+            return {"cases": [], "next_cursor": None}
+        found, following = self.cases.by_applicant(caller.id_number, page)
+        return {"cases": [self.view(c) for c in found], "next_cursor": following}
 
     def timeline(self, case_id: str) -> list[dict]:
         return [{"seq": r.seq, "at": r.at, "action": r.action, "actor": r.actor, "data": r.data}

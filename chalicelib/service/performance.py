@@ -12,6 +12,7 @@ from ..domain.catalog import Catalog
 from ..domain.counters import Counters
 from ..domain.counting import RATINGS, RATINGS_SATISFIED, grouped, increments
 from ..domain.errors import Forbidden, InvalidInput, NotFound
+from ..domain.pages import Page
 from ..domain.periods import period_kind, periods_of
 from ..domain.scoring import HallWeights, compile_period, efficiency_archive
 from ..logs import logger
@@ -117,7 +118,7 @@ class Performance:
         return {"scope": sorted(halls),
                 "halls": {hall: self.compiled(period, hall) for hall in sorted(halls)}}
 
-    def archive(self, caller: Caller, staff_id: str) -> dict:
+    def archive(self, caller: Caller, staff_id: str, page: Page = Page()) -> dict:
         staff = self.catalog.staff(staff_id)
         if staff is None:
             raise NotFound(f"no staff member {staff_id!r}", field="staff_id")
@@ -127,18 +128,20 @@ class Performance:
         if hall not in self.scope(caller):
             raise Forbidden(f"staff {staff_id} works in hall {hall}, outside the halls "
                             f"{caller.principal} supervises", field="staff_id")
-        return self._archive_of(staff_id)
+        return self._archive_of(staff_id, page)
 
-    def own_archive(self, caller: Caller) -> dict:
+    def own_archive(self, caller: Caller, page: Page = Page()) -> dict:
         """A staff member's own efficiency archive: what the office sees of them, no more."""
-        return self._archive_of(caller.staff.staff_id)
+        return self._archive_of(caller.staff.staff_id, page)
 
-    def _archive_of(self, staff_id: str) -> dict:
-        months = [p for p in self.counters.periods_of("staff", staff_id)
-                  if period_kind(p) == "month"]
-        rows = [row for month in months for row in self.counters.of_period(month)
-                if row["scope"] == "staff" and row["subject"] == staff_id]
-        return efficiency_archive(staff_id, Counters.from_items(rows), self.catalog)
+    def _archive_of(self, staff_id: str, page: Page) -> dict:
+        """The archive's months, the latest first, one page: a query of the staff member's own
+        counter items only (no other subject's). `total` sums the months of this page."""
+        rows, following = self.counters.of_subject(
+            "staff", staff_id, page, keep=lambda period: period_kind(period) == "month")
+        archive = efficiency_archive(staff_id, Counters.from_items(rows), self.catalog)
+        archive["months"].sort(key=lambda line: line["month"], reverse=True)
+        return {**archive, "next_cursor": following}
 
     def report(self, caller: Caller, period: str, kind: str) -> tuple[str, str]:
         """The monthly report of the whole city as CSV (department ranking) or a readable

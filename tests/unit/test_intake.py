@@ -180,7 +180,7 @@ def test_an_applicant_sees_only_their_own_cases(intake, published):
     mine = submitted(intake, published)
     with pytest.raises(NotFound):
         intake.read(BOB, mine["case_id"])
-    assert intake.mine(BOB) == {"cases": []}
+    assert intake.mine(BOB) == {"cases": [], "next_cursor": None}
     assert [c["case_id"] for c in intake.mine(ALICE)["cases"]] == [mine["case_id"]]
 
 

@@ -9,6 +9,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ...domain.approval import CASE, OPEN, Branch
+from ...domain.cases import queue_summary
+from . import paging
 from .table import at_version, meta
 
 
@@ -31,16 +33,21 @@ class BranchModel(Model):
     department = UnicodeAttribute()
     open_since = UnicodeAttribute(null=True)
     answer = UnicodeAttribute(null=True)      # JSON: the plan the workflow reads when resumed
+    case_view = JSONAttribute(null=True)      # the case as its department's queue shows it
     version = NumberAttribute()
     data = JSONAttribute()
     open_by_department = OpenByDepartment()
 
 
-def write(branch: Branch, answer: dict | None = None):
+def write(branch: Branch, answer: dict | None = None, case=None):
     """A branch's item, conditional on the version it was read at, with the workflow's answer
-    if there is one (a decided branch's item has none)."""
+    if there is one (a decided branch's item has none), and what the department's queue shows
+    of its case: the case written with it, or what the branch was read with."""
     model = BranchModel(branch.case_id, branch.branch_id, department=branch.department,
                         version=branch.version + 1, data=branch.to_dict())
+    summary = queue_summary(case) if case is not None else getattr(branch, "case_view", None)
+    if summary:
+        model.case_view = summary
     if branch.status == OPEN and branch.kind != CASE:
         model.open_since = branch.clock["start"]
     if answer is not None:
@@ -59,8 +66,16 @@ def of_case(case_id: str) -> list[Branch]:
     return [_read(m) for m in BranchModel.query(case_id, consistent_read=True)]
 
 
-def open_of(department: str) -> list[Branch]:
-    return [_read(m) for m in BranchModel.open_by_department.query(department)]
+def open_of(department: str, page) -> tuple[list, dict | None]:
+    """One page of the department's open branches, the longest waiting first: (branch, what
+    the queue shows of its case or None for an item written before it was kept) pairs and the
+    next position. One query of the OpenByDepartment index; no case is read."""
+    found, following = paging.merged(
+        {department: paging.query(BranchModel.open_by_department, department)}, page.limit,
+        page.start, order=lambda m: (m.open_since, m.case_id, m.branch_id),
+        key_of=lambda m: paging.keys(department=m.department, open_since=m.open_since,
+                                     case_id=m.case_id, branch_id=m.branch_id))
+    return [(_read(m), m.case_view) for m in found], following
 
 
 def answer_of(case_id: str, branch_id: str) -> dict | None:
@@ -76,4 +91,5 @@ def answer_of(case_id: str, branch_id: str) -> dict | None:
 def _read(model: BranchModel) -> Branch:
     branch = Branch.from_dict(model.data)
     branch.version = int(model.version)
+    branch.case_view = model.case_view    # written again with it when no case is at hand
     return branch

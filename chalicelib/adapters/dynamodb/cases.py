@@ -10,7 +10,7 @@ from pynamodb.models import Model
 
 from ...domain.cases import Case
 from . import branches as branch_items
-from . import counters, trail
+from . import counters, paging, trail
 from .table import meta, transact
 
 
@@ -122,7 +122,7 @@ class DynamoCases:
         # Optimistic: the stored case must still be at the trail head this change follows, and
         # each branch at the version it was read at.
         self._write(case.case_id, [(CaseModel.of(case), CaseModel.trail_seq == record.seq - 1),
-                                   trail.append(record)] + self._branches(branches, answers))
+                                   trail.append(record)] + self._branches(branches, answers, case))
         _written(branches)
 
     def save_branches(self, branches, answers=None):
@@ -131,14 +131,21 @@ class DynamoCases:
             _written(branches)
 
     @staticmethod
-    def _branches(branches, answers):
-        return [branch_items.write(b, (answers or {}).get(b.branch_id)) for b in branches]
+    def _branches(branches, answers, case=None):
+        return [branch_items.write(b, (answers or {}).get(b.branch_id), case) for b in branches]
 
     def _write(self, case_id, writes):
         transact(writes, f"case {case_id}", "case_id")
 
-    def by_applicant(self, id_number):
-        return [Case.from_dict(m.data) for m in CaseModel.by_applicant.query(id_number)]
+    def by_applicant(self, id_number, page):
+        """One page of the applicant's cases, the newest first (one query of ByApplicant)."""
+        found, following = paging.merged(
+            {id_number: paging.query(CaseModel.by_applicant, id_number, newest_first=True)},
+            page.limit, page.start, order=lambda m: (m.created_at, m.case_id),
+            key_of=lambda m: paging.keys(case_id=m.case_id, created_at=m.created_at,
+                                         applicant_id_number=m.applicant_id_number),
+            newest_first=True)
+        return [Case.from_dict(m.data) for m in found], following
 
     def by_case_no(self, case_no):
         """The id of the case numbered `case_no` (one query of at most two keys), or None."""
@@ -182,8 +189,8 @@ class DynamoCases:
     def branches(self, case_id):
         return branch_items.of_case(case_id)
 
-    def open_branches(self, department):
-        return branch_items.open_of(department)
+    def open_branches(self, department, page):
+        return branch_items.open_of(department, page)
 
     def answer(self, case_id, branch_id):
         """What the workflow's LoadPlan reads from the branch's item (None: nothing)."""

@@ -62,6 +62,26 @@ class DynamoCounters:
             ProjectionExpression="#p", ExpressionAttributeNames={"#p": "period"})
         return [item["period"]["S"] for item in page["Items"]]
 
+    def of_subject(self, scope, subject, page, keep=None):
+        """One page of one subject's counter items, the latest period first: a query of the
+        subject's own partition (Limit, ExclusiveStartKey), never another subject's items.
+        `keep(period)` chooses the periods wanted (the months of an archive)."""
+        from . import paging
+
+        client = aws.client("dynamodb")
+
+        def fetch(start, n):
+            found = client.query(TableName=self.table, KeyConditionExpression="subject = :s",
+                                 ExpressionAttributeValues={":s": {"S": f"{scope}#{subject}"}},
+                                 ScanIndexForward=False, Limit=n,
+                                 **({"ExclusiveStartKey": start} if start else {}))
+            return found["Items"], found.get("LastEvaluatedKey")
+        items, following = paging.merged(
+            {subject: fetch}, page.limit, page.start, order=lambda item: item["period"]["S"],
+            key_of=lambda item: {"subject": item["subject"], "period": item["period"]},
+            keep=(lambda item: keep(item["period"]["S"])) if keep else None, newest_first=True)
+        return [_row(item) for item in items], following
+
 
 def _add(table, key, metrics):
     scope, subject, period = key

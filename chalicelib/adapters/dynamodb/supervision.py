@@ -6,6 +6,7 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from . import paging
 from .table import meta, put_if
 
 
@@ -49,15 +50,29 @@ class DynamoSupervision:
                                        hall=event.get("hall"), data=event),
                       SupervisionModel.event_id.does_not_exist())
 
-    def of_halls(self, halls, since=None):
+    def of_halls(self, halls, page, since=None, keep=None):
+        """One page of the halls' events, newest first (one query per hall, merged): (events,
+        next position or None)."""
         condition = SupervisionModel.at >= since if since else None
-        found = [m.data for hall in sorted(halls)
-                 for m in SupervisionModel.by_hall.query(hall, range_key_condition=condition)]
-        return sorted(found, key=lambda e: e["at"])
+        return _page({hall: paging.query(SupervisionModel.by_hall, hall, condition, True)
+                      for hall in halls}, page, keep, lambda m: paging.keys(
+                          hall=m.hall, at=m.at, case_id=m.case_id, event_id=m.event_id))
 
     def of_case(self, case_id):
         return sorted((m.data for m in SupervisionModel.query(case_id, consistent_read=True)),
                       key=lambda e: e["at"])
 
-    def of_department(self, department):
-        return [m.data for m in SupervisionModel.by_department.query(department)]
+    def of_department(self, department, page, since=None, keep=None):
+        """One page of the department's events, newest first (one query of its index)."""
+        condition = SupervisionModel.at >= since if since else None
+        return _page({department: paging.query(SupervisionModel.by_department, department,
+                                               condition, True)}, page, keep,
+                     lambda m: paging.keys(department=m.department, at=m.at,
+                                           case_id=m.case_id, event_id=m.event_id))
+
+
+def _page(sources, page, keep, key_of):
+    found, following = paging.merged(
+        sources, page.limit, page.start, order=lambda m: (m.at, m.case_id, m.event_id),
+        key_of=key_of, keep=(lambda m: keep(m.data)) if keep else None, newest_first=True)
+    return [m.data for m in found], following

@@ -7,7 +7,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ...domain.supervised import SupervisedTask
-from . import trail
+from . import paging, trail
 from .table import at_version, meta, transact
 
 
@@ -62,12 +62,24 @@ class DynamoTasks:
         transact(writes, f"task {task.task_id}", "task_id")
         task.version += 1
 
-    def open_of_department(self, department):
-        return [_read(m) for m in TaskModel.open_by_department.query(department)]
+    def open_of_department(self, department, page):
+        """One page of the department's open tasks, the longest waiting first (its index)."""
+        found, following = paging.merged(
+            {department: paging.query(TaskModel.open_by_department, department)},
+            page.limit, page.start, order=lambda m: (m.open_since, m.task_id),
+            key_of=lambda m: paging.keys(department=m.department, open_since=m.open_since,
+                                         task_id=m.task_id))
+        return [_read(m) for m in found], following
 
-    def of_halls(self, halls):
-        found = [_read(m) for hall in sorted(halls) for m in TaskModel.by_hall.query(hall)]
-        return sorted(found, key=lambda task: task.opened_at)
+    def of_halls(self, halls, page, keep=None):
+        """One page of the halls' tasks, the newest opened first (one query per hall, merged);
+        `keep` filters the tasks read."""
+        found, following = paging.merged(
+            {hall: paging.query(TaskModel.by_hall, hall, newest_first=True) for hall in halls},
+            page.limit, page.start, order=lambda m: (m.opened_at, m.task_id),
+            key_of=lambda m: paging.keys(hall=m.hall, opened_at=m.opened_at, task_id=m.task_id),
+            keep=(lambda m: keep(_read(m))) if keep else None, newest_first=True)
+        return [_read(m) for m in found], following
 
     def trail(self, task_id):
         return trail.chain(task_id)

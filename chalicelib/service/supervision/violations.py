@@ -3,11 +3,13 @@ chalicelib/domain/violations runs over them, and each finding becomes a card onc
 cards supervisors read."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from ...domain import events
 from ...domain import violations as rules
 from ...domain.cases import Caller
+from ...domain.errors import InvalidInput
+from ...domain.pages import Page
 from .work import SupervisedWork
 
 
@@ -52,26 +54,50 @@ class Violations:
                     self.work.notifier.send(person.phone, text)
         return raised
 
-    def cards(self, caller: Caller, params: dict) -> dict:
+    def cards(self, caller: Caller, params: dict, page: Page = Page()) -> dict:
+        """The lights, cards and violations of the office's halls, the newest first, one page
+        (one query per hall from `since`, merged); filters: hall, department, light, kind.
+        `count` is the events of this page."""
         scope = self.work.scope
         halls = scope.halls_of(caller)
         if params.get("hall"):
             scope.check(caller, params["hall"], f"hall {params['hall']}")
             halls = self.work.catalog.halls_under(params["hall"])
-        recorded = self.work.log.of_halls(halls, since=params.get("since"))
-        wanted = {k: params[k] for k in ("department", "light", "kind") if params.get(k)}
-        found = [e for e in recorded if all(str(e.get(k)) == v for k, v in wanted.items())]
-        return {"halls": sorted(halls), "count": len(found), "events": found}
+        found, following = self.work.log.of_halls(
+            halls, page, since=_since(params), keep=_wanted(params, ("department", "light",
+                                                                     "kind")))
+        return {"halls": sorted(halls), "count": len(found), "events": found,
+                "next_cursor": following}
 
-    def of_department(self, caller: Caller, params: dict) -> dict:
+    def of_department(self, caller: Caller, params: dict, page: Page = Page()) -> dict:
         """首席代表: the lights, cards and violations of their own department, in every hall it
-        works in; filters: light, kind, since (ISO instant)."""
-        recorded = sorted(self.work.log.of_department(caller.principal), key=lambda e: e["at"])
-        since = params.get("since")
-        wanted = {k: params[k] for k in ("light", "kind") if params.get(k)}
-        found = [e for e in recorded if (not since or e["at"] >= since)
-                 and all(str(e.get(k)) == v for k, v in wanted.items())]
-        return {"department": caller.principal, "count": len(found), "events": found}
+        works in, the newest first, one page; filters: light, kind, since (ISO instant)."""
+        found, following = self.work.log.of_department(
+            caller.principal, page, since=_since(params), keep=_wanted(params, ("light", "kind")))
+        return {"department": caller.principal, "count": len(found), "events": found,
+                "next_cursor": following}
+
+
+def _since(params: dict) -> str | None:
+    """`since`, an ISO instant with its offset, as the events' `at` are written (UTC)."""
+    given = params.get("since")
+    if not given:
+        return None
+    try:
+        at = datetime.fromisoformat(given.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput("since is an ISO 8601 instant with its offset, e.g. "
+                           "2026-11-01T00:00:00+08:00", field="since")
+    if at.tzinfo is None:
+        raise InvalidInput("since needs its offset (+08:00 or Z)", field="since")
+    return at.astimezone(timezone.utc).isoformat()
+
+
+def _wanted(params: dict, names: tuple[str, ...]):
+    wanted = {k: params[k] for k in names if params.get(k)}
+    if not wanted:
+        return None
+    return lambda e: all(str(e.get(k)) == v for k, v in wanted.items())
 
 
 def _instant(at) -> datetime:

@@ -17,6 +17,7 @@ from ...domain.catalog import Catalog
 from ...domain.clock import WorkingClock
 from ...domain.errors import Forbidden, InvalidInput, NotFound, Unprocessable
 from ...domain.masking import mask_phone
+from ...domain.pages import Page
 from ..approval import in_china_time
 from ..intake import retrying
 from .scope import Scope
@@ -107,10 +108,11 @@ class SupervisedWork:
             work.instant(task.opened_at), task.department, task.subject, task.answer))
         return self.view(task)
 
-    def of_department(self, caller: Caller) -> dict:
+    def of_department(self, caller: Caller, page: Page = Page()) -> dict:
+        """The department's open supervised tasks, the longest waiting first, one page."""
         now = self.now()
-        return {"tasks": [self.view(t, now)
-                          for t in self.tasks.open_of_department(caller.principal)]}
+        found, following = self.tasks.open_of_department(caller.principal, page)
+        return {"tasks": [self.view(t, now) for t in found], "next_cursor": following}
 
     # -- the supervised-task workflow's messages --------------------------------------------
     def on_task_message(self, message: dict) -> str:
@@ -166,12 +168,19 @@ class SupervisedWork:
                                    f"期限{in_china_time(work.instant(task.deadline))}。")
 
     # -- reads for supervisors ----------------------------------------------------------------
-    def for_supervisor(self, caller: Caller, params: dict) -> dict:
+    def for_supervisor(self, caller: Caller, params: dict, page: Page = Page()) -> dict:
+        """The supervised tasks of the office's halls, the newest opened first, one page;
+        filter: kind. `count` is the tasks of this page."""
         halls = self.scope.halls_of(caller)
+        kind = params.get("kind")
+        if kind is not None and kind not in work.KINDS:
+            raise InvalidInput(f"kind is one of {', '.join(sorted(work.KINDS))}", field="kind")
         now = self.now()
-        found = [self.view(t, now, unmasked=True) for t in self.tasks.of_halls(halls)
-                 if not params.get("kind") or t.kind == params["kind"]]
-        return {"halls": sorted(halls), "count": len(found), "tasks": found}
+        found, following = self.tasks.of_halls(
+            halls, page, keep=(lambda t: t.kind == kind) if kind else None)
+        tasks = [self.view(t, now, unmasked=True) for t in found]
+        return {"halls": sorted(halls), "count": len(tasks), "tasks": tasks,
+                "next_cursor": following}
 
     def one_for_supervisor(self, caller: Caller, task_id: str) -> dict:
         task = self.task(task_id)
