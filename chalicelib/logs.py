@@ -18,7 +18,10 @@ logger = Logger(service="approval", logger_formatter=MaskingFormatter())
 
 def card_raised(raised) -> None:
     """One log line per card and light, for the auditors' queries (chalicelib/audit_queries.py
-    reads these fields; infra/monitoring.py's dashboard counts them)."""
+    reads these fields; infra/monitoring.py's dashboard counts them). A card raised again (a
+    message handled again, to count what the first handling did not) is not a new line."""
+    if getattr(raised, "repeated", False):
+        return
     record = raised.record
     logger.info("card raised", extra={k: record.get(k) for k in (
         "case_id", "task_id", "department", "window", "hall", "light", "kind")})

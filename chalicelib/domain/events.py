@@ -77,6 +77,12 @@ class CaseCompleted:
         if self.working_days < 0:
             raise ValueError("working days used cannot be negative")
 
+    @property
+    def once_id(self) -> str:
+        """A case completes once for each department: published again when its stage's
+        message is handled again (a queue delivers at least once), it is counted once."""
+        return f"{self.case_id}:completed:{self.handler.department}"
+
 
 # -- lights and cards ----------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -132,10 +138,17 @@ class CardRaised:
     color: str
     handler: Handler
     record: dict                   # as the supervision log keeps it
+    repeated: bool = False         # recorded before: raised again by a message handled again
 
     def __post_init__(self):
         if self.color not in (YELLOW, RED):
             raise ValueError(f"a card is yellow or red, not {self.color!r}")
+
+    @property
+    def once_id(self) -> str:
+        """A card is counted once, however often the step that raised it runs again (its
+        record's id in the supervision log)."""
+        return f"{self.case_id}:card:{self.record['event_id']}"
 
 
 @dataclass(frozen=True)

@@ -194,10 +194,13 @@ class Approval:
             deadline=due.isoformat() if due else None, planned_at=timer["at"],
             at=message["at"])
         record = card.record()
-        if self.supervision.record(record) and timer["kind"] in ("yellow", "red"):
+        new = self.supervision.record(record)
+        if timer["kind"] in ("yellow", "red"):
+            # Recorded by a handling that failed before the branch noted it: counted now (once).
             self.events.publish(events.CardRaised(
                 case.case_id, datetime.fromisoformat(message["at"]), level,
-                events.Handler(branch.department, branch.window, branch.staff_id), record))
+                events.Handler(branch.department, branch.window, branch.staff_id), record,
+                repeated=not new))
         branch.emitted.append(timer["kind"])
         self.cases.update(case, record_change(case, f"supervision_{timer['kind']}", SYSTEM,
                                               self.now(), {"branch": branch.branch_id,
@@ -212,19 +215,24 @@ class Approval:
         return timer["kind"]
 
     def _stage_decided(self, message: dict) -> str:
+        """Records the stage (once: its answer is kept with the case) and answers the workflow.
+        Its follow-up steps run every time the message is handled, so that a message handled
+        again after a failure half-way (or asked again by the workflow) finishes them: the case
+        clock's answer still pending is given, the completions are counted and the violation
+        rules run, each idempotent (counted once by event id, a card recorded once)."""
         case = self.cases.get(message["case_id"])
         stage = int(message["stage"])
         answer = case.stage_answers.get(str(stage))
-        fresh = answer is None
-        if fresh:
+        if answer is None:
             answer = self._next_after(case, stage)
             case = self.cases.get(case.case_id)    # _next_after stored the answer
+        elif case.handovers:
+            self.carry_out(case.case_id, case)     # what the first handling left undone
         self.engine.deliver(message["token"], answer)
-        if fresh:
-            # After the answer, so that the next stage's waits start when they were planned.
-            if answer["done"]:
-                self.events.publish(*self._completions(case, self.now()))
-            self.events.publish(events.StageDecided(case.case_id, stage, answer["done"]))
+        # After the answer, so that the next stage's waits start when they were planned.
+        if answer["done"]:
+            self.events.publish(*self._completions(case, self.now()))
+        self.events.publish(events.StageDecided(case.case_id, stage, answer["done"]))
         return "next stage" if not answer["done"] else "done"
 
     def _next_after(self, case: Case, stage: int) -> dict:

@@ -22,12 +22,26 @@ class Violations:
         return rules.Policy.from_dict(configured) if configured else rules.DEFAULT_POLICY
 
     def on_case_changed(self, changed: events.BranchDecided | events.StageDecided) -> None:
-        self.watch(changed.case_id)
+        """After a decision (a request already answered) a failure is logged and left to the
+        stage's end, whose message runs the rules again and is handled again until they have
+        run (a card recorded once, counted once)."""
+        if isinstance(changed, events.StageDecided):
+            self.watch(changed.case_id)
+            return
+        try:
+            self.watch(changed.case_id)
+        except Exception:  # noqa: BLE001 - the decision stands; the stage's end runs them again
+            from ...logs import logger
+
+            logger.warning("violation rules left to the stage's end", exc_info=True,
+                           extra={"case_id": changed.case_id})
 
     def watch(self, case_id: str) -> list[dict]:
         """Runs every violation rule over the case's recorded facts; each finding becomes a
         card once (its id is the same however often the rules run), named after the
-        responsible staff, window, department and chief representative, and notified."""
+        responsible staff, window, department and chief representative, and notified. A card
+        recorded before is published again (`repeated`): counted once, by its id, even when
+        the run that recorded it failed before counting it."""
         cases, catalog = self.work.cases, self.work.catalog
         case = cases.get(case_id)
         if case is None:
@@ -40,18 +54,19 @@ class Violations:
                       "case_no": case.case_no, "kind": f"violation:{finding.rule}",
                       "light": finding.severity, "card": True, "scope": "violation",
                       "hall": case.hall}
-            if not self.work.log.record(record):
-                continue
-            raised.append(record)
+            new = self.work.log.record(record)
+            if new:
+                raised.append(record)
+                text = (f"【电子监察】{'红牌' if finding.severity == 'red' else '黄牌'}："
+                        f"办件{case.case_no}「{finding.title}」，请核查整改。")
+                for person in (catalog.staff(finding.staff_id or ""),
+                               catalog.staff(finding.chief_staff_id or "")):
+                    if person and person.phone:
+                        self.work.notifier.send(person.phone, text)
             self.work.events.publish(events.CardRaised(
                 case_id, _instant(finding.at), finding.severity,
-                events.Handler(finding.department, finding.window, finding.staff_id), record))
-            text = (f"【电子监察】{'红牌' if finding.severity == 'red' else '黄牌'}："
-                    f"办件{case.case_no}「{finding.title}」，请核查整改。")
-            for person in (catalog.staff(finding.staff_id or ""),
-                           catalog.staff(finding.chief_staff_id or "")):
-                if person and person.phone:
-                    self.work.notifier.send(person.phone, text)
+                events.Handler(finding.department, finding.window, finding.staff_id), record,
+                repeated=not new))
         return raised
 
     def cards(self, caller: Caller, params: dict, page: Page = Page()) -> dict:
