@@ -75,7 +75,7 @@ let scopeHalls = [];
 async function actionContext() {
   if (!scopeHalls.length) {
     const since = new Date(Date.now() + 86400000).toISOString();     // no events: only the halls
-    scopeHalls = (await signedGet(`/audit/cards?since=${encodeURIComponent(since)}`).catch(() => ({ halls: [] }))).halls;
+    scopeHalls = (await signedGet(`/audit/cards?since=${encodeURIComponent(since)}&limit=1`).catch(() => ({ halls: [] }))).halls;
   }
   const [halls, departments] = await Promise.all([reference.hallNames().catch(() => ({})),
     reference.departmentNames().catch(() => ({}))]);
@@ -169,7 +169,7 @@ function signInView(main, ctx) {
     render(status, h("p", { role: "status" }, "正在登录…"));
     try {
       await signInStaff(id.value.trim(), secret.value);
-      await signedGet("/audit/tasks?kind=order");
+      await signedGet("/audit/tasks?kind=order&limit=1");
       supervisePage(main, ctx);
     } catch (error) {
       sessionStorage.removeItem(KEY);
@@ -238,10 +238,29 @@ function statItem(label, value, tone) {
 }
 
 // -- 总览: lights per department and window, trend ----------------------------------------------------
+/** Every page of a list from its first (`limit` a page), following next_cursor, at most `pages`
+ * pages: { items, more } (more: a cursor left when the cap stopped it). */
+async function pagesOf(path, key, { limit = 200, pages = 10 } = {}) {
+  const join = path.includes("?") ? "&" : "?";
+  let answer = await signedGet(`${path}${join}limit=${limit}`);
+  const first = answer;
+  let items = answer[key] || [];
+  for (let n = 1; answer.next_cursor && n < pages; n += 1) {
+    answer = await signedGet(`${path}${join}limit=${limit}&cursor=${encodeURIComponent(answer.next_cursor)}`);
+    items = items.concat(answer[key] || []);
+  }
+  return { ...first, [key]: items, more: answer.next_cursor || null };
+}
+
 async function overview(body, ctx) {
   const month = h("input", { type: "month", name: "period", value: ctx.query.get("period") || chinaMonth() });
-  const [cardList, taskPage, departments, hallNames] = await Promise.all([signedGet("/audit/cards"),
-    signedGet("/audit/tasks"), reference.departments(), reference.hallNames().catch(() => ({}))]);
+  // Only what the page shows: the cards since the month on screen began (or the trend's 30 days,
+  // if earlier), page by page; the open supervised tasks' newest pages.
+  const shownFrom = Math.min(Date.parse(`${month.value}-01T00:00:00+08:00`), Date.now() - 30 * 86400000);
+  const since = new Date(Number.isFinite(shownFrom) ? shownFrom : Date.now() - 30 * 86400000).toISOString();
+  const [cardList, taskPage, departments, hallNames] = await Promise.all([
+    pagesOf(`/audit/cards?since=${encodeURIComponent(since)}`, "events"),
+    pagesOf("/audit/tasks", "tasks", { pages: 5 }), reference.departments(), reference.hallNames().catch(() => ({}))]);
   scopeHalls = cardList.halls;
   let scores = null;
   let scoreError = null;
@@ -324,6 +343,7 @@ async function overview(body, ctx) {
 }
 
 // -- 红黄牌: the card list with filters -----------------------------------------------------------------
+const CARDS_PAGE = 50;
 async function cards(body, ctx) {
   const query = hashQuery();
   const [departments, context] = await Promise.all([reference.departments(), actionContext()]);
@@ -343,23 +363,50 @@ async function cards(body, ctx) {
   const count = h("p", { role: "status", id: "cards-count" });
   const list = h("div");
   const chartBox = h("div");
-  render(body, form, chartBox, h("section", { "aria-labelledby": "cards-title" }, h("h2", { id: "cards-title" }, "监察记录"), count, list));
+  // The list shows the chart's 30 days, newest first, a page at a time: 加载更多 follows next_cursor.
+  const more = h("button", { type: "button", class: "btn secondary small", id: "cards-more" }, "加载更多");
+  more.hidden = true;
+  render(body, form, chartBox, h("section", { "aria-labelledby": "cards-title" }, h("h2", { id: "cards-title" }, "监察记录"), count, list,
+    h("div", { class: "actions" }, more)));
   let chart = null;
+  let events = [];
+  let next = null;
+  let asked = "";
   ctx.onLeave(() => chart?.then((c) => c?.destroy()));
 
+  function show() {
+    count.textContent = `近 30 天共载入 ${events.length} 条${next ? "（还有更多，可加载）" : ""}`;
+    render(list, events.length ? h("ul", { class: "cards" }, events.map((e) => cardItem(e, names, context)))
+      : emptyState("没有符合条件的记录。"));
+    more.hidden = !next;
+    chart?.then((c) => c?.destroy());
+    chart = keepChart(ctx, trendChart(chartBox, events));
+  }
   async function load() {
     const params = new URLSearchParams();
     for (const [k, v] of [["department", department.value], ["light", light.value], ["kind", kind.value]]) if (v) params.set(k, v);
+    params.set("since", new Date(Date.now() - 30 * 86400000).toISOString());
+    params.set("limit", String(CARDS_PAGE));
+    asked = params.toString();
     count.textContent = "正在加载…";
-    const answer = await signedGet(`/audit/cards${params.toString() ? `?${params}` : ""}`);
+    const answer = await signedGet(`/audit/cards?${asked}`);
     if (!ctx.alive()) return;
-    const events = [...answer.events].reverse();
-    count.textContent = `共 ${answer.count} 条`;
-    render(list, events.length ? h("ul", { class: "cards" }, events.map((e) => cardItem(e, names, context)))
-      : emptyState("没有符合条件的记录。"));
-    chart?.then((c) => c?.destroy());
-    chart = keepChart(ctx, trendChart(chartBox, answer.events));
+    events = answer.events;
+    next = answer.next_cursor || null;
+    show();
   }
+  more.addEventListener("click", async () => {
+    if (!next) return;
+    try {
+      const answer = await signedGet(`/audit/cards?${asked}&cursor=${encodeURIComponent(next)}`);
+      if (!ctx.alive()) return;
+      events = events.concat(answer.events);
+      next = answer.next_cursor || null;
+      show();
+    } catch (error) {
+      render(list, errorNotice(error, "加载失败"));
+    }
+  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const params = new URLSearchParams();
@@ -413,7 +460,7 @@ async function orderList(list, ctx, context) {
     if (t.status === "open") k.open += 1;
     if (t.light === "red") k.red += 1;
   }
-  const rows = [...orderPage.tasks].reverse();
+  const rows = orderPage.tasks;                    // newest first, as the list answers
   render(list,
     h("section", { "aria-labelledby": "orders-title" }, h("h2", { id: "orders-title" }, `督办单（${orderPage.count}）`),
       rows.length ? h("div", { class: "table-wrap" }, h("table", { id: "orders-table", class: "stacked" },
@@ -512,7 +559,7 @@ async function complaints(body, ctx) {
   }
   const page = await signedGet("/audit/tasks?kind=investigation");
   if (!ctx.alive()) return;
-  const tasks = [...page.tasks].reverse();
+  const tasks = page.tasks;                        // newest first, as the list answers
   render(body, h("section", { "aria-labelledby": "complaints-title" }, h("h2", { id: "complaints-title" }, `投诉调查（${page.count}）`),
     tasks.length ? h("ul", { class: "cards" }, tasks.map((t) => h("li", { class: `sup-card l-${t.light}`, "data-task": t.task_id },
       h("p", { class: "row" }, lightBadge(t.light), h("strong", null, `投诉 ${t.task_id}`), h("span", null, t.status === "open" ? "调查中" : "已答复")),
@@ -606,7 +653,7 @@ async function footage(body, ctx) {
 async function appeals(body, ctx) {
   const [page, context] = await Promise.all([signedGet("/audit/tasks?kind=rectification"), actionContext()]);
   if (!ctx.alive()) return;
-  const tasks = [...page.tasks].reverse();
+  const tasks = page.tasks;                        // newest first, as the list answers
   render(body, h("section", { "aria-labelledby": "appeals-title" }, h("h2", { id: "appeals-title" }, `差评整改与申诉（${page.count}）`),
     h("p", { class: "small muted" }, "部门对恶意差评提出申诉后，由监察室负责人在办件追溯页裁定。"),
     tasks.length ? h("ul", { class: "cards" }, tasks.map((t) => h("li", { class: `sup-card l-${t.light}`, "data-task": t.task_id },

@@ -118,6 +118,7 @@ function signInView(main, ctx) {
 }
 
 // -- my queue ------------------------------------------------------------------------------------
+const QUEUE_PAGE = 100;
 async function queuePage(body, ctx, who) {
   const light = h("select", { name: "light" }, h("option", { value: "" }, "全部"),
     h("option", { value: "red" }, "红灯（超期）"), h("option", { value: "yellow" }, "黄灯（预警）"),
@@ -142,21 +143,48 @@ async function queuePage(body, ctx, who) {
     render(list, wanted.length ? h("ul", { class: "plain ws-queue" }, wanted.map(queueCard))
       : emptyState(tasks.length ? "没有符合筛选条件的待办。" : "本部门暂无待办。"));
   };
+  // The queue comes a page at a time (the longest waiting first): 加载更多 follows next_cursor, and
+  // a refresh reads again as many pages as were on screen.
+  let next = null;
+  const page = (cursor) => call("GET", `/department/tasks?limit=${QUEUE_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+  const stampIt = () => render(stamp, `已载入 ${tasks.length} 件待办${next ? "（还有更多，可加载）" : ""} · 每30秒自动刷新 · 更新于 `,
+    time(new Date().toISOString()));
+  const more = h("button", { type: "button", class: "btn secondary small", id: "queue-more" }, "加载更多");
+  more.hidden = true;
   const load = async () => {
-    const answer = await call("GET", "/department/tasks");
+    const shown = tasks ? tasks.length : 0;
+    let answer = await page(null);
+    let found = answer.tasks || [];
+    while (answer.next_cursor && found.length < shown) {
+      answer = await page(answer.next_cursor);
+      found = found.concat(answer.tasks || []);
+    }
     if (!ctx.alive()) return;
-    tasks = answer.tasks || [];
-    render(stamp, `共 ${tasks.length} 件待办 · 每30秒自动刷新 · 更新于 `, time(new Date().toISOString()));
+    tasks = found;
+    next = answer.next_cursor || null;
+    more.hidden = !next;
+    stampIt();
+    show();
+  };
+  const loadMore = async () => {
+    if (!next) return;
+    const answer = await page(next);
+    if (!ctx.alive()) return;
+    tasks = tasks.concat(answer.tasks || []);
+    next = answer.next_cursor || null;
+    more.hidden = !next;
+    stampIt();
     show();
   };
   for (const control of [light, stage, mine]) control.addEventListener("change", show);
   const refresh = h("button", { type: "button", class: "btn secondary small" }, "立即刷新");
   refresh.addEventListener("click", () => load().catch((e) => render(list, errorNotice({ message: refusal(e) }))));
+  more.addEventListener("click", () => loadMore().catch((e) => render(list, errorNotice({ message: refusal(e) }))));
   render(body,
     h("div", { class: "filters ws-filters", role: "group", "aria-label": "筛选待办" },
       field({ label: "灯色", control: light }), field({ label: "环节", control: stage }),
       field({ label: "负责人", control: mine }), h("div", { class: "actions" }, refresh)),
-    stamp, list);
+    stamp, list, h("div", { class: "actions" }, more));
   await load();
   const timer = setInterval(() => {
     if (!ctx.alive()) return clearInterval(timer);
