@@ -189,9 +189,7 @@ def test_every_case_completes_once_through_faults_of_each_service(faulty_stack):
 
     # One execution per case, named after it, each run to its end.
     sfn = operator(stack, "stepfunctions")
-    named = stack["resources"]["CaseWorkflow"]              # its name or its ARN
-    machine = next(m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]
-                   if named in (m["name"], m["stateMachineArn"]))
+    machine = stack["environment"]["CASE_WORKFLOW_ARN"]
 
     def executions():
         found = sfn.list_executions(stateMachineArn=machine)["executions"]
