@@ -1,10 +1,19 @@
 """Checks AWS Signature Version 4 the way API Gateway (IAM authorization) and S3 (presigned
-URLs) check it, recomputing the signature with botocore's own signer. Used only by the local
-stack, which must refuse what the cloud refuses."""
+URLs, and the payload of a request signed in its header) check it, recomputing the signature
+with botocore's own signer. Used only by the local stack, which must refuse what the cloud
+refuses.
+
+The payload: API Gateway hashes the body it received into the canonical request, whatever an
+`x-amz-content-sha256` header says (that header is only one more signed header there), so a
+request signed `UNSIGNED-PAYLOAD`, or with the hash of another body, does not verify. S3 takes
+the payload's hash from that header, which a request signed in its header must carry: a
+SHA-256 that must be the body's, or `UNSIGNED-PAYLOAD` (what S3 allows; a presigned URL is
+always unsigned-payload, its body checked by the signed length and checksum instead)."""
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
@@ -27,10 +36,22 @@ class Key:
 
 
 class SignatureRefused(Exception):
-    def __init__(self, message: str, status: int = 403):
+    def __init__(self, message: str, status: int = 403, code: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.code = code or ("AccessDenied" if status == 403 else "BadDigest")
+
+
+class _PayloadHashed(SigV4Auth):
+    """API Gateway's canonical request: its last line, the payload's hash, is always the SHA-256
+    of the body that arrived (botocore's would take a signed x-amz-content-sha256 header's
+    value, UNSIGNED-PAYLOAD included)."""
+
+    def canonical_request(self, request):
+        lines = super().canonical_request(request).split("\n")
+        lines[-1] = hashlib.sha256(request.body or b"").hexdigest()
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -117,9 +138,44 @@ def verify_request(method: str, url: str, headers: dict[str, str], body: bytes |
                      fields["Signature"], amz_date)
     request = AWSRequest(method=method, url=url, headers=_signed_headers(headers, names),
                          data=body or b"")
-    auth = SigV4Auth(Credentials(key.access_key_id, key.secret_access_key), service, region)
+    auth = (_PayloadHashed if service == "execute-api" else SigV4Auth)(
+        Credentials(key.access_key_id, key.secret_access_key), service, region)
     _compare(auth, request, signed)
     return key
+
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+UNSIGNED_PAYLOADS = ("UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+
+
+def check_s3_payload(headers: dict[str, str], body: bytes) -> None:
+    """S3's checks of a request signed in its Authorization header, before its signature: it
+    carries x-amz-content-sha256, the body's SHA-256 or UNSIGNED-PAYLOAD (a streaming upload's
+    chunk signatures are not checked here, so it is refused), and signs every x-amz-* header it
+    carries."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    announced = lowered.get("x-amz-content-sha256")
+    if announced is None:
+        raise SignatureRefused("Missing required header for this request: x-amz-content-sha256",
+                               400, "InvalidRequest")
+    if announced.startswith("STREAMING-") and announced not in UNSIGNED_PAYLOADS:
+        raise SignatureRefused(f"x-amz-content-sha256 {announced}: chunk signatures are not "
+                               "checked by the local S3 gate; send the payload's SHA-256 or "
+                               "UNSIGNED-PAYLOAD", 501, "NotImplemented")
+    if announced not in UNSIGNED_PAYLOADS and not SHA256_HEX.fullmatch(announced):
+        raise SignatureRefused("x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                               "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value.",
+                               400, "InvalidArgument")
+    if announced not in UNSIGNED_PAYLOADS and announced != hashlib.sha256(body).hexdigest():
+        raise SignatureRefused("The provided 'x-amz-content-sha256' header does not match what "
+                               "was computed.", 400, "XAmzContentSHA256Mismatch")
+    listed = re.search(r"SignedHeaders=([^,\s]*)", lowered.get("authorization", ""))
+    signed = set(listed.group(1).lower().split(";")) if listed else set()
+    unsigned = sorted(name for name in lowered if name.startswith("x-amz-") and
+                      name not in signed)
+    if unsigned:
+        raise SignatureRefused("There were headers present in the request which were not "
+                               f"signed: {', '.join(unsigned)}", 403, "AccessDenied")
 
 
 def verify_presigned(method: str, url: str, headers: dict[str, str], body: bytes | None,

@@ -127,3 +127,74 @@ def test_a_presigned_download_with_a_chinese_file_name_passes_and_a_changed_one_
     assert get(url) == APP
     with pytest.raises(SignatureRefused, match="does not match"):
         get(url.replace("inline", "attachment"))
+
+
+# -- the payload: API Gateway hashes the body it received; S3 checks the announced hash --------
+def signed_with_payload_header(value, body=BODY):
+    request = AWSRequest(method="POST", url=URL, data=body,
+                         headers={"Content-Type": "application/json",
+                                  "X-Amz-Content-SHA256": value})
+    SigV4Auth(Credentials(DEPT.access_key_id, DEPT.secret_access_key), "execute-api",
+              "us-east-1").add_auth(request)
+    return {**dict(request.headers.items()), "Host": "127.0.0.1:8000"}
+
+
+def test_a_request_signed_unsigned_payload_is_refused_with_any_body():
+    headers = signed_with_payload_header("UNSIGNED-PAYLOAD")
+    for body in (BODY, b'{"item":"GA-001"}'):
+        with pytest.raises(SignatureRefused, match="signature we calculated does not match"):
+            check(headers, body=body)
+
+
+def test_a_signed_payload_hash_verifies_with_its_body_only():
+    headers = signed_with_payload_header(hashlib.sha256(BODY).hexdigest())
+    assert check(headers) == DEPT
+    with pytest.raises(SignatureRefused, match="does not match"):
+        check(headers, body=b'{"item":"GA-001"}')
+    # The hash of the other body announced and signed: still not the body that arrived.
+    other = signed_with_payload_header(hashlib.sha256(b'{"item":"GA-001"}').hexdigest())
+    with pytest.raises(SignatureRefused, match="does not match"):
+        check(other)
+
+
+def s3_signed(body, unsigned_payload=False):
+    """A PutObject signed in its header as botocore signs it (its payload unsigned when the
+    client is configured so, as S3 allows)."""
+    from botocore.auth import S3SigV4Auth
+
+    request = AWSRequest(method="PUT", url="http://127.0.0.1:5001/approval-reportsbucket/r.csv",
+                         data=body)
+    request.context["client_config"] = Config(s3={"payload_signing_enabled": not unsigned_payload})
+    S3SigV4Auth(Credentials(APP.access_key_id, APP.secret_access_key), "s3",
+                "us-east-1").add_auth(request)
+    return dict(request.headers.items())
+
+
+def test_s3_takes_a_header_signed_body_only_with_its_own_hash_or_unsigned_payload():
+    from local.sigv4 import check_s3_payload
+
+    headers = s3_signed(b"a,b\n1,2\n")
+    check_s3_payload(headers, b"a,b\n1,2\n")
+    with pytest.raises(SignatureRefused, match="does not match what was computed") as refused:
+        check_s3_payload(headers, b"a,b\n1,3\n")
+    assert (refused.value.status, refused.value.code) == (400, "XAmzContentSHA256Mismatch")
+    unsigned = s3_signed(b"a,b\n1,2\n", unsigned_payload=True)
+    assert unsigned["X-Amz-Content-SHA256"] == "UNSIGNED-PAYLOAD"
+    check_s3_payload(unsigned, b"anything: S3 allows an unsigned payload")
+
+
+def test_s3_refuses_a_header_signed_request_without_a_valid_payload_hash_or_unsigned_headers():
+    from local.sigv4 import check_s3_payload
+
+    headers = s3_signed(b"x")
+    missing = {k: v for k, v in headers.items() if k != "X-Amz-Content-SHA256"}
+    for bad, status, code in ((missing, 400, "InvalidRequest"),
+                              ({**headers, "X-Amz-Content-SHA256": "abc"}, 400, "InvalidArgument"),
+                              ({**headers, "X-Amz-Content-SHA256":
+                                "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}, 501, "NotImplemented"),
+                              ({**headers, "x-amz-meta-owner": "someone"}, 403, "AccessDenied")):
+        with pytest.raises(SignatureRefused) as refused:
+            check_s3_payload(bad, b"x")
+        assert (refused.value.status, refused.value.code) == (status, code), bad
+    with pytest.raises(SignatureRefused, match="not signed: x-amz-meta-owner"):
+        check_s3_payload({**headers, "x-amz-meta-owner": "someone"}, b"x")
