@@ -160,7 +160,7 @@ POLICIES: dict[str, list[dict]] = {
         *CASE_CHANGES,
         SUPERVISION_RECORDS,
         table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
-        COUNTING,
+        COUNTING_ONCE,         # completions and cards are counted once however redelivered
         objects("CertificatesBucket", "s3:PutObject"),
         ANSWER_WAITS,
         TEXT_MESSAGES,
