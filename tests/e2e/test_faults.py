@@ -37,12 +37,17 @@ def faulty_stack(tmp_path_factory):
 
 
 def retried(send, what: str, timeout: float = 150):
-    """As the website does: a 5xx, a 429 or "still being processed" (409) is sent again, with
-    the same Idempotency-Key, until it is answered."""
+    """As the website does: a 5xx, a 429, "still being processed" (409) or no answer in time
+    (a slow network, a busy machine) is sent again, with the same Idempotency-Key, until it is
+    answered."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             answer = send()
+        except requests.Timeout:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{what}: no answer in {timeout} s")
+            continue
         except requests.RequestException as error:     # the gateway itself never fails here
             raise AssertionError(f"{what}: {error}")
         busy = answer.status_code == 409 and "still being processed" in answer.text
