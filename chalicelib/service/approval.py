@@ -155,14 +155,19 @@ class Approval:
         branch = self.cases.branch(message["case_id"], message["branch_id"])
         if branch is None:
             return "ignored: no such branch"
-        if branch.token_since and message["since"] <= branch.token_since:
+        # The same message again (its handling failed after the token was kept, before the
+        # answer was given) goes on where it stopped; only an older wait is ignored.
+        again = (message["since"], message["token"]) == (branch.token_since, branch.token)
+        if branch.token_since and message["since"] <= branch.token_since and not again:
             return "ignored: an older task"
-        branch.token, branch.token_since = message["token"], message["since"]
-        if branch.status != rules.DECIDED and rules.late_start(branch, message):
-            # The engine began waiting later than planned: the same instants, waits from now.
-            rules.replan(branch, self.clock, self.yellow_share(self.cases.get(branch.case_id)))
-            branch.calibrated = branch.plan
-        self.cases.save_branches([branch], _answers([branch], self.now()))
+        if not again:
+            branch.token, branch.token_since = message["token"], message["since"]
+            if branch.status != rules.DECIDED and rules.late_start(branch, message):
+                # The engine began waiting later than planned: the same instants, from now.
+                rules.replan(branch, self.clock,
+                             self.yellow_share(self.cases.get(branch.case_id)))
+                branch.calibrated = branch.plan
+            self.cases.save_branches([branch], _answers([branch], self.now()))
         if branch.status == rules.DECIDED or message["plan"] != branch.plan:
             self.engine.deliver(branch.token, rules.answer(branch, self.now()))
             return "answer delivered again"

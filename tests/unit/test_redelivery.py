@@ -172,3 +172,32 @@ def test_a_stage_message_handled_again_gives_the_case_clock_its_pending_answer(c
     assert answer["outcome"] == "resumed" and answer["plan"] == branch(w, case_id, CASE_CLOCK).plan
     assert not w.cases.get(case_id).handovers
     assert told(w, "stage-0@again") == [w.cases.get(case_id).stage_answers["0"]]
+
+
+def test_a_wait_message_handled_again_after_its_answer_failed_gives_the_answer(counted):
+    """The token was kept, then giving the decided branch's answer failed: the same message
+    received again gives it, instead of being taken for an older wait."""
+    w = counted
+    case_id, tokens = accepted(w)
+    decide(w, case_id, "1:SW", {"decision": "approve", "staff_id": "SW-002"})
+    original = w.engine.deliver
+    calls = []
+
+    def down_once(token, output):
+        calls.append(token)
+        if len(calls) == 1:
+            raise Down("Step Functions did not answer")
+        return original(token, output)
+    w.engine.deliver = down_once
+    since = w.now[0] + timedelta(seconds=1)
+    message = {"type": "awaiting", "case_id": case_id, "branch_id": "1:SW",
+               "plan": branch(w, case_id, "1:SW").plan, "timer": 0,
+               "since": since.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "token": "1:SW@again"}
+    with pytest.raises(Down):
+        w.approval.on_workflow_message(dict(message))
+    assert told(w, "1:SW@again") == []
+    assert w.approval.on_workflow_message(dict(message)) == "answer delivered again"
+    assert len(told(w, "1:SW@again")) == 1
+    older = {**message, "token": "1:SW@older",
+             "since": (since - timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    assert w.approval.on_workflow_message(older) == "ignored: an older task"
