@@ -76,7 +76,7 @@ def test_the_app_client_writes_neither_the_identity_number_nor_the_name(stack):
 def test_an_account_before_the_real_name_step_sees_no_case_and_may_do_nothing_else(stack,
                                                                                   guide):
     pending = Citizen(stack, "", real_name=False)
-    assert pending.get("/cases").json() == {"cases": []}
+    assert pending.get("/cases").json() == {"cases": [], "next_cursor": None}
     item = guide("SCJG-001")
     answer = pending.post("/cases", {"item": "SCJG-001", "hall": item["halls"][0],
                                      "form": item["form"]["examples"][0]})
@@ -96,7 +96,7 @@ def test_numbers_that_are_none_or_not_the_persons_are_refused(stack, body, statu
     pending = Citizen(stack, "", real_name=False)
     answer = pending.post("/me/real-name", body)
     assert (answer.status_code, answer.json()["field"]) == (status, field), answer.text
-    assert pending.get("/cases").json() == {"cases": []}
+    assert pending.get("/cases").json() == {"cases": [], "next_cursor": None}
 
 
 def test_a_second_account_for_a_bound_number_is_refused_with_the_way_back(stack):
@@ -143,7 +143,7 @@ def test_a_walk_in_under_a_number_reaches_the_account_only_once_the_number_is_bo
                         {"Name": "custom:id_number", "Value": HE["id_number"]}]))[0] == \
         "NotAuthorizedException"
     pending = Citizen(stack, "", real_name=False)
-    assert pending.get("/cases").json() == {"cases": []}
+    assert pending.get("/cases").json() == {"cases": [], "next_cursor": None}
     assert pending.get(f"/cases/{case_id}").status_code == 403
 
     bound = pending.post("/me/real-name", HE)
