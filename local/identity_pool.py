@@ -7,11 +7,12 @@ role, checks no login and knows no role of a pool. So, in the process that runs 
 - **GetId** needs a login of a provider the pool trusts, and names one identity per person
   (the same id whenever they sign in again);
 - **GetCredentialsForIdentity** checks the login again as Cognito does (the ID token's RS256
-  signature against the user pool's keys, its issuer, the pool's app client as audience,
-  `token_use` id, not expired; with ServerSideTokenCheck the user still exists and is
-  enabled), then issues temporary credentials of the pool's authenticated role through moto's
-  STS backend (as local/iam.py's `service_credentials` does for the functions), valid one
-  hour. Like AWS, it needs no signature (a browser calls it before it holds any key).
+  signature against the user pool's key, the stack's own (local/pool_key.py), its issuer,
+  the pool's app client as audience, `token_use` id, not expired; with ServerSideTokenCheck
+  the user still exists and is enabled), then issues temporary credentials of the pool's
+  authenticated role through moto's STS backend (as local/iam.py's `service_credentials` does
+  for the functions), valid one hour. Like AWS, it needs no signature (a browser calls it
+  before it holds any key).
 
 What it issued is kept here with the identity behind it: the local API gateway accepts a SigV4
 signature by these credentials only while they are valid (`issued`), and hands the app the
@@ -24,7 +25,6 @@ hour passing would (for tests of expired credentials). Idempotent patches, like 
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import json
 import threading
@@ -282,14 +282,11 @@ def _check_user(region: str, user_pool_id: str, claims: dict) -> None:
         raise _refused("Invalid login token. The user is disabled or no longer exists.")
 
 
-@functools.cache
 def _public_key():
-    import jwt
-    from importlib.resources import files
+    """The stack's own pool key (local/pool_key.py), never the one moto publishes."""
+    from .pool_key import public_key
 
-    data = json.loads(gzip.decompress(
-        files("moto.cognitoidp").joinpath("resources/jwks-public.json.gz").read_bytes()))
-    return jwt.PyJWK(data["keys"][0]).key
+    return public_key()
 
 
 # -- expiring credentials now (tests) -----------------------------------------------------------

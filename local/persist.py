@@ -9,7 +9,9 @@ gone when it stopped. The stack now saves, in the process that runs moto:
   bodies in `saved/objects/` named by their SHA-256;
 - both Cognito user pools as moto holds them: their ids and app clients' ids, each user with
   its `sub`, password, status and attributes, the tokens the pool issued, and the pending
-  sign-up and password-reset codes (local/cognito.py);
+  sign-up and password-reset codes (local/cognito.py); the key the pools sign their tokens
+  with lies beside the state, in `saved/user-pool-key.json` (local/pool_key.py, written at the
+  first start), so that the tokens issued before still verify;
 - the staff identity pool's id and the identity of each person signed in through it
   (local/identity_pool.py);
 - the text-message outbox (local/outbox.py).

@@ -80,9 +80,10 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
 
     from .emulator import serialise_dynamodb
     serialise_dynamodb()
-    from . import cognito
+    from . import cognito, pool_key
     cognito.emulate_cognito()    # codes texted and checked, attributes written as Cognito allows
     cognito.reset()
+    pool_key.install(state_dir / persist.FOLDER)   # the pools sign with this stack's own key
     moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
     moto.start()
     stoppers.append(moto.stop)

@@ -183,19 +183,17 @@ def test_missing_forged_and_expired_tokens_are_refused(stack, citizen):
     tampered = citizen.token.rsplit(".", 1)[0] + ".c2lnbmF0dXJl"
     assert requests.get(url, headers={"Authorization": tampered}, timeout=10).status_code == 401
     # Signed with the local pool's own key, so only the expiry is wrong.
-    expired = jwt.encode({**claims, "exp": int(time.time()) - 60}, _local_pool_key(),
+    expired = jwt.encode({**claims, "exp": int(time.time()) - 60}, _local_pool_key(stack),
                          algorithm="RS256", headers={"kid": header["kid"]})
     answer = requests.get(url, headers={"Authorization": expired}, timeout=10)
     assert answer.status_code == 401 and "expired" in answer.json()["message"]
 
 
-def _local_pool_key():
-    import gzip
-    import json
+def _local_pool_key(stack):
+    """The key this stack's pools sign with (local/pool_key.py), kept in its state folder."""
     from pathlib import Path
 
     import jwt
-    import moto.cognitoidp
 
-    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
-    return jwt.algorithms.RSAAlgorithm.from_jwk(gzip.decompress(path.read_bytes()).decode())
+    path = Path(stack["state_dir"]) / "saved" / "user-pool-key.json"
+    return jwt.algorithms.RSAAlgorithm.from_jwk(path.read_text())

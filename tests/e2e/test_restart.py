@@ -62,10 +62,12 @@ def test_a_restart_keeps_accounts_cases_files_and_workflows_and_a_reset_starts_c
         task_id = order.json()["task_id"]
         wait_for(lambda: execution(first, "TASK_WORKFLOW_ARN", task_id))
         username, password = flow.citizen.username, flow.citizen.password
+        id_token = flow.citizen.token
         texts = requests.get(first["sms_outbox_url"], params={"phone": username},
                              timeout=10).json()["messages"]
         chief = as_staff(first, SCJG_CHIEF)
     assert (state / "saved" / "state.json").exists()
+    pool_key = (state / "saved" / "user-pool-key.json").read_text()
 
     with running_stack(state) as second:
         # Made again at start: IAM, its keys and every credential issued before.
@@ -83,6 +85,9 @@ def test_a_restart_keeps_accounts_cases_files_and_workflows_and_a_reset_starts_c
         # Kept: the pools under their ids, the account with its password, its texts.
         assert second["cognito"]["user_pool_id"] == first["cognito"]["user_pool_id"]
         assert second["staff"]["identity_pool_id"] == first["staff"]["identity_pool_id"]
+        # The pools' signing key with them: an ID token issued before the restart still holds.
+        assert requests.get(f"{second['api_url']}/cases", headers={"Authorization": id_token},
+                            timeout=10).status_code == 200
         tokens = sign_in(second, username, password)
         citizen = Api(second, {"Authorization": tokens["IdToken"]})
         [case] = [c for c in citizen.get("/cases").json()["cases"]
@@ -137,6 +142,8 @@ def test_a_restart_keeps_accounts_cases_files_and_workflows_and_a_reset_starts_c
     assert cleared.returncode == 0, cleared.stderr
     assert not (state / "saved").exists() and not (state / "logs").exists()
     with running_stack(state) as third:
+        # A new signing key for the new pools.
+        assert (state / "saved" / "user-pool-key.json").read_text() != pool_key
         with pytest.raises(ClientError) as unknown:
             sign_in(third, username, password)
         assert unknown.value.response["Error"]["Code"] in ("UserNotFoundException",
