@@ -5,7 +5,10 @@ known key: a system's key, or a staff member's temporary credentials from the st
 while they are valid, whose role must allow execute-api:Invoke on the method. What passes is
 handed to the app in the same request context API Gateway builds (for a staff member, the
 identity pool's fields: cognitoIdentityPoolId, cognitoIdentityId, cognitoAuthenticationType and
-cognitoAuthenticationProvider)."""
+cognitoAuthenticationProvider). A signature covers the body that arrived, as API Gateway hashes
+it (local/sigv4.py); the ID tokens verify against the stack's own pool key (local/pool_key.py),
+which the pools' JWKS publishes. Requests are framed as API Gateway frames them, with room for
+many clients at once (local/framing.py)."""
 from __future__ import annotations
 
 import functools
@@ -20,9 +23,11 @@ from chalice.local import (ChaliceRequestHandler, CustomLocalChalice, ForbiddenE
                            LocalChalice, LocalDevServer, LocalGateway, LocalGatewayAuthorizer,
                            NotAuthorizedError)
 
+from .framing import StrictFraming, ThreadingServer
 from .sigv4 import Key, SignatureRefused, verify_request
 
 log = logging.getLogger("approval.gateway")
+API_PAYLOAD_BYTES = 10 * 1024 * 1024        # API Gateway's payload quota (413 beyond it)
 
 
 class Identity:
@@ -169,7 +174,9 @@ class StrictAuthorizer(LocalGatewayAuthorizer):
         return lambda_event, lambda_context
 
 
-class GatewayHandler(ChaliceRequestHandler):
+class GatewayHandler(StrictFraming, ChaliceRequestHandler):
+    largest_body = API_PAYLOAD_BYTES
+
     def __init__(self, request, client_address, server, app_object, config, identity):
         self.local_gateway = LocalGateway(app_object, config)
         self.local_gateway._authorizer = StrictAuthorizer(app_object, identity)
@@ -177,6 +184,10 @@ class GatewayHandler(ChaliceRequestHandler):
 
         with acting_as("APIHandler"):      # the API function's role signs what the app calls
             BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def _parse_payload(self):
+        """The body StrictFraming read, as its framing declared it."""
+        return dict(self.headers), (self.body or None)
 
     def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
         log.debug(format, *args)
@@ -194,4 +205,5 @@ def create_server(app_object, identity: Identity, host: str, port: int) -> Local
     config = Config.create(chalice_stage="dev", app_name="approval",
                            lambda_timeout=function_timeout_seconds())
     handler = functools.partial(GatewayHandler, identity=identity)
-    return LocalDevServer(app_object, config, host, port, handler_cls=handler)
+    return LocalDevServer(app_object, config, host, port, handler_cls=handler,
+                          server_cls=ThreadingServer)

@@ -3,20 +3,25 @@ headers (type, length), session token or checksum do not hold; moto checks none 
 presigned URLs. This gate checks all of it with the same SigV4 code as the API gateway, then
 hands the request to moto signed in the header by the same credentials, so that moto's IAM
 decides what the signer's role may do, as S3 does for the signer of a presigned URL. A request
-signed in its header goes to moto as it came (moto checks it); an unsigned one is refused, but
-for a browser's CORS preflight, which S3 answers from the bucket's rules."""
+signed in its header must carry x-amz-content-sha256, the body's SHA-256 (checked here against
+the body that arrived: moto would take the header's word for it) or UNSIGNED-PAYLOAD, and sign
+every x-amz-* header it carries; it then goes to moto as it came (moto checks the signature
+and the signer's policies). An unsigned request is refused, but for a browser's CORS
+preflight, which S3 answers from the bucket's rules (no bucket of the template lets anyone in
+anonymously: each blocks public access). Malformed framing is refused (local/framing.py)."""
 from __future__ import annotations
 
 import json
 import logging
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Callable
 from xml.sax.saxutils import escape
 
 import requests
 
-from .sigv4 import Key, SignatureRefused, verify_presigned
+from .framing import StrictFraming, ThreadingServer
+from .sigv4 import Key, SignatureRefused, check_s3_payload, verify_presigned
 
 log = logging.getLogger("approval.s3gate")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
@@ -25,12 +30,11 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length",
 def make_handler(backend: str, keys: Callable[[str], Key | None], region: str):
     session = requests.Session()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(StrictFraming, BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def _relay(self):
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
+            body = self.body or b""          # read by StrictFraming, as its framing declared
             headers = {k: v for k, v in self.headers.items()}
             url = f"http://{self.headers.get('host')}{self.path}"
             path = self.path
@@ -46,10 +50,17 @@ def make_handler(backend: str, keys: Callable[[str], Key | None], region: str):
                 except SignatureRefused as refused:
                     log.warning(json.dumps({"event": "presigned_refused",
                                             "reason": refused.message, "path": self.path}))
-                    return self._error(refused.status, refused.message)
+                    return self._error(refused.status, refused.message, refused.code)
             elif "authorization" not in {k.lower() for k in headers}:
                 return self._error(403, "Anonymous access is not allowed: sign the request or "
                                         "use a presigned URL.")
+            else:
+                try:
+                    check_s3_payload(headers, body)
+                except SignatureRefused as refused:
+                    log.warning(json.dumps({"event": "signed_request_refused",
+                                            "reason": refused.message, "path": self.path}))
+                    return self._error(refused.status, refused.message, refused.code)
             upstream = session.request(self.command, backend + path, data=body or None,
                                        headers=headers, allow_redirects=False)
             self.send_response(upstream.status_code)
@@ -64,8 +75,7 @@ def make_handler(backend: str, keys: Callable[[str], Key | None], region: str):
             if self.command != "HEAD":
                 self.wfile.write(content)
 
-        def _error(self, status: int, message: str):
-            code = "AccessDenied" if status == 403 else "BadDigest"
+        def _error(self, status: int, message: str, code: str = "AccessDenied"):
             body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
                     f"<Message>{escape(message)}</Message></Error>").encode()
             self.send_response(status)
@@ -110,7 +120,6 @@ def _signed_by(key: Key, method: str, backend: str, path: str, headers: dict, bo
 
 def start(backend: str, keys: Callable[[str], Key | None], region: str,
           host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(backend, keys, region))
-    server.daemon_threads = True
+    server = ThreadingServer((host, port), make_handler(backend, keys, region))
     threading.Thread(target=server.serve_forever, name="s3-gate", daemon=True).start()
     return server

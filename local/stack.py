@@ -76,15 +76,14 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)   # moto's request lines
     _keep_logs(state_dir / "logs")
-    from moto.server import ThreadedMotoServer
-
     from .emulator import serialise_dynamodb
     serialise_dynamodb()
     from . import cognito, pool_key
     cognito.emulate_cognito()    # codes texted and checked, attributes written as Cognito allows
     cognito.reset()
     pool_key.install(state_dir / persist.FOLDER)   # the pools sign with this stack's own key
-    moto = ThreadedMotoServer(ip_address=host, port=aws_port, verbose=False)
+    from .framing import moto_server
+    moto = moto_server(host, aws_port)      # many clients at once, framing checked
     moto.start()
     stoppers.append(moto.stop)
     keeper = persist.Keeper(state_dir, REGION, lock)
@@ -97,6 +96,8 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
                   json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
     from . import iam
     iam.enable(_fresh(state_dir / "logs" / "iam.jsonl"))   # every request authenticated from here
+    from . import unsigned
+    unsigned.enable()               # an unsigned request refused as AWS refuses it, not a 500
     from . import identity_pool
     identity_pool.enable()          # the staff identity pool answers as Cognito's does
     from . import redrive
