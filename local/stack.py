@@ -147,12 +147,19 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
     stoppers.append(server.shutdown)
     api_url = f"http://{host}:{server.server.server_address[1]}"
 
+    from . import disruptions
     from .dispatcher import Dispatcher
-    dispatcher = Dispatcher(app_module, made.names, region=REGION, queue_urls={
-        made.names[logical_id]: url for logical_id, url in made.refs.items()
-        if url.startswith("http")}, schedule_seconds=schedule_seconds)
+
+    def new_dispatcher():
+        return Dispatcher(app_module, made.names, region=REGION, queue_urls={
+            made.names[logical_id]: url for logical_id, url in made.refs.items()
+            if url.startswith("http")}, schedule_seconds=schedule_seconds)
+    dispatcher = new_dispatcher()
     dispatcher.start()
     stoppers.append(dispatcher.stop)
+    # Throttling, a service's errors, the dispatcher stopped and started again (on demand)
+    disruptions_url = disruptions.serve(aws_endpoint, {"dispatcher": (dispatcher, new_dispatcher)})
+    stoppers.append(disruptions.stop)
 
     if restored:
         _resume_workflows(restored)
@@ -176,6 +183,7 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
         "camera_footage_url": f"{aws_endpoint}/_local/cameras/footage",
         "sms_outbox_url": os.environ["SMS_OUTBOX_URL"],   # texts kept by moto (local/outbox.py)
         "faults_url": faults.serve(aws_endpoint),       # services failing (local/faults.py)
+        "disruptions_url": disruptions_url,     # refusing, a component stopped (local/disruptions.py)
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     # Written whole, then renamed: a client never reads half a description.
