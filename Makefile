@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 
-.PHONY: run reset test unit e2e bench verify-trail audit package clean
+.PHONY: run reset test unit e2e bench load verify-trail audit package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# A compressed day of ten times Bozhou's traffic against the local stack, driven by Locust, as it
+# is and with faults injected, every case checked after it (about ten minutes; not part of
+# `make bench` or `make test`): the load section of bench/RESULTS.md and bench/results.json.
+load: $(STAMP)
+	$(PY) -m bench load
 
 # make verify-trail CASE=<case id or 受理编号>   (reads .local/stack.json of the running stack)
 verify-trail: $(STAMP)
