@@ -123,12 +123,21 @@ def may_act(caller: Caller, case: Case) -> bool:
     return False
 
 
-def may_read(caller: Caller, case: Case, deciders: set[str], lead: str) -> bool:
+def may_read(caller: Caller, case: Case, deciders: set[str], lead: str,
+             halls: set[str] | None = None) -> bool:
+    """`halls`: where a department's caller serves (a staff member: their hall and the halls
+    below it)."""
     if caller.role == "citizen":
         # The applicant sees every case filed in their name, whoever filed it for them.
         return case.applicant.get("id_number") == caller.id_number
     if caller.role == "department":
-        return may_act(caller, case) or caller.principal == lead or caller.principal in deciders
+        if may_act(caller, case):             # their own walk-in, from its first draft
+            return True
+        # Anyone else's application is the applicant's own until it is submitted, and a
+        # department reads it only where it serves it.
+        if case.status == DRAFT or (halls is not None and case.hall not in halls):
+            return False
+        return caller.principal == lead or caller.principal in deciders
     if caller.role == "agent":
         return may_act(caller, case)
     return caller.role == "auditor"

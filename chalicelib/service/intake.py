@@ -280,10 +280,21 @@ class Intake:
         item = self.catalog.items.get(case.item_code) if case else None
         if case is None or not rules.may_read(caller, case,
                                               self.catalog.deciding_departments(case.item_code),
-                                              item["lead_department"]):
+                                              item["lead_department"], self._halls_of(caller)):
             # Not revealing whether someone else's case exists.
             raise NotFound(f"no case {case_id} among the cases you may see", field="case_id")
         return case
+
+    def _halls_of(self, caller: Caller) -> set[str] | None:
+        """Where a department's caller serves: a staff member's hall and the halls below it; a
+        department's own system, every hall of its windows and below."""
+        if caller.role != "department":
+            return None
+        if caller.staff is not None:
+            return self.catalog.halls_under(caller.staff.hall)
+        department = self.catalog.departments.get(caller.principal) or {}
+        served = {department.get("hall")} | {w["hall"] for w in department.get("windows", ())}
+        return set().union(*(self.catalog.halls_under(h) for h in served if h))
 
     def _advance(self, case: Case, action: str, caller: Caller, data: dict) -> trail.TrailRecord:
         return record_change(case, action, caller, self.now(), data)

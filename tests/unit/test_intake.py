@@ -360,3 +360,17 @@ def test_opening_a_material_is_refused_outside_the_case_for_unknown_or_unchecked
         intake.view_material(SCJG, draft["case_id"], spec["id"])
     assert unchecked.value.field in ("material_id", "case_id")
     assert len(intake.timeline(case["case_id"])) == before
+
+
+def test_a_department_reads_an_application_only_from_submission_and_where_it_serves(
+        intake, published):
+    draft = intake.create(ALICE, application(published))         # hall BZ, the city's
+    with pytest.raises(NotFound):                                # the applicant's own, still
+        intake.read(APPROVER, draft["case_id"])
+    case = submitted(intake, published, key="submit-key-2")
+    assert intake.read(APPROVER, case["case_id"])["case_no"] == case["case_no"]
+    district = Caller.of_staff(published.staff("SCJG-006"))      # 市场监管局 at 谯城区's hall
+    with pytest.raises(NotFound):
+        intake.read(district, case["case_id"])
+    system = Caller("department", "SCJG", account="SCJG-system", system_role="department_system")
+    assert intake.read(system, case["case_id"])["case_id"] == case["case_id"]

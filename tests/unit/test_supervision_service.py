@@ -633,3 +633,23 @@ def test_a_default_rating_comes_after_the_halls_working_days_counted_once(w):
     assert w.service.ratings.default_ratings() == []
     w.now[0] = datetime(2026, 11, 27, 16, 30, tzinfo=timezone.utc)    # 00:30 Saturday
     assert w.service.ratings.default_ratings() == [case_id]
+
+
+# -- privacy by role -------------------------------------------------------------------------
+def test_the_department_complained_about_sees_the_substance_never_the_complainant(w):
+    task = w.service.work.open(
+        "investigation", "SCJG", "BZ",
+        {"window": "BZ-A01", "text": "窗口人员态度差，我的电话13955812345，身份证341602199001011234",
+         "case_id": "c-1", "complainant": {"role": "citizen", "actor": "citizen:sub-9",
+                                          "contact": "13955812345"}, "evidence": []},
+        Caller("citizen", "sub-9"), None)
+    owner = w.service.work.view(task)
+    assert "13955812345" in owner["subject"]["text"]            # the author reads it as written
+    department = w.service.work.view(task, reader="department")
+    assert set(department["subject"]) == {"window", "text", "evidence"}
+    assert department["opened_by"] == "supervision" and "sub-9" not in str(department)
+    assert "13955812345" not in str(department) and "341602199001011234" not in str(department)
+    assert "139****2345" in department["subject"]["text"]
+    office = w.service.work.view(task, unmasked=True)
+    assert office["subject"]["complainant"]["contact"] == "13955812345"
+    assert office["subject"]["case_id"] == "c-1" and "13955812345" not in office["subject"]["text"]

@@ -16,7 +16,7 @@ from ...domain.cases import Caller, Case, is_case_number
 from ...domain.catalog import Catalog
 from ...domain.clock import WorkingClock
 from ...domain.errors import Forbidden, InvalidInput, NotFound, Unprocessable
-from ...domain.masking import mask_phone
+from ...domain.masking import mask_phone, mask_text
 from ...domain.pages import Page
 from ..approval import in_china_time
 from ..intake import retrying
@@ -27,6 +27,9 @@ PREFIXES = {"order": "DB", "investigation": "TS", "rectification": "ZG", "enquir
             "hotline_complaint": "RX", "consultation": "ZX"}
 TIMER_WORDS = {"yellow": "即将到期", "red": "已超期（红牌）", "escalation": "逾期未答复，已升级督办",
                "reminder": "已超期，请尽快办理（催办）", "reprimand": "超期5个工作日仍未办结，予以通报（红牌）"}
+# What people type in their own words (a complaint, a 12345 request, a question, a rating's
+# comment): identity and mobile numbers in it are masked for every reader but its author.
+FREE_TEXT = frozenset({"text", "location", "question", "comment"})
 
 
 class SupervisedWork:
@@ -106,13 +109,14 @@ class SupervisedWork:
         self.events.publish(events.TaskAnswered(
             task.task_id, task.kind, work.instant(task.answered_at),
             work.instant(task.opened_at), task.department, task.subject, task.answer))
-        return self.view(task)
+        return self.view(task, reader="department")
 
     def of_department(self, caller: Caller, page: Page = Page()) -> dict:
         """The department's open supervised tasks, the longest waiting first, one page."""
         now = self.now()
         found, following = self.tasks.open_of_department(caller.principal, page)
-        return {"tasks": [self.view(t, now) for t in found], "next_cursor": following}
+        return {"tasks": [self.view(t, now, reader="department") for t in found],
+                "next_cursor": following}
 
     # -- the supervised-task workflow's messages --------------------------------------------
     def on_task_message(self, message: dict) -> str:
@@ -192,19 +196,37 @@ class SupervisedWork:
                 "verdict": verdict.to_dict()}
 
     def view(self, task: work.SupervisedTask, at: datetime | None = None,
-             unmasked: bool = False) -> dict:
+             unmasked: bool = False, reader: str | None = None) -> dict:
+        """The task as `reader` may see it: "owner" (who raised it: the complainant, the
+        hotline's system, the office that ordered), "department" (who must answer it) or
+        "office" (the supervision office over its hall; `unmasked=True`)."""
+        reader = reader or ("office" if unmasked else "owner")
         view = task.to_dict()
         for internal in ("token", "token_since", "trail_hash", "version"):
             view.pop(internal)
+        subject = view["subject"]
         # A complainant's contact (a visitor's verified phone) is shown in full only to the
         # supervision office over the task's hall, which investigates; every other view (the
-        # complainant's own answer, the department's list) shows it masked. Other contacts
-        # reach the handling department through its own channel and are always masked.
-        complainant = view["subject"].get("complainant")
-        if complainant and complainant.get("contact") and not unmasked:
+        # complainant's own answer) shows it masked. Other contacts reach the handling
+        # department through its own channel and are always masked.
+        complainant = subject.get("complainant")
+        if complainant and complainant.get("contact") and reader != "office":
             complainant["contact"] = mask_phone(complainant["contact"])
-        if view["subject"].get("contact"):
-            view["subject"]["contact"] = mask_phone(view["subject"]["contact"])
+        if subject.get("contact"):
+            subject["contact"] = mask_phone(subject["contact"])
+        if reader == "department":
+            # The department complained about sees what happened and the evidence, never who
+            # complained: not the account, not the contact, not the case that would name them.
+            subject.pop("complainant", None)
+            if task.kind == "investigation":
+                subject.pop("case_id", None)
+                view["opened_by"] = "supervision"
+        if reader != "owner":
+            # Identity and mobile numbers typed into free text are masked for everyone but the
+            # one who wrote them.
+            for name in FREE_TEXT & subject.keys():
+                if isinstance(subject[name], str):
+                    subject[name] = mask_text(subject[name])
         return {**view, "title": task.title, "light": work.light(task, at or self.now())}
 
     # -- opening and recording --------------------------------------------------------------
