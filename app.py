@@ -7,7 +7,6 @@ Every route of the system is in this one file, on purpose, as Chalice's own samp
 place lists everything the API answers (about 60 routes, each a decorator and a call)."""
 import functools
 import os
-from datetime import timedelta
 
 from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Rate,
                      Response)
@@ -641,25 +640,79 @@ def _workflow_message(body: str) -> None:
                                            "branch_id": body.get("branch_id")})
 
 
+DEFAULT_RATINGS_QUEUE = "approval-default-ratings"
+REPORT_EXPORTS_QUEUE = "approval-report-exports"
+COUNTING_QUEUE = "approval-counting"
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS))
 def default_ratings(event):
-    """Completed cases left unrated past the hall's period count as 满意 (where it says so)."""
-    rated = bootstrap.supervision().ratings.default_ratings()
-    logger.info("default ratings", extra={"cases": len(rated)})
+    """Completed cases left unrated past the hall's period count as 满意 (where it says so):
+    the run only hands one message per hall to the default ratings' queue."""
+    shares = bootstrap.supervision().ratings.default_rating_halls()
+    bootstrap.queue("ratings").send(shares)
+    logger.info("default ratings handed out", extra={"halls": len(shares)})
+
+
+@app.on_sqs_message(queue=DEFAULT_RATINGS_QUEUE, batch_size=1)
+def rate_by_default(event):
+    """A hall's share becomes messages of at most 50 of its candidate cases; a batch's cases
+    are rated by default, each at most once."""
+    return _one_by_one(event, _default_rating_share)
+
+
+def _default_rating_share(body: str) -> None:
+    import json
+    from datetime import datetime
+
+    share = json.loads(body)
+    ratings = bootstrap.supervision().ratings
+    if "cases" in share:
+        rated = ratings.rate_by_default(share["hall"], share["cases"])
+        logger.info("default ratings", extra={"hall": share["hall"], "cases": len(rated),
+                                              "batch": len(share["cases"])})
+        return
+    batches = ratings.default_rating_batches(share["hall"], datetime.fromisoformat(share["at"]))
+    bootstrap.queue("ratings").send(batches)
+    logger.info("default ratings batched", extra={"hall": share["hall"], "batches": len(batches)})
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def export_reports(event):
-    """Compiles the running month and quarter from the counters and writes the report
-    documents; a new month's first run also closes the month before."""
-    from chalicelib.domain.periods import periods_of
+    """Hands the hour's export to its queue, one message per share: the running month and
+    quarter (and the month before on a new month's first run), and the public board's
+    figures."""
+    shares = bootstrap.performance().export_shares()
+    bootstrap.queue("exports").send(shares)
+    logger.info("exports handed out", extra={"shares": len(shares)})
 
-    performance = bootstrap.performance()
-    now = performance.now()
-    periods = set(periods_of(now)[1:]) | {periods_of(now - timedelta(days=1))[1]}
-    for period in sorted(periods):
-        written = performance.export(period)
-        logger.info("report exported", extra={"period": period, "keys": written})
+
+@app.on_sqs_message(queue=REPORT_EXPORTS_QUEUE, batch_size=1)
+def export_share(event):
+    """One share of the export: a period's report documents, or the board's figures."""
+    return _one_by_one(event, _export_share)
+
+
+def _export_share(body: str) -> None:
+    import json
+
+    written = bootstrap.performance().export_share(json.loads(body))
+    logger.info("report exported", extra={"keys": written})
+
+
+@app.on_sqs_message(queue=COUNTING_QUEUE, batch_size=10)
+def count_again(event):
+    """Counting that failed where it happened, counted again: each message once."""
+    return _one_by_one(event, _count_again)
+
+
+def _count_again(body: str) -> None:
+    import json
+
+    message = json.loads(body)
+    bootstrap.performance().count_again(message)
+    logger.info("counted again", extra={"event": message.get("event"),
+                                        "items": len(message.get("increments") or [])})
 
 
 @app.schedule(Cron(15, "*", "*", "*", "?", "*"))

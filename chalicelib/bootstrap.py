@@ -169,6 +169,14 @@ def anchoring():
                      lambda: datetime.now(timezone.utc))
 
 
+def queue(name: str):
+    """A queue the scheduled jobs and their handlers hand shares to: `ratings`, `exports` or
+    `counting` (chalicelib/adapters/queues.py)."""
+    from .adapters.queues import SqsQueue
+
+    return SqsQueue(getattr(settings(), f"{name}_queue_url"))
+
+
 def _wire():
     global _intake, _approval, _supervision, _performance
     from . import catalog
@@ -178,6 +186,7 @@ def _wire():
                                     DynamoTasks, DynamoVerifications)
     from .adapters.evidence import S3Evidence, S3Reports
     from .adapters.idempotency import PowertoolsIdempotency
+    from .adapters.queues import SqsQueue
     from .adapters.s3 import S3Materials
     from .adapters.workflow import S3Certificates, StepFunctionsEngine
     from .service.approval import Approval
@@ -212,7 +221,8 @@ def _wire():
         longest_pull=timedelta(minutes=config.footage_pull_minutes))
     _performance = Performance(published, DynamoCounters(config.scores_table),
                                S3Reports(config.reports_bucket), utc_now,
-                               scope=_supervision.scope.halls_of, cases=cases)
+                               scope=_supervision.scope.halls_of, cases=cases,
+                               retries=SqsQueue(config.counting_queue_url))
     subscribe(bus, _supervision, _performance)
 
 

@@ -23,6 +23,8 @@ REQUIRED = {
     "MATERIALS_BUCKET": "materials_bucket", "CERTIFICATES_BUCKET": "certificates_bucket",
     "EVIDENCE_BUCKET": "evidence_bucket", "REPORTS_BUCKET": "reports_bucket",
     "CASE_WORKFLOW_ARN": "case_workflow_arn", "TASK_WORKFLOW_ARN": "task_workflow_arn",
+    "RATINGS_QUEUE_URL": "ratings_queue_url", "EXPORTS_QUEUE_URL": "exports_queue_url",
+    "COUNTING_QUEUE_URL": "counting_queue_url",
     "CURSOR_KEY_SECRET": "cursor_key_secret",
 }
 
@@ -55,6 +57,9 @@ class Settings:
     reports_bucket: str
     case_workflow_arn: str
     task_workflow_arn: str
+    ratings_queue_url: str          # the default ratings' shares (a hall, a batch of cases)
+    exports_queue_url: str          # the hourly export's shares (a period, the board)
+    counting_queue_url: str         # counting that failed, counted again
     cursor_key_secret: str          # the secret whose value signs the lists' cursors
     # Optional, with their defaults:
     workday_seconds: float | None = None        # a compressed clock (demos, tests)

@@ -28,7 +28,10 @@ opening hours (25,200 s): 5,000 × 40 / 25,200 ≈ 8 requests/s on average, ≈ 
   so that no flood of public requests can take it: the workflow's messages (≈ 25 per case:
   waits, lights, stages, tasks) come at ≈ 5/s for a city, ≈ 2 executions, reserved 20
   (WorkflowConcurrency); material notifications (five per case) at ≈ 1/s, reserved 10
-  (UploadsConcurrency). Their SQS event sources are capped at the same figure (MaximumConcurrency)
+  (UploadsConcurrency); the scheduled jobs' shares: a day's default ratings in batches of 50
+  cases, ≈ 1,000 batches for 50,000 cases, reserved 10 (RatingsConcurrency), the hourly
+  exports' few shares 2 (ExportsConcurrency), counting that failed 5 (CountingConcurrency).
+  Their SQS event sources are capped at the same figure (MaximumConcurrency)
   so the poller never invokes beyond the reservation, which would throttle and, after the
   queue's maxReceiveCount, send messages to the dead-letter queue. The account keeps at least
   100 unreserved executions (AWS requires it) for the scheduled functions.
@@ -49,11 +52,17 @@ ANONYMOUS_POST = Limit(rate=1, burst=5)
 API_CONCURRENCY = 100
 WORKFLOW_CONCURRENCY = 20
 UPLOADS_CONCURRENCY = 10
+RATINGS_CONCURRENCY = 10      # default ratings' batches: 50,000 cases in ≈ 1,000 batches a day
+EXPORTS_CONCURRENCY = 2       # a few shares an hour
+COUNTING_CONCURRENCY = 5      # only counting that failed where it happened
 
 # Function → (parameter, default) for the reserved concurrency of each function that has one.
 RESERVED = {"APIHandler": ("ApiConcurrency", API_CONCURRENCY),
             "WorkflowMessage": ("WorkflowConcurrency", WORKFLOW_CONCURRENCY),
-            "MaterialUploaded": ("UploadsConcurrency", UPLOADS_CONCURRENCY)}
+            "MaterialUploaded": ("UploadsConcurrency", UPLOADS_CONCURRENCY),
+            "RateByDefault": ("RatingsConcurrency", RATINGS_CONCURRENCY),
+            "ExportShare": ("ExportsConcurrency", EXPORTS_CONCURRENCY),
+            "CountAgain": ("CountingConcurrency", COUNTING_CONCURRENCY)}
 
 PARAMETERS = {
     "ApiRateLimit": {
@@ -84,6 +93,18 @@ PARAMETERS = {
     "UploadsConcurrency": {
         "Type": "Number", "Default": UPLOADS_CONCURRENCY, "MinValue": 2, "MaxValue": 1000,
         "Description": "Concurrent executions reserved for the material notifications' handler",
+        "ConstraintDescription": "2 to 1000 executions (SQS maximum concurrency bounds)"},
+    "RatingsConcurrency": {
+        "Type": "Number", "Default": RATINGS_CONCURRENCY, "MinValue": 2, "MaxValue": 1000,
+        "Description": "Concurrent executions reserved for the default ratings' batches",
+        "ConstraintDescription": "2 to 1000 executions (SQS maximum concurrency bounds)"},
+    "ExportsConcurrency": {
+        "Type": "Number", "Default": EXPORTS_CONCURRENCY, "MinValue": 2, "MaxValue": 1000,
+        "Description": "Concurrent executions reserved for the report exports' shares",
+        "ConstraintDescription": "2 to 1000 executions (SQS maximum concurrency bounds)"},
+    "CountingConcurrency": {
+        "Type": "Number", "Default": COUNTING_CONCURRENCY, "MinValue": 2, "MaxValue": 1000,
+        "Description": "Concurrent executions reserved for counting again what failed",
         "ConstraintDescription": "2 to 1000 executions (SQS maximum concurrency bounds)"},
 }
 

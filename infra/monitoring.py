@@ -58,6 +58,13 @@ def apply(resources: dict, functions: list[str]) -> None:
             "FilterPattern": FAILED_TEXTS,
             "MetricTransformations": [{"MetricNamespace": NAMESPACE,
                                        "MetricName": "FailedTexts", "MetricValue": "1"}]}}
+        # Counting that failed goes to the counting queue; only when that queue refuses too is
+        # a count dropped (logged): the scores would drift, the operators hear of it at once.
+        resources[f"{name}DroppedCounts"] = {"Type": "AWS::Logs::MetricFilter", "Properties": {
+            "LogGroupName": {"Ref": f"{name}LogGroup"},
+            "FilterPattern": DROPPED_COUNTS,
+            "MetricTransformations": [{"MetricNamespace": NAMESPACE,
+                                       "MetricName": "DroppedCounts", "MetricValue": "1"}]}}
     if HAND_OVERS in functions:
         # A hand-over to the workflow still pending ten minutes after it was committed: the
         # sweeper keeps failing to carry it out (a case not started, an answer not given).
@@ -89,6 +96,7 @@ NAMESPACE = {"Fn::Sub": "Approval/${AWS::StackName}"}
 # a call.
 REFUSED_CALLS = "?AccessDenied ?AccessDeniedException ?UnauthorizedOperation"
 FAILED_TEXTS = '{ $.message = "notification failed" }'   # chalicelib/adapters/notifier.py
+DROPPED_COUNTS = '{ $.message = "counting dropped" }'    # chalicelib/service/performance.py
 HAND_OVERS = "HandOverCases"         # the outbox's sweeper (app.py's hand_over_cases)
 LATE_HAND_OVERS = ('{ ($.message = "hand-overs swept") && '
                    '($.oldest_pending_seconds >= 600) }')
@@ -126,6 +134,7 @@ def alarms(resources: dict, functions: list[str]) -> dict:
     found["RefusedSignaturesAlarm"] = (NAMESPACE, "RefusedSignatures", [], 20)
     found["RefusedAwsCallsAlarm"] = (NAMESPACE, "RefusedAwsCalls", [], 1)
     found["FailedTextsAlarm"] = (NAMESPACE, "FailedTexts", [], 5)
+    found["DroppedCountsAlarm"] = (NAMESPACE, "DroppedCounts", [], 1)
     if HAND_OVERS in functions:
         found["LateHandOversAlarm"] = (NAMESPACE, "LateHandOvers", [], 1)
     return found

@@ -22,6 +22,9 @@ DEFAULT_RATINGS = "DefaultRatings"
 EXPORT_REPORTS = "ExportReports"
 ANCHOR_TRAILS = "AnchorTrails"
 HAND_OVER_CASES = "HandOverCases"
+RATE_BY_DEFAULT = "RateByDefault"
+EXPORT_SHARE = "ExportShare"
+COUNT_AGAIN = "CountAgain"
 
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
@@ -70,6 +73,12 @@ def queue(logical_id: str) -> dict:
     return {"Sid": f"Poll{logical_id}", "Effect": "Allow",
             "Action": ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
                        "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+            "Resource": {"Fn::GetAtt": [logical_id, "Arn"]}}
+
+
+def send(logical_id: str) -> dict:
+    """Hands messages to one queue (SendMessageBatch is authorised as sqs:SendMessage)."""
+    return {"Sid": f"SendTo{logical_id}", "Effect": "Allow", "Action": ["sqs:SendMessage"],
             "Resource": {"Fn::GetAtt": [logical_id, "Arn"]}}
 
 
@@ -126,6 +135,7 @@ POLICIES: dict[str, list[dict]] = {
          "Action": ["cognito-idp:AdminUpdateUserAttributes"],
          "Resource": {"Fn::GetAtt": ["CitizenUserPool", "Arn"]}},
         COUNTING_ONCE,
+        send("CountingQueue"),      # counting that failed, counted again
         # Presigned uploads and views of materials; HEAD needs GetObject.
         objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),
         objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
@@ -143,6 +153,9 @@ POLICIES: dict[str, list[dict]] = {
         ANSWER_WAITS,
         TEXT_MESSAGES,
         CAMERAS,
+        # The key that signs the lists' cursors, read once per process.
+        {"Sid": "CursorKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": {"Ref": "CursorKey"}},
     ],
     # S3 tells that a material arrived: the case records it as received or rejected.
     MATERIAL_UPLOADED: [
@@ -153,27 +166,47 @@ POLICIES: dict[str, list[dict]] = {
     ],
     # What the workflows report: waits, limits run out, stages decided, tasks awaiting.
     WORKFLOW_MESSAGE: [
-        # The key that signs the lists' cursors, read once per process.
-        {"Sid": "CursorKey", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-         "Resource": {"Ref": "CursorKey"}},
         queue("WorkflowQueue"),
         *CASE_CHANGES,
         SUPERVISION_RECORDS,
         table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
         COUNTING_ONCE,         # completions and cards are counted once however redelivered
+        send("CountingQueue"),
         objects("CertificatesBucket", "s3:PutObject"),
         ANSWER_WAITS,
         TEXT_MESSAGES,
     ],
-    # Daily: unrated cases past the hall's period count as satisfied.
+    # Daily: one message per hall to the default ratings' queue, and nothing else.
     DEFAULT_RATINGS: [
-        *CASE_CHANGES,
-        COUNTING,
+        send("DefaultRatingsQueue"),
     ],
-    # Hourly: the period's reports from the counters.
+    # A hall's share: its candidates (the sparse index of unrated cases) sent back to the same
+    # queue as batches; a batch: each case rated by default (a case change), counted once.
+    RATE_BY_DEFAULT: [
+        queue("DefaultRatingsQueue"),
+        send("DefaultRatingsQueue"),
+        *CASE_CHANGES,
+        COUNTING_ONCE,
+        send("CountingQueue"),
+    ],
+    # Hourly: one message per period to export and one for the board's figures.
     EXPORT_REPORTS: [
-        table("ScoresTable", "dynamodb:Query", indexes=True),
+        send("ReportExportsQueue"),
+    ],
+    # A period's reports, or the board's figures, from the counters (the sharded index); the
+    # figures are put as one item of the scores table, which the API reads.
+    EXPORT_SHARE: [
+        queue("ReportExportsQueue"),
+        {"Sid": "PeriodCounters", "Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": {"Fn::Sub": "${ScoresTable.Arn}/index/ByPeriodShard"}},
+        table("ScoresTable", "dynamodb:PutItem"),
         objects("ReportsBucket", "s3:PutObject"),
+    ],
+    # Counting that failed where it happened: the counter items and the message's marker in
+    # one transaction (a conditional put and ADDs), nothing else.
+    COUNT_AGAIN: [
+        queue("CountingQueue"),
+        table("ScoresTable", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     ],
     # Hourly: the heads of the chains that changed in the hour before, anchored outside the
     # trail table. It reads only the index of changed chains (no trail record, no case) and

@@ -349,6 +349,14 @@ class InMemoryCounters:
     def periods_of(self, scope, subject):
         return sorted(p for (s, sub, p) in self.rows if (s, sub) == (scope, subject))
 
+    board_figures = None
+
+    def put_board(self, figures):
+        self.board_figures = json.loads(json.dumps(figures))
+
+    def board(self):
+        return self.board_figures
+
     def of_subject(self, scope, subject, page, keep=None):
         rows = [{"scope": s, "subject": sub, "period": p, "metrics": dict(m)}
                 for (s, sub, p), m in self.rows.items() if (s, sub) == (scope, subject)]

@@ -215,6 +215,13 @@ class RatingGiven:
         if self.level not in range(1, 6) or (self.replaces and self.replaces[0] not in range(1, 6)):
             raise ValueError("a rating level is 1 to 5")
 
+    @property
+    def once_id(self) -> str | None:
+        """A case is rated by default once: published again when its batch is handled again
+        (a queue delivers at least once), it is still counted once. An applicant's rating has
+        no such id (a re-rating is counted as one)."""
+        return f"{self.case_id}:rated_by_default" if self.by_default else None
+
 
 @dataclass(frozen=True)
 class RatingWithdrawn:

@@ -21,14 +21,16 @@ from .reports import monthly_report, to_csv
 
 class Performance:
     def __init__(self, catalog: Catalog, counters, reports, now: Callable[[], datetime],
-                 scope: Callable[[Caller], set] | None = None, cases=None):
+                 scope: Callable[[Caller], set] | None = None, cases=None, retries=None):
         self.cases = cases              # completed cases by day, for the disclosure board
+        self.retries = retries          # the counting queue: send(messages)
         self.catalog = catalog
         self.counters = counters        # the counter items: add(grouped), of_period(period)
         self.reports = reports          # exported documents: put(key, body, type), get(key)
         self.now = now
         self.scope = scope              # halls a supervision office sees
         self._board: tuple[datetime, dict] | None = None
+        self._figures: tuple[datetime, dict] | None = None
 
     def count(self, event) -> None:
         """Counts an event (chalicelib/domain/events.py) as it happens. A failure to count must
@@ -40,10 +42,51 @@ class Performance:
         if once is not None:
             self.counters.add(grouped(increments(event)), once=once)
             return
+        pending = list(grouped(increments(event)).items())
+        for done, (key, metrics) in enumerate(pending):
+            try:
+                self.counters.add({key: metrics})
+            except Exception:  # noqa: BLE001
+                logger.exception("counting failed", extra={"event": type(event).__name__,
+                                                           "left": len(pending) - done})
+                self._count_later(type(event).__name__, pending[done:])
+                return
+
+    # -- counting that failed, retried through the counting queue ---------------------------
+    MOST_PER_MESSAGE = 99   # a transaction holds 100 writes: the increments and the marker
+
+    def _count_later(self, kind: str, left: list) -> None:
+        """The counter items not yet added go to the counting queue, each message with an id
+        of its own that marks it counted once it is (count_again). Only if the queue refuses
+        too is the count dropped: logged as `counting dropped` (an alarm)."""
+        import uuid
+
+        messages = [{"id": uuid.uuid4().hex, "event": kind,
+                     "increments": [[scope, subject, period, metrics]
+                                    for (scope, subject, period), metrics in part]}
+                    for part in (left[i:i + self.MOST_PER_MESSAGE]
+                                 for i in range(0, len(left), self.MOST_PER_MESSAGE))]
         try:
-            self.counters.add(grouped(increments(event)))
+            if self.retries is None:
+                raise RuntimeError("no counting queue")
+            self.retries.send(messages)
         except Exception:  # noqa: BLE001
-            logger.exception("counting failed", extra={"event": type(event).__name__})
+            logger.exception("counting dropped", extra={"event": kind, "items": len(left)})
+
+    def count_again(self, message: dict) -> None:
+        """A counting queue's message: its counter items added in one transaction with the
+        message's marker, so a message delivered again (or retried after a failure) is
+        counted once. A malformed message raises ValueError (it goes to the dead letters)."""
+        ident, items = message.get("id"), message.get("increments")
+        if not isinstance(ident, str) or not ident or not isinstance(items, list) or not items:
+            raise ValueError("a counting message has an id and its increments")
+        found = {}
+        for item in items:
+            if not (isinstance(item, list) and len(item) == 4 and isinstance(item[3], dict)
+                    and all(isinstance(v, int) for v in item[3].values())):
+                raise ValueError(f"an increment is [scope, subject, period, metrics]: {item!r}")
+            found[(item[0], item[1], item[2])] = item[3]
+        self.counters.add(found, once=f"retry:{ident}")
 
     def weights(self) -> HallWeights:
         return HallWeights.from_config(
@@ -55,33 +98,76 @@ class Performance:
         return compile_period(counters, self.catalog, period, self.weights(), hall=hall)
 
     # -- what the public reads (政务公开) ------------------------------------------------------
-    BOARD_SECONDS = 5     # every open board asks every 15 s: one compilation serves them all
+    BOARD_SECONDS = 5     # every open board asks every 15 s: one reading serves them all
+    FIGURES_SECONDS = 300  # the precompiled figures are compiled hourly; read again this often
+    BOARD_DAYS = 30
 
-    def board(self, days: int = 30, recent: int = 20) -> dict:
+    def board(self, recent: int = 20) -> dict:
         """The public disclosure board: recently completed cases with the applicant's name
         masked, the satisfaction rate day by day, and this month's department ranking with the
-        four rates. Reads counters and one index (about 40 queries); no case is scanned."""
+        four rates. The figures are read precompiled (one item, compiled hourly by the
+        export job: compile_board); only the recent completions are read live (one query per
+        shard of the CompletedByDay index). No case is scanned."""
         now = self.now()
         cached = self._board
         if cached and 0 <= (now - cached[0]).total_seconds() < self.BOARD_SECONDS:
             return cached[1]
-        board = self._compile_board(now, days, recent)
+        figures = self._board_figures(now)
+        if "recent" in figures:
+            # Today's completions live (one query per shard), the days before as compiled.
+            today = periods_of(now)[0]
+            live = self._recent(now, recent, days=1)
+            earlier = [c for c in figures["recent"]
+                       if periods_of(datetime.fromisoformat(c["completed_at"]))[0] != today]
+            board = {**figures, "recent": (live + earlier)[:recent]}
+        else:
+            board = {**figures, "recent": self._recent(now, recent)}
         self._board = (now, board)
         return board
 
-    def _compile_board(self, today: datetime, days: int, recent: int) -> dict:
+    def compile_board(self) -> dict:
+        """The board's figures (30 days of satisfaction, this month's ranking) compiled once
+        and stored as one item for every warm API instance to read."""
+        now = self.now()
+        figures = {**self._compile_figures(now), "recent": self._recent(now, 20)}
+        self.counters.put_board(figures)
+        return figures
+
+    def _board_figures(self, now: datetime) -> dict:
+        cached = self._figures
+        if cached and 0 <= (now - cached[0]).total_seconds() < self.FIGURES_SECONDS:
+            return cached[1]
+        figures = self.counters.board()
+        if figures is not None:
+            self._figures = (now, figures)
+            return figures
+        # Not compiled yet (a new deployment before the export job's first run): compiled
+        # here, and kept only as long as the board itself.
+        logger.info("board figures compiled live", extra={"reason": "not precompiled yet"})
+        return self._compile_figures(now)
+
+    def _recent(self, today: datetime, recent: int, days: int = 7) -> list[dict]:
         from datetime import timedelta
 
         from ..domain.masking import mask_name
 
         completions, day = [], 0
-        while len(completions) < recent and day < 7:
+        while len(completions) < recent and day < days:
             moment = today - timedelta(days=day)
             completions += self.cases.completed_on(periods_of(moment)[0],
                                                    recent - len(completions))
             day += 1
+        return [{"case_no": c.case_no, "item_name": self.catalog.items[c.item_code]["name"],
+                 "hall": self.catalog.halls[c.hall]["name"],
+                 "applicant": mask_name(c.applicant.get("name") or ""),
+                 "outcome": (c.result or {}).get("outcome"),
+                 "completed_at": c.completed_at} for c in completions]
+
+    def _compile_figures(self, today: datetime) -> dict:
+        from datetime import timedelta
+
         satisfaction = []
-        for back in range(days - 1, -1, -1):
+        for back in range(self.BOARD_DAYS - 1, -1, -1):
             period = periods_of(today - timedelta(days=back))[0]
             rows = [r for r in self.counters.of_period(period) if r["scope"] == "department"]
             ratings = sum(r["metrics"].get(RATINGS, 0) for r in rows)
@@ -90,11 +176,7 @@ class Performance:
                                  "rate": round(satisfied / ratings, 4) if ratings else None})
         month = self.compiled(periods_of(today)[1])
         return {
-            "recent": [{"case_no": c.case_no, "item_name": self.catalog.items[c.item_code]["name"],
-                        "hall": self.catalog.halls[c.hall]["name"],
-                        "applicant": mask_name(c.applicant.get("name") or ""),
-                        "outcome": (c.result or {}).get("outcome"),
-                        "completed_at": c.completed_at} for c in completions],
+            "compiled_at": today.isoformat(),
             "satisfaction": satisfaction,
             "month": month["period"],
             "departments": [{k: d.get(k) for k in (
@@ -155,6 +237,27 @@ class Performance:
         if stored is not None:
             return stored
         return self._render(period, kind)
+
+    def export_shares(self) -> list[dict]:
+        """The hourly export's shares, one message each: the running month and quarter (and
+        the month before on a new month's first run), and the public board's figures."""
+        from datetime import timedelta
+
+        now = self.now()
+        periods = set(periods_of(now)[1:]) | {periods_of(now - timedelta(days=1))[1]}
+        return [{"period": period} for period in sorted(periods)] + [{"board": True}]
+
+    def export_share(self, share: dict) -> list[str]:
+        """One share of the export: a period's report documents, or the board's figures. The
+        documents are written whole each time, so a share handled again writes the same."""
+        if share.get("board") is True:
+            self.compile_board()
+            return ["board"]
+        period = share.get("period")
+        if not isinstance(period, str):
+            raise ValueError("an export share names a period or the board")
+        self._period({"period": period})
+        return self.export(period)
 
     def export(self, period: str) -> list[str]:
         """The scheduled export: the period's report documents, written to the reports store."""

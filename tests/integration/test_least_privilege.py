@@ -72,7 +72,8 @@ def test_queue_handlers_may_poll_only_their_own_queue(translated):
     resources = translated["Resources"]
     mappings = [r["Properties"] for r in resources.values()
                 if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    assert len(mappings) == 2
+    # the uploads, the workflow, the default ratings' and the exports' shares, the counting
+    assert len(mappings) == 5
     for mapping in mappings:
         function = mapping["FunctionName"]["Ref"]
         role = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -93,10 +94,30 @@ def test_no_role_may_rewrite_the_trail_or_supervision_records(packaged):
 
 
 def test_scheduled_jobs_cannot_pull_clips_or_start_workflows():
-    for job in (roles.DEFAULT_RATINGS, roles.EXPORT_REPORTS):
+    for job in (roles.DEFAULT_RATINGS, roles.EXPORT_REPORTS, roles.RATE_BY_DEFAULT,
+                roles.EXPORT_SHARE, roles.COUNT_AGAIN):
         actions = {a for s in roles.role(job)["Properties"]["Policies"][0]["PolicyDocument"]
                    ["Statement"] for a in s["Action"]}
         assert not {a for a in actions if a.startswith(("kinesisvideo:", "states:", "sns:"))}
+
+
+def test_the_schedules_only_hand_out_shares_and_the_counting_only_counts():
+    def statements(function):
+        return [s for s in roles.role(function)["Properties"]["Policies"][0]["PolicyDocument"]
+                ["Statement"] if s["Sid"] != "OwnLogGroup"]
+    assert [(s["Action"], s["Resource"]) for s in statements(roles.DEFAULT_RATINGS)] == \
+        [(["sqs:SendMessage"], {"Fn::GetAtt": ["DefaultRatingsQueue", "Arn"]})]
+    assert [(s["Action"], s["Resource"]) for s in statements(roles.EXPORT_REPORTS)] == \
+        [(["sqs:SendMessage"], {"Fn::GetAtt": ["ReportExportsQueue", "Arn"]})]
+    counting = {a: s["Resource"] for s in statements(roles.COUNT_AGAIN) for a in s["Action"]}
+    assert set(counting) == {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage",
+                             "sqs:GetQueueAttributes", "sqs:ReceiveMessage",
+                             "dynamodb:PutItem", "dynamodb:UpdateItem"}
+    assert counting["dynamodb:UpdateItem"] == [{"Fn::GetAtt": ["ScoresTable", "Arn"]}]
+    # Whoever counts may hand a failed count to the counting queue, and only there.
+    for function in (roles.API, roles.WORKFLOW_MESSAGE, roles.RATE_BY_DEFAULT):
+        sends = [s["Resource"] for s in statements(function) if "sqs:SendMessage" in s["Action"]]
+        assert {"Fn::GetAtt": ["CountingQueue", "Arn"]} in sends, function
 
 
 def operator(stack, service):

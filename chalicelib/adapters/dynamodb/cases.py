@@ -8,6 +8,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from ...domain import shards
 from ...domain.cases import Case
 from . import branches as branch_items
 from . import counters, paging, trail
@@ -34,14 +35,16 @@ class UnratedByHall(GlobalSecondaryIndex):
     unrated_since = UnicodeAttribute(range_key=True)
 
 
-class CompletedByDay(GlobalSecondaryIndex):
-    """Completed cases by the China day they completed: the public disclosure board reads the
-    latest without scanning (sparse: set once a case completes)."""
+class CompletedByDayShard(GlobalSecondaryIndex):
+    """Completed cases by the China day they completed and the case's shard (`2026-11-21#03`,
+    chalicelib/domain/shards.py): the public disclosure board reads the latest of each of the
+    day's 8 shards and merges them, without scanning (sparse: set once a case completes).
+    Sharded because one partition per day would take every completion of a province's day."""
     class Meta:
-        index_name = "CompletedByDay"
+        index_name = "CompletedByDayShard"
         projection = AllProjection()
 
-    completed_day = UnicodeAttribute(hash_key=True)
+    completed_shard = UnicodeAttribute(hash_key=True)
     completed_at = UnicodeAttribute(range_key=True)
 
 
@@ -73,7 +76,7 @@ class CaseModel(Model):
     created_at = UnicodeAttribute()
     hall = UnicodeAttribute(null=True)
     unrated_since = UnicodeAttribute(null=True)
-    completed_day = UnicodeAttribute(null=True)
+    completed_shard = UnicodeAttribute(null=True)
     completed_at = UnicodeAttribute(null=True)
     case_no = UnicodeAttribute(null=True)
     handover_due = UnicodeAttribute(null=True)
@@ -81,7 +84,7 @@ class CaseModel(Model):
     data = JSONAttribute()
     by_applicant = ByApplicant()
     unrated_by_hall = UnratedByHall()
-    completed_by_day = CompletedByDay()
+    completed_by_day = CompletedByDayShard()
     by_case_no = ByCaseNo()
     hand_overs_due = HandOversDue()
 
@@ -90,7 +93,9 @@ class CaseModel(Model):
         unrated = case.completed_at if case.completed_at and not case.rating else None
         return cls(case.case_id, applicant_id_number=case.applicant["id_number"],
                    created_at=case.created_at, hall=case.hall, unrated_since=unrated,
-                   completed_day=china_day(case.completed_at) if case.completed_at else None,
+                   completed_shard=shards.key(china_day(case.completed_at), case.case_id,
+                                              shards.COMPLETION_SHARDS)
+                   if case.completed_at else None,
                    completed_at=case.completed_at, case_no=case.case_no or None,
                    handover_due=min((h["at"] for h in case.handovers.values()), default=None),
                    trail_seq=case.trail_seq,
@@ -153,8 +158,12 @@ class DynamoCases:
         return found[0] if len(found) == 1 else None
 
     def completed_on(self, day, limit):
-        return [Case.from_dict(m.data) for m in CaseModel.completed_by_day.query(
-            day, scan_index_forward=False, limit=limit)]
+        """The day's latest completions: the latest `limit` of each shard, merged."""
+        found = [m for key in shards.keys(day, shards.COMPLETION_SHARDS)
+                 for m in CaseModel.completed_by_day.query(key, scan_index_forward=False,
+                                                           limit=limit)]
+        found.sort(key=lambda m: m.completed_at, reverse=True)
+        return [Case.from_dict(m.data) for m in found[:limit]]
 
     def unrated(self, hall, completed_before):
         return [m.case_id for m in CaseModel.unrated_by_hall.query(

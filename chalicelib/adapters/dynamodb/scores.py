@@ -1,15 +1,18 @@
 """ScoresTable: performance counters, one item per (scope#subject, period), each metric a
-number that events ADD to atomically; the ByPeriod index reads a whole period, one item per
-subject.
+number that events ADD to atomically; the ByPeriodShard index reads a whole period, one item
+per subject, from its 16 shards (`period_shard` = period#NN, NN from the subject: a period's
+writes spread over 16 index partitions, chalicelib/domain/shards.py).
 
 Raw boto3 rather than a pynamodb model: the metrics are attributes named at run time
 (`m_<metric>`), which one UpdateItem ADDs all at once and a query reads back whole; a pynamodb
 model knows only the attributes it declares and drops the others when it reads an item."""
 from __future__ import annotations
 
+import json
 import os
 
 from .. import aws
+from ...domain import shards
 
 
 class DynamoCounters:
@@ -43,17 +46,35 @@ class DynamoCounters:
 
     def of_period(self, period):
         client = aws.client("dynamodb")
-        rows, start = [], None
-        while True:
-            page = client.query(TableName=self.table, IndexName="ByPeriod",
-                                KeyConditionExpression="#p = :p",
-                                ExpressionAttributeNames={"#p": "period"},
-                                ExpressionAttributeValues={":p": {"S": period}},
-                                **({"ExclusiveStartKey": start} if start else {}))
-            rows += [_row(item) for item in page["Items"]]
-            start = page.get("LastEvaluatedKey")
-            if not start:
-                return rows
+        rows = []
+        for key in shards.keys(period, shards.SCORE_SHARDS):
+            start = None
+            while True:
+                page = client.query(TableName=self.table, IndexName="ByPeriodShard",
+                                    KeyConditionExpression="#p = :p",
+                                    ExpressionAttributeNames={"#p": "period_shard"},
+                                    ExpressionAttributeValues={":p": {"S": key}},
+                                    **({"ExclusiveStartKey": start} if start else {}))
+                rows += [_row(item) for item in page["Items"]]
+                start = page.get("LastEvaluatedKey")
+                if not start:
+                    break
+        return sorted(rows, key=lambda row: (row["scope"], row["subject"]))
+
+    # The public board's precompiled figures: one item beside the counters, outside the index.
+    BOARD = {"subject": {"S": "board#figures"}, "period": {"S": "compiled"}}
+
+    def put_board(self, figures: dict) -> None:
+        aws.client("dynamodb").put_item(TableName=self.table, Item={
+            **self.BOARD, "document": {"S": json.dumps(figures, ensure_ascii=False)}})
+
+    def board(self) -> dict | None:
+        """The figures compiled last, None before the first compilation (one query)."""
+        page = aws.client("dynamodb").query(
+            TableName=self.table, KeyConditionExpression="subject = :s AND #p = :p",
+            ExpressionAttributeNames={"#p": "period"},
+            ExpressionAttributeValues={":s": self.BOARD["subject"], ":p": self.BOARD["period"]})
+        return json.loads(page["Items"][0]["document"]["S"]) if page["Items"] else None
 
     def periods_of(self, scope, subject):
         page = aws.client("dynamodb").query(
@@ -87,10 +108,18 @@ def _add(table, key, metrics):
     scope, subject, period = key
     return {"TableName": table,
             "Key": {"subject": {"S": f"{scope}#{subject}"}, "period": {"S": period}},
-            "UpdateExpression": "ADD " + ", ".join(f"#m{i} :v{i}" for i in range(len(metrics))),
-            "ExpressionAttributeNames": {f"#m{i}": f"m_{m}" for i, m in enumerate(metrics)},
-            "ExpressionAttributeValues": {f":v{i}": {"N": str(a)}
-                                          for i, a in enumerate(metrics.values())}}
+            "UpdateExpression": "ADD " + ", ".join(f"#m{i} :v{i}" for i in range(len(metrics)))
+            + " SET #shard = :shard",
+            "ExpressionAttributeNames": {**{f"#m{i}": f"m_{m}" for i, m in enumerate(metrics)},
+                                         "#shard": "period_shard"},
+            "ExpressionAttributeValues": {**{f":v{i}": {"N": str(a)}
+                                             for i, a in enumerate(metrics.values())},
+                                          ":shard": {"S": period_shard(scope, subject, period)}}}
+
+
+def period_shard(scope: str, subject: str, period: str) -> str:
+    """The counter item's key in the ByPeriodShard index: its period and its subject's shard."""
+    return shards.key(period, f"{scope}#{subject}", shards.SCORE_SHARDS)
 
 
 def _row(item):

@@ -53,34 +53,71 @@ class Ratings:
                            self.work.catalog.policy(case.hall).rectification_days)
         return {"case_id": case.case_id, "rating": case.rating}
 
+    # -- default ratings, fanned out: a message per hall, then per batch of its cases ----------
+    BATCH = 50      # cases per message: about 12 calls each, well inside a function's run
+
+    def default_rating_halls(self) -> list[dict]:
+        """The daily run's shares: one message per hall that rates by default, each carrying
+        the run's instant (every hall's candidates are bounded from the same moment)."""
+        at = self.now().isoformat()
+        return [{"hall": code, "at": at} for code in sorted(self.work.catalog.halls)
+                if self.work.catalog.policy(code).default_rating_days]
+
+    def default_rating_batches(self, hall: str, at: datetime) -> list[dict]:
+        """A hall's share as batches: the cases completed long enough before `at` and still
+        unrated (one query of the sparse UnratedByHall index), at most BATCH a message."""
+        days = self.work.catalog.policy(hall).default_rating_days
+        if not days:
+            return []
+        # A bound from the shortest span finds every candidate; the calendar decides.
+        before = (at - self.work.clock.shortest_span(days)).isoformat()
+        found = self.work.cases.unrated(hall, before)
+        return [{"hall": hall, "at": at.isoformat(), "cases": found[i:i + self.BATCH]}
+                for i in range(0, len(found), self.BATCH)]
+
+    def rate_by_default(self, hall: str, case_ids: list[str]) -> list[str]:
+        """One batch: each case whose period has ended and that is still unrated is rated
+        满意 by default; the cases rated. Idempotent: a batch handled again (the queue delivers
+        at least once) rates nothing twice, and publishes the default ratings it finds again,
+        which are counted once (RatingGiven.once_id)."""
+        now, clock, rated = self.now(), self.work.clock, []
+        days = self.work.catalog.policy(hall).default_rating_days
+        if not days:
+            return []
+        for case_id in case_ids:
+            def change(case_id=case_id):
+                case = self.work.cases.get(case_id)
+                if case is None or case.hall != hall:
+                    return None, False
+                if case.rating:
+                    return case, False
+                ends = clock.deadline(datetime.fromisoformat(case.completed_at), days)
+                if ends > now:
+                    return None, False
+                case.rating = rules.by_default(now)
+                self.work.cases.update(case, record_change(
+                    case, "rated_by_default", SYSTEM, now,
+                    {"level": rules.DEFAULT_LEVEL, "after_days": days}))
+                return case, True
+            case, new = retrying(change)
+            if case is None or not (new or case.rating.get("by") == "default"):
+                continue
+            if new:
+                rated.append(case_id)
+            self.work.events.publish(events.RatingGiven(
+                case_id, datetime.fromisoformat(case.rating["at"]), rules.DEFAULT_LEVEL,
+                self._handler(case), by_default=True))
+        return rated
+
     def default_ratings(self) -> list[str]:
         """No rating within the hall's period (default_rating_days working days after
-        completion) counts as 满意, where the hall says so. Run daily; reads only the cases
-        completed long enough ago and still unrated."""
-        now, rated, clock = self.now(), [], self.work.clock
-        for code in sorted(self.work.catalog.halls):
-            days = self.work.catalog.policy(code).default_rating_days
-            if not days:
-                continue
-            # A bound from the shortest span finds every candidate; the calendar decides.
-            before = (now - clock.shortest_span(days)).isoformat()
-            for case_id in self.work.cases.unrated(code, before):
-                def change(case_id=case_id, days=days):
-                    case = self.work.cases.get(case_id)
-                    ends = clock.deadline(datetime.fromisoformat(case.completed_at), days)
-                    if case.rating or ends > now:
-                        return None
-                    case.rating = rules.by_default(now)
-                    self.work.cases.update(case, record_change(
-                        case, "rated_by_default", SYSTEM, now,
-                        {"level": rules.DEFAULT_LEVEL, "after_days": days}))
-                    return case
-                case = retrying(change)
-                if case is None:
-                    continue
-                rated.append(case_id)
-                self.work.events.publish(events.RatingGiven(
-                    case_id, now, rules.DEFAULT_LEVEL, self._handler(case), by_default=True))
+        completion) counts as 满意, where the hall says so: every hall's share and every batch
+        in this one run (the scheduled job hands them to the queue instead)."""
+        rated = []
+        for share in self.default_rating_halls():
+            for batch in self.default_rating_batches(share["hall"],
+                                                     datetime.fromisoformat(share["at"])):
+                rated += self.rate_by_default(batch["hall"], batch["cases"])
         return rated
 
     def on_task_answered(self, answered: events.TaskAnswered) -> None:
