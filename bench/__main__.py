@@ -13,15 +13,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("cold_start", "guide_search", "calls_per_submission", "workflow", "scores",
-            "evidence", "web_first_load", "least_privilege", "staff_sign_in")
+            "evidence", "web_first_load", "least_privilege", "staff_sign_in", "fanout")
 OPTIONAL = ("load",)       # run only when named: `make load`
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench` runs every benchmark; `python -m bench cold_start scores` runs only
     those sections and updates them in the results, each with its own measurement time."""
-    from . import (calls, cold_start, evidence, load, privilege, scores, search, staff,
-                   webload, workflow)
+    from . import (calls, cold_start, evidence, fanout, load, privilege, scores, search,
+                   staff, webload, workflow)
 
     chosen = list(sys.argv[1:] if argv is None else argv) or list(SECTIONS)
     unknown = [name for name in chosen if name not in SECTIONS + OPTIONAL]
@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
                             lambda: _with_folder(privilege.run)),
         "staff_sign_in": ("a staff member's sign-in and the gateway's signature check",
                           lambda: _with_folder(staff.run)),
+        "fanout": ("scheduled work fanned out at 50,000 cases a day",
+                   lambda: in_fresh_process(fanout.run)),
         # Locust monkey-patches the process (gevent): the load runs in an interpreter of its own.
         "load": ("a compressed day of the hall's traffic, as it is and with faults (make load)",
                  lambda: with_state(load.run)),
@@ -128,6 +130,10 @@ def report(f: dict) -> str:
         lines += privilege_report(f["least_privilege"])
     if f.get("staff_sign_in"):
         lines += staff_report(f["staff_sign_in"])
+    if f.get("fanout"):
+        from . import fanout
+
+        lines += fanout.report(f["fanout"])
     if f.get("load"):
         from .load import report as load_report
         lines += load_report(f["load"])
