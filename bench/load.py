@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 WORKDAY = 20.0             # seconds of one working day: a one-day step goes red after 20 s
-SCHEDULE_SECONDS = 30.0    # every scheduled job (ratings, reports, anchoring) this often
+SCHEDULE_SECONDS = 60.0    # every scheduled job (ratings, reports, anchoring) this often
 SWEEP_SECONDS = 2          # the hand-overs' sweeper (every minute in the cloud)
 RUN_SECONDS = float(os.environ.get("LOAD_SECONDS", 120))
 DRAIN_SECONDS = 240.0      # after the run: the desks decide what is left
@@ -49,6 +49,7 @@ APPLICANTS = int(os.environ.get("LOAD_APPLICANTS", 8))
 CITIZENS = 8               # the pool of bound accounts the applicants share
 SUPERVISORS = 2
 PUBLIC = 2
+DESK_SECONDS = 2.0         # a desk reads its queue this often
 SPAWN_RATE = 5.0           # users started per second
 LATE_SHARE = 0.12          # cases with one step left past its deadline on purpose
 LATE_MARGIN = 2.5          # a late step is decided this long after its deadline
@@ -127,6 +128,8 @@ class Run:
     load_ended: float = 0.0
     retries: int = 0
     refused: dict = field(default_factory=dict)       # "status route" → count, 4xx/5xx/none
+    decisions: dict = field(default_factory=dict)     # desk → decisions sent
+    desk_errors: dict = field(default_factory=dict)
     next_citizen: int = 0
 
 
@@ -140,9 +143,12 @@ def one_run(state: Path, faults: bool) -> dict:
     try:
         with running_stack(state, "--workday-seconds", str(WORKDAY), "--schedule-seconds",
                            str(SCHEDULE_SECONDS), timeout=180) as stack:
-            return drive(stack, faults)
+            figures = drive(stack, faults)
     finally:
         os.environ.pop("LOCAL_SCHEDULES", None)
+    print(f"load, {'with faults' if faults else 'as it is'}: "
+          + json.dumps(figures, ensure_ascii=False), file=sys.stderr, flush=True)
+    return figures
 
 
 def drive(stack: dict, faults: bool) -> dict:
@@ -169,6 +175,7 @@ def drive(stack: dict, faults: bool) -> dict:
     gevent.sleep(RUN_SECONDS)
     RUN.filing = False                        # the applicants stop filing; the desks go on
     RUN.load_ended = time.time()
+    queued = busy_queues(stack)               # what the functions had not caught up with
     cpu_load = _cpu_share(stack_process, cpu_before, RUN.load_ended - RUN.began)
     own_load = _cpu_share(own, own_before, RUN.load_ended - RUN.began)
     drained = wait_until_done(DRAIN_SECONDS)
@@ -179,6 +186,7 @@ def drive(stack: dict, faults: bool) -> dict:
     figures["cpu"] = {"stack_process_cores": cpu_load, "load_generator_cores": own_load,
                       "load_average_after": [round(x, 2) for x in os.getloadavg()]}
     figures["drained_in_s"] = drained
+    figures["queued_at_load_end"] = queued
     figures["checks"] = check(stack, RUN)
     if faults:
         figures["faults"] = {"injected": injected, **fault_counts(stack)}
@@ -242,7 +250,7 @@ def user_classes(stack: dict) -> list:
     supervisors and the public, each with its fixed number of users."""
     from urllib.parse import quote
 
-    from locust import HttpUser, between, constant, task
+    from locust import HttpUser, between, constant_pacing, task
 
     sys.path.insert(0, str(ROOT))
     from tests.e2e.client import Staff
@@ -359,6 +367,13 @@ def user_classes(stack: dict) -> list:
 
         @task
         def work(self):
+            try:
+                self.work_queue()
+            except Exception as error:  # noqa: BLE001 - counted and reported, the desk goes on
+                key = f"{type(self).__name__}: {error!r}"[:200]
+                RUN.desk_errors[key] = RUN.desk_errors.get(key, 0) + 1
+
+        def work_queue(self):
             signer = RUN.staff[self.staff_id]
             answer = self.call("department", "GET", "/department/tasks", signer=signer)
             if answer is None or answer.status_code != 200:
@@ -374,6 +389,7 @@ def user_classes(stack: dict) -> list:
         def decide(self, signer, branch):
             decision = "accept" if self.accepts else "approve"
             key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{branch['case_id']}/{branch['branch_id']}"))
+            RUN.decisions[type(self).__name__] = RUN.decisions.get(type(self).__name__, 0) + 1
             self.call("department", "POST", "", signer=signer, key=key,
                       url=f"{stack['api_url']}/department/cases/{branch['case_id']}/branches/"
                           f"{branch['branch_id']}/decision",
@@ -393,8 +409,9 @@ def user_classes(stack: dict) -> list:
                            f"{'0' if accepts else '1'}:{department}", "BZ")
         if staff_id not in RUN.staff:
             RUN.staff[staff_id] = Staff(stack, staff_id)
+        # A desk looks at its queue every DESK_SECONDS (the workstation's refresh).
         attrs = {"fixed_count": 1, "staff_id": staff_id, "department": department,
-                 "accepts": accepts, "wait_time": constant(0.3)}
+                 "accepts": accepts, "wait_time": constant_pacing(DESK_SECONDS)}
         desk = type(f"Desk_{department}_{'accept' if accepts else 'approve'}", (DeskBase,),
                     attrs)
         DESKS.append(desk)
@@ -569,6 +586,8 @@ def figures_of(run: Run, env) -> dict:
         "no_answer": statuses.get("0", 0),
         "retried": run.retries,
         "not_2xx_by_route": dict(sorted(run.refused.items())),
+        "decisions_by_desk": dict(sorted(run.decisions.items())),
+        "desk_errors": run.desk_errors,
         "locust": {"requests": total.num_requests, "failures": total.num_failures,
                    "median_ms": total.median_response_time,
                    "p95_ms": total.get_response_time_percentile(0.95)},
