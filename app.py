@@ -12,8 +12,9 @@ from chalice import (Chalice, CognitoUserPoolAuthorizer, Cron, IAMAuthorizer, Ra
                      Response)
 
 from chalicelib import bootstrap
-from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, citizen_username,
-                                      idempotency_key, json_object, paged, query_int, staff_of)
+from chalicelib.adapters.http import (BODY_SCHEMA, actor_of, caller_of, check_query,
+                                      citizen_username, idempotency_key, json_object, paged,
+                                      query_int, staff_of)
 from chalicelib.domain.errors import DomainError
 from chalicelib.logs import logger
 
@@ -85,6 +86,7 @@ def route(path, body=None, **options):
             expecting = BODY_SCHEMA.set(body)
             try:
                 idempotency_key(request)        # a key that is sent is a key, on every route
+                check_query(request, path)      # and a filter is one the description allows
                 response = view(**params)
                 status = response.status_code if isinstance(response, Response) else 200
                 logger.info("answered", extra={"status": status})

@@ -217,6 +217,29 @@ def paged(request, caller: Caller, answer) -> dict:
     return body
 
 
+def check_query(request, path: str) -> None:
+    """The query's text parameters checked against the schemas the API description documents
+    for the route (chalicelib/openapi.json) before any service runs: a value outside its
+    schema, an empty one included, is a 400 naming the parameter and why. Whole numbers
+    (limit, page) are read, and refused, by the routes themselves."""
+    given = request.query_params or {}
+    if not given:
+        return
+    from .. import openapi
+    from ..schemas import check_parameter
+
+    operation = openapi.load()["paths"].get(path, {}).get(request.method.lower(), {})
+    for parameter in operation.get("parameters", []):
+        if "$ref" in parameter:
+            parameter = openapi.load()["components"]["parameters"][
+                parameter["$ref"].rsplit("/", 1)[-1]]
+        schema = parameter.get("schema", {})
+        if parameter.get("in") != "query" or parameter["name"] not in given \
+                or schema.get("type") == "integer":
+            continue
+        check_parameter(parameter["name"], schema, given[parameter["name"]])
+
+
 def header(request, name: str) -> str | None:
     return (request.headers or {}).get(name.lower())
 

@@ -187,8 +187,16 @@ def parse_applicant(data: object, field_name: str = "applicant") -> dict:
 _validators: dict[str, object] = {}
 
 
+# A refusal of a form lists at most this many problems, each reason at most this long, quoting
+# at most a short excerpt of a value: whatever was sent, the answer stays small.
+MAX_FORM_PROBLEMS = 20
+MAX_REASON = 200
+EXCERPT = 80
+
+
 def form_problems(item: dict, form: object) -> list[FieldProblem]:
-    """Every way the form breaks the item's JSON Schema, one problem per field."""
+    """Every way the form breaks the item's JSON Schema, one problem per field (bounded: see
+    check_form)."""
     validator = _validators.get(item["code"])
     if validator is None:
         import jsonschema  # deferred: the schema engine is only needed when a form arrives
@@ -199,7 +207,7 @@ def form_problems(item: dict, form: object) -> list[FieldProblem]:
     problems = []
     properties = item["form"].get("properties", {})
     for error in sorted(validator.iter_errors(form), key=lambda e: list(e.path)):
-        path = ".".join(str(p) for p in error.path)
+        path = _form_path(error.path)
         if error.validator == "required" and isinstance(error.instance, dict):
             for name in error.validator_value:
                 if name not in error.instance:
@@ -210,20 +218,45 @@ def form_problems(item: dict, form: object) -> list[FieldProblem]:
             allowed = set(error.schema.get("properties", {}))
             for name in error.instance:
                 if name not in allowed:
-                    field_path = f"{path}.{name}" if path else name
+                    field_path = _form_path([*error.path, name])
                     problems.append(FieldProblem(f"form.{field_path}",
                                                  "is not a field of this item's form"))
         else:
-            problems.append(FieldProblem(f"form.{path}" if path else "form", error.message,
+            problems.append(FieldProblem(f"form.{path}" if path else "form",
+                                         _bounded_reason(error.message, error.instance),
                                          error.schema.get("title")))
     return problems
 
 
+def _form_path(parts) -> str:
+    named = [str(p) if len(str(p)) <= 40 else str(p)[:40] + "…" for p in parts]
+    path = ".".join(named)
+    return path if len(path) <= 120 else path[:120] + "…"
+
+
+def _bounded_reason(message: str, instance: object) -> str:
+    """The schema engine's reason, which quotes the whole value, quoting an excerpt of it."""
+    shown = repr(instance)
+    if len(shown) > EXCERPT and shown in message:
+        if isinstance(instance, dict):
+            brief = f"an object of {len(instance)} fields"
+        elif isinstance(instance, list):
+            brief = f"an array of {len(instance)} items"
+        else:
+            brief = shown[:EXCERPT] + "…"
+        message = message.replace(shown, brief)
+    return message if len(message) <= MAX_REASON else message[:MAX_REASON] + "…"
+
+
 def check_form(item: dict, form: object) -> None:
+    """422 naming `form` and listing its problems, at most MAX_FORM_PROBLEMS of them."""
     problems = form_problems(item, form)
     if problems:
-        raise Unprocessable(f"the form does not match the guide of item {item['code']}",
-                            field="form", problems=problems)
+        more = len(problems) - MAX_FORM_PROBLEMS
+        raise Unprocessable(f"the form does not match the guide of item {item['code']}"
+                            + (f" ({len(problems)} problems, the first {MAX_FORM_PROBLEMS} listed)"
+                               if more > 0 else ""),
+                            field="form", problems=problems[:MAX_FORM_PROBLEMS])
 
 
 # -- materials --------------------------------------------------------------------------------

@@ -126,6 +126,34 @@ def check(name: str, body: object) -> None:
     raise refused(status, field, reason, f"{field} {reason}{got}", listed)
 
 
+def check_parameter(name: str, schema: dict, value: object) -> None:
+    """Raises the 400 of a query parameter outside its documented schema (the OpenAPI
+    document's form: `#/components/schemas/X` is the schema file X.json), naming it and why."""
+    error = next(iter(_parameter_validator(json.dumps(schema, sort_keys=True)).iter_errors(value)),
+                 None)
+    if error is not None:
+        reason = _reason(error)
+        raise refused(400, name, reason, f"{name} {reason}{_got(value)}")
+
+
+@functools.lru_cache(maxsize=256)
+def _parameter_validator(text: str):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    def as_files(node):
+        if isinstance(node, dict):
+            return {k: (v.removeprefix("#/components/schemas/") + ".json"
+                        if k == "$ref" and isinstance(v, str) else as_files(v))
+                    for k, v in node.items()}
+        return [as_files(v) for v in node] if isinstance(node, list) else node
+
+    def retrieve(uri: str) -> Resource:
+        return Resource(contents=load(ref_name(uri)), specification=DRAFT202012)
+    return Draft202012Validator(as_files(json.loads(text)), registry=Registry(retrieve=retrieve))
+
+
 def _closest(error):
     """Of a value that fits none of the forms a field takes (anyOf, oneOf), the fault within
     the form it came closest to: one it has the type of. Unchanged when it has none's type."""
@@ -226,6 +254,9 @@ def _reason(error) -> str:
             return "must be " + " or ".join(JSON_TYPES.get(t, t) for t in dict.fromkeys(types))
         return "does not match any of the forms this field takes"
     if keyword in ("not", False):
+        described = error.schema.get("description") if isinstance(error.schema, dict) else None
+        if described and len(described) <= 160:
+            return f"is not allowed here: {described}"
         return "is not allowed here"
     return f"is not valid ({keyword})"
 

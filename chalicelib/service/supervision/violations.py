@@ -105,6 +105,9 @@ def _since(params: dict) -> str | None:
                            "2026-11-01T00:00:00+08:00", field="since")
     if at.tzinfo is None:
         raise InvalidInput("since needs its offset (+08:00 or Z)", field="since")
+    if not 2000 <= at.year <= 2099:
+        # as every instant of the API; year 1 or 9999 would not even convert to UTC
+        raise InvalidInput("since is an instant of the years 2000 to 2099", field="since")
     return at.astimezone(timezone.utc).isoformat()
 
 
