@@ -40,12 +40,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-WORKDAY = 20.0             # seconds of one working day: a one-day step goes red after 20 s
+WORKDAY = 60.0             # seconds of one working day: a one-day step goes red after 60 s
 SCHEDULE_SECONDS = 60.0    # every scheduled job (ratings, reports, anchoring) this often
 SWEEP_SECONDS = 2          # the hand-overs' sweeper (every minute in the cloud)
 RUN_SECONDS = float(os.environ.get("LOAD_SECONDS", 120))
-DRAIN_SECONDS = 240.0      # after the run: the desks decide what is left
-APPLICANTS = int(os.environ.get("LOAD_APPLICANTS", 8))
+DRAIN_SECONDS = 300.0      # after the run: the desks decide what is left
+APPLICANTS = int(os.environ.get("LOAD_APPLICANTS", 4))
 CITIZENS = 8               # the pool of bound accounts the applicants share
 SUPERVISORS = 2
 PUBLIC = 2
