@@ -220,8 +220,8 @@ def paged(request, caller: Caller, answer) -> dict:
 def check_query(request, path: str) -> None:
     """The query's text parameters checked against the schemas the API description documents
     for the route (chalicelib/openapi.json) before any service runs: a value outside its
-    schema, an empty one included, is a 400 naming the parameter and why. Whole numbers
-    (limit, page) are read, and refused, by the routes themselves."""
+    schema, an empty one included (unless the description allows it empty), is a 400 naming
+    the parameter and why. Whole numbers (limit, page) are read, and refused, by the routes."""
     given = request.query_params or {}
     if not given:
         return
@@ -234,10 +234,11 @@ def check_query(request, path: str) -> None:
             parameter = openapi.load()["components"]["parameters"][
                 parameter["$ref"].rsplit("/", 1)[-1]]
         schema = parameter.get("schema", {})
-        if parameter.get("in") != "query" or parameter["name"] not in given \
-                or schema.get("type") == "integer":
+        value = given.get(parameter["name"])
+        if parameter.get("in") != "query" or value is None or schema.get("type") == "integer" \
+                or (value == "" and parameter.get("allowEmptyValue")):
             continue
-        check_parameter(parameter["name"], schema, given[parameter["name"]])
+        check_parameter(parameter["name"], schema, value)
 
 
 def header(request, name: str) -> str | None:

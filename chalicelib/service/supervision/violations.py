@@ -96,8 +96,8 @@ class Violations:
 def _since(params: dict) -> str | None:
     """`since`, an ISO instant with its offset, as the events' `at` are written (UTC)."""
     given = params.get("since")
-    if not given:
-        return None
+    if given is None:
+        return None             # an empty one is refused below, as any other not an instant
     try:
         at = datetime.fromisoformat(given.replace("Z", "+00:00"))
     except ValueError:
