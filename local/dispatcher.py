@@ -26,6 +26,10 @@ def function_timeout_seconds() -> int:
                or config["stages"]["dev"].get("lambda_timeout") or 60)
 
 
+# The longest pause between two polls of a queue that was empty: the workflow's messages (the
+# lights) are picked up at most this late after a quiet spell, well inside their 1 s goal.
+IDLE_POLL_SECONDS = 0.4
+
 class LambdaContext:
     """What Lambda hands a function with each invocation: its remaining time counts down from
     the function's timeout (Powertools reads it, e.g. for idempotency records)."""
@@ -121,11 +125,15 @@ class Dispatcher:
     def _poll_forever(self, source) -> None:
         from .runtime import acting_as
 
+        idle = self.poll_seconds
         while not self._stop.is_set():
             try:
                 # An event source mapping polls with its function's role.
                 with acting_as(self.function(source)):
-                    self.poll(source)
+                    found = self.poll(source, idle)
+                # An empty queue is asked less and less often (up to IDLE_POLL_SECONDS apart):
+                # a stack with many quiet queues would otherwise spend its cores asking them.
+                idle = self.poll_seconds if found else min(idle * 2, IDLE_POLL_SECONDS)
             except Exception:  # noqa: BLE001 - the endpoint may be going away at shutdown
                 log.debug("poll failed", exc_info=True)
                 self._stop.wait(self.poll_seconds)
@@ -148,7 +156,7 @@ class Dispatcher:
                                                          datetime.now(timezone.utc)))
             self._stop.wait(self.poll_seconds)
 
-    def poll(self, source) -> int:
+    def poll(self, source, idle: float | None = None) -> int:
         """Delivers what the queue holds, as Lambda's event source mapping does with
         ReportBatchItemFailures: several invocations at once, each with its own batch (at most
         the handler's batch size). Of each batch only the messages that succeeded are deleted
@@ -166,7 +174,7 @@ class Dispatcher:
                                        AttributeNames=["All"]).get("Messages", [])
         if not messages:
             # Short polls: moto's long poll holds up the queue's other callers meanwhile.
-            self._stop.wait(self.poll_seconds)
+            self._stop.wait(idle or self.poll_seconds)
             return 0
         arn = f"arn:aws:sqs:{self.region}:123456789012:{source.queue}"
         done = list(self._pool.map(lambda batch: self.deliver(source, batch, arn),
