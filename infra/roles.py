@@ -199,6 +199,9 @@ POLICIES: dict[str, list[dict]] = {
         queue("ReportExportsQueue"),
         {"Sid": "PeriodCounters", "Effect": "Allow", "Action": ["dynamodb:Query"],
          "Resource": {"Fn::Sub": "${ScoresTable.Arn}/index/ByPeriodShard"}},
+        # The board's recent completions: the completed cases' index only, never a case item.
+        {"Sid": "RecentCompletions", "Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": {"Fn::Sub": "${CasesTable.Arn}/index/CompletedByDayShard"}},
         table("ScoresTable", "dynamodb:PutItem"),
         objects("ReportsBucket", "s3:PutObject"),
     ],
