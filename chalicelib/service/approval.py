@@ -184,6 +184,12 @@ class Approval:
         if branch.decided_at and branch.decided_at < timer["at"]:
             return "ignored: decided before this instant"
         case = self.cases.get(branch.case_id)
+        if branch.kind == CASE:
+            # The case's last stage was decided in time and its completion is still on its way
+            # (the stage's message queued behind this one): the whole case is not late.
+            finished = self._decided_in_fact(case)
+            if finished and finished < timer["at"]:
+                return "ignored: decided before this instant"
         level = "yellow" if timer["kind"] == "yellow" else "red"
         staff = self.catalog.staff(branch.staff_id)
         chief = self.catalog.staff(branch.chief_staff_id)
@@ -218,6 +224,20 @@ class Approval:
             if person:
                 self.notifier.send(person.phone, text)
         return timer["kind"]
+
+    def _decided_in_fact(self, case: Case) -> str | None:
+        """When the case's current stage was decided, if that ends the case (the last stage
+        passed, or any stage refused or denied); None while anything is left to decide."""
+        if case.stage < 1:
+            return None
+        item = self.catalog.items[case.item_code]
+        steps = [b for b in self.cases.branches(case.case_id)
+                 if b.stage == case.stage and b.kind != CASE]
+        if not steps or any(b.status != rules.DECIDED or not b.decided_at for b in steps):
+            return None
+        if rules.stage_outcome(steps) == "passed" and not rules.is_final_stage(item, case.stage):
+            return None
+        return max(b.decided_at for b in steps)
 
     def _stage_decided(self, message: dict) -> str:
         """Records the stage (once: its answer is kept with the case) and answers the workflow.

@@ -602,3 +602,27 @@ def test_an_extension_is_approved_by_another_senior_never_by_the_chief_who_asked
     assert [(r["action"], r["actor"]) for r in records] == [
         ("decision_extension_request", "staff:SCJG-003"),
         ("decision_extension_approve", "staff:SCJG-000")]
+
+
+def test_the_whole_case_is_not_late_when_its_last_stage_was_decided_in_time(w):
+    """Every department decided before the promised limit, but the stage's message (which
+    completes the case) is still queued when the whole case's red instant runs out."""
+    case_id, tokens = accepted(w)
+    for code in DEPARTMENTS:
+        decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code]})
+    whole = branch(w, case_id, CASE_CLOCK)
+    red = next(i for i, t in enumerate(whole.plan_timers) if t["kind"] == "red")
+    w.now[0] = datetime.fromisoformat(whole.plan_timers[red]["at"]) + timedelta(seconds=1)
+    assert timeout(w, case_id, CASE_CLOCK, whole.plan, red) == \
+        "ignored: decided before this instant"
+    assert not [e for e in w.supervision.of_case(case_id) if e.get("light") == "red"]
+
+
+def test_the_whole_case_is_late_while_a_step_is_still_open_at_its_red_instant(w):
+    case_id, tokens = accepted(w)
+    for code in DEPARTMENTS[:-1]:
+        decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code]})
+    whole = branch(w, case_id, CASE_CLOCK)
+    red = next(i for i, t in enumerate(whole.plan_timers) if t["kind"] == "red")
+    w.now[0] = datetime.fromisoformat(whole.plan_timers[red]["at"]) + timedelta(seconds=1)
+    assert timeout(w, case_id, CASE_CLOCK, whole.plan, red) == "red"
