@@ -10,9 +10,10 @@ from ..domain import cases as rules
 from ..domain import rights, trail
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
-from ..domain.pages import Page
 from ..domain.errors import (ConcurrentChange, FieldProblem, Forbidden, InvalidInput, NotFound,
                              Unprocessable)
+from ..domain.masking import mask_text
+from ..domain.pages import Page
 from .ports import CaseRepository, Idempotency, MaterialStore
 
 UPLOAD_TICKET_SECONDS = 900
@@ -222,7 +223,11 @@ class Intake:
     # -- reading ----------------------------------------------------------------------------
     def read(self, caller: Caller, case_id: str) -> dict:
         case = self._own_case(caller, case_id)
-        return {**self.view(case), "timeline": self.timeline(case.case_id)}
+        view = self.view(case)
+        if caller.role != "citizen" and (view.get("rating") or {}).get("comment"):
+            # The applicant's own words: numbers typed into them are masked for the staff.
+            view["rating"] = {**view["rating"], "comment": mask_text(view["rating"]["comment"])}
+        return {**view, "timeline": self.timeline(case.case_id)}
 
     def view_material(self, caller: Caller, case_id: str, material_id: str) -> dict:
         """A staff member of a department deciding the case opens one of its materials: a

@@ -374,3 +374,12 @@ def test_a_department_reads_an_application_only_from_submission_and_where_it_ser
         intake.read(district, case["case_id"])
     system = Caller("department", "SCJG", account="SCJG-system", system_role="department_system")
     assert intake.read(system, case["case_id"])["case_id"] == case["case_id"]
+
+
+def test_numbers_in_the_applicants_rating_comment_are_masked_for_the_staff(intake, published):
+    case = submitted(intake, published, key="submit-key-3")
+    stored = intake.cases.get(case["case_id"])
+    stored.rating = {"level": 1, "comment": "办事员态度差，回电13955812345"}
+    intake.cases.items[case["case_id"]] = stored.to_dict()
+    assert "13955812345" in intake.read(ALICE, case["case_id"])["rating"]["comment"]
+    assert intake.read(APPROVER, case["case_id"])["rating"]["comment"] == "办事员态度差，回电139****2345"
