@@ -167,19 +167,12 @@ def serve(aws_endpoint: str, components: dict[str, tuple[object, Callable]]) -> 
     """Installs the check, takes the components that can be stopped (name → (the running one,
     how to make a new one)) and serves PATH in this process's moto server; returns its
     address."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from .paths import mount
 
     install()
     for name, (running, make) in components.items():
         _components[name] = _Component(running, make)
-    current = DomainDispatcherApplication.get_application
-    if not getattr(current, "serves_disruptions", False):
-        def get_application(self, environ):
-            if environ.get("PATH_INFO") == PATH:
-                return _app
-            return current(self, environ)
-        get_application.serves_disruptions = True
-        DomainDispatcherApplication.get_application = get_application
+    mount(PATH, _app)
     return aws_endpoint + PATH
 
 

@@ -80,17 +80,10 @@ def install() -> None:
 
 def serve(aws_endpoint: str) -> str:
     """Installs the check and serves PATH in this process's moto server; returns its address."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from .paths import mount
 
     install()
-    current = DomainDispatcherApplication.get_application
-    if not getattr(current, "serves_faults", False):
-        def get_application(self, environ):
-            if environ.get("PATH_INFO") == PATH:
-                return _faults_app
-            return current(self, environ)
-        get_application.serves_faults = True
-        DomainDispatcherApplication.get_application = get_application
+    mount(PATH, _faults_app)
     return aws_endpoint + PATH
 
 

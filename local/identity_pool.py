@@ -24,7 +24,6 @@ hour passing would (for tests of expired credentials). Idempotent patches, like 
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import threading
@@ -291,19 +290,9 @@ def _public_key():
 
 # -- expiring credentials now (tests) -----------------------------------------------------------
 def _serve_expiry() -> None:
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from .paths import mount
 
-    current = DomainDispatcherApplication.get_application
-    if getattr(current, "serves_identity_expiry", False):
-        return
-
-    @functools.wraps(current)
-    def get_application(self, environ):
-        if environ.get("PATH_INFO") == EXPIRE_PATH:
-            return _expiry_app
-        return current(self, environ)
-    get_application.serves_identity_expiry = True
-    DomainDispatcherApplication.get_application = get_application
+    mount(EXPIRE_PATH, _expiry_app)
 
 
 def _expiry_app(environ, start_response):

@@ -11,7 +11,6 @@ numbers without `phone`; a +86 prefix is ignored). Read-only; served by the proc
 moto, in front of moto's own routing, like the cameras' control path (local/cameras.py)."""
 from __future__ import annotations
 
-import functools
 import json
 import re
 
@@ -45,19 +44,9 @@ def serve(aws_endpoint: str) -> str:
 
 def serve_outbox() -> None:
     """Idempotent: routes PATH to the outbox in this process's moto server."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from .paths import mount
 
-    current = DomainDispatcherApplication.get_application
-    if getattr(current, "serves_outbox", False):
-        return
-
-    @functools.wraps(current)
-    def get_application(self, environ):
-        if environ.get("PATH_INFO") == PATH:
-            return _outbox_app
-        return current(self, environ)
-    get_application.serves_outbox = True
-    DomainDispatcherApplication.get_application = get_application
+    mount(PATH, _outbox_app)
 
 
 def _outbox_app(environ, start_response):
