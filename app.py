@@ -570,6 +570,26 @@ def decide_appeal(case_id):
 
 
 # -- events -----------------------------------------------------------------------------------
+def _retry_soon(record) -> None:
+    """A message that failed is received again after a short, growing pause (4 s, 8 s, 16 s …
+    at most 2 minutes) instead of the queue's whole visibility timeout: a dependency down for
+    a few seconds delays a light or a completion by seconds, not minutes; a poison message
+    still reaches the dead-letter queue after the queue's maxReceiveCount receipts."""
+    from chalicelib.adapters import aws
+
+    try:
+        count = int(record.attributes.approximate_receive_count or 1)
+        _arn, partition, _sqs, region, account, name = record.event_source_arn.split(":")
+        domain = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+        aws.client("sqs").change_message_visibility(
+            QueueUrl=f"https://sqs.{region}.{domain}/{account}/{name}",
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=min(2 ** (count + 1), 120))
+    except Exception:  # noqa: BLE001 - then the queue's own visibility timeout applies
+        logger.info("message left to the queue's visibility timeout",
+                    extra={"message_id": record.message_id})
+
+
 # A request's idempotency record expires with its invocation (chalicelib/adapters/idempotency.py):
 # the Lambda context Chalice hands over with the request (locally, each gateway thread answers
 # a request of its own).
@@ -592,6 +612,7 @@ def _one_by_one(event, handle) -> dict:
             logger.exception("message failed", extra={
                 "message_id": record.message_id, "receive_count":
                 record.attributes.approximate_receive_count, "queue": record.event_source_arn})
+            _retry_soon(record)
             raise
     return process_partial_response(event=event.to_dict(), record_handler=record_handler,
                                     processor=BatchProcessor(event_type=EventType.SQS),

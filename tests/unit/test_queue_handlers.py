@@ -102,3 +102,36 @@ def test_a_poison_material_notification_fails_alone(wired):
     assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     stored = wired.cases.get(case["case_id"]).materials[spec["id"]]
     assert stored["status"] == "received"
+
+
+def test_a_failed_message_comes_back_after_a_short_growing_pause(wired, monkeypatch):
+    from chalicelib.adapters import aws
+
+    asked = []
+
+    class Sqs:
+        def change_message_visibility(self, **request):
+            asked.append(request)
+    monkeypatch.setattr(aws, "client", lambda service: Sqs())
+    case_id = submit(wired)
+    event = sqs_event("{not json", "{nor this", awaiting(case_id, ACCEPTING, 1, "token-a"))
+    event["Records"][1]["attributes"]["ApproximateReceiveCount"] = "3"
+    app.workflow_message(event, Context())
+    assert [(a["ReceiptHandle"], a["VisibilityTimeout"]) for a in asked] == \
+        [("handle-0", 4), ("handle-1", 16)]
+    assert asked[0]["QueueUrl"] == \
+        "https://sqs.us-east-1.amazonaws.com/123456789012/approval-workflow"
+
+
+def test_a_message_failing_while_sqs_is_down_is_left_to_the_visibility_timeout(wired,
+                                                                               monkeypatch):
+    from chalicelib.adapters import aws
+
+    class Down:
+        def change_message_visibility(self, **request):
+            raise ConnectionError("SQS did not answer")
+    monkeypatch.setattr(aws, "client", lambda service: Down())
+    case_id = submit(wired)
+    event = sqs_event("{not json", awaiting(case_id, ACCEPTING, 1, "token-a"))
+    answer = app.workflow_message(event, Context())
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
