@@ -302,5 +302,10 @@ def is_final_stage(item: dict, stage: int) -> bool:
     return stage >= len(item["stages"])
 
 
+def ends_case(item: dict, stage: int, outcome: str) -> bool:
+    """A stage's outcome ends the case: the last stage passed, or any stage refused or denied."""
+    return outcome != "passed" or is_final_stage(item, stage)
+
+
 def new_clock(start: datetime, days: int) -> dict:
     return StepClock(start, days).to_dict()

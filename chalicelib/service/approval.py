@@ -235,7 +235,7 @@ class Approval:
                  if b.stage == case.stage and b.kind != CASE]
         if not steps or any(b.status != rules.DECIDED or not b.decided_at for b in steps):
             return None
-        if rules.stage_outcome(steps) == "passed" and not rules.is_final_stage(item, case.stage):
+        if not rules.ends_case(item, case.stage, rules.stage_outcome(steps)):
             return None
         return max(b.decided_at for b in steps)
 
@@ -271,7 +271,7 @@ class Approval:
             whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
             whole.clock = rules.new_clock(now, item["promised_limit_days"])
             self._replan(case, whole, changed)
-        if outcome == "passed" and not rules.is_final_stage(item, stage):
+        if not rules.ends_case(item, stage, outcome):
             spec = item["stages"][stage]
             new = [self._branch(case, DECISION, stage + 1, spec["name"], b["department"],
                                 b["task"], b["limit_days"], now)

@@ -3,7 +3,7 @@
 // tab's sessionStorage only); every request is signed with them (SigV4, service execute-api).
 import { AwsClient } from "/web/vendor/aws4fetch.esm.mjs";
 import { ApiError, readAnswer, reference } from "./api.mjs";
-import { cognitoCall } from "./workstation-session.mjs";
+import { credentialsFor, passwordLogin } from "./workstation-session.mjs";
 import { appealForm, clipForm, hallName, LONGEST_MINUTES, orderForm, pendingAppeal, refusalNotice, reportLinks } from "./supervise-actions.mjs";
 import {
   actionLabel, actorLabel, bytes, chinaDay, chinaMonth, crumbs, dateTime, emptyState, errorNotice, field, fieldError,
@@ -43,19 +43,9 @@ function keys() {
   }
 }
 
-// Cognito's own JSON APIs (no SDK): the staff user pool, then the identity pool.
+// The workstation's sign-in (the staff user pool, then the identity pool), kept apart in this tab.
 async function signInStaff(staffId, password) {
-  const { staff } = await reference.config();
-  if (!staff?.client_id) throw new ApiError(403, { message: "本部署通过政务OA单点登录，请从OA进入" });
-  const auth = await cognitoCall(staff.endpoint, "AWSCognitoIdentityProviderService.InitiateAuth", {
-    ClientId: staff.client_id, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: staffId, PASSWORD: password } });
-  const token = auth.AuthenticationResult?.IdToken;
-  if (!token) throw new ApiError(403, { message: `需要完成额外验证（${auth.ChallengeName || "未知"}）` });
-  const logins = { [staff.login_provider]: token };
-  const { IdentityId } = await cognitoCall(staff.identity_endpoint, "AWSCognitoIdentityService.GetId", {
-    IdentityPoolId: staff.identity_pool_id, Logins: logins });
-  const { Credentials: c } = await cognitoCall(staff.identity_endpoint,
-    "AWSCognitoIdentityService.GetCredentialsForIdentity", { IdentityId, Logins: logins });
+  const c = await credentialsFor((await passwordLogin(staffId, password)).logins);
   sessionStorage.setItem(KEY, JSON.stringify({ staff: staffId, id: c.AccessKeyId, secret: c.SecretKey,
     token: c.SessionToken, expires: c.Expiration }));
 }

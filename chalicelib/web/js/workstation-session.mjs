@@ -54,25 +54,37 @@ export async function cognitoCall(endpoint, target, payload) {
   return data;
 }
 
-/** Signs in, then asks the server who this is (GET /staff/me: department, hall, role, rights). */
-export async function signIn(staffId, password) {
+/** The staff user pool's sign-in: the login the identity pool takes (the board signs in the same way). */
+export async function passwordLogin(staffId, password) {
   const { staff } = await reference.config();
   if (!staff?.client_id) throw new ApiError(403, { message: "本部署通过政务OA单点登录，请从OA进入" });
   const auth = await cognitoCall(staff.endpoint, "AWSCognitoIdentityProviderService.InitiateAuth", {
     ClientId: staff.client_id, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: staffId, PASSWORD: password } });
   const token = auth.AuthenticationResult?.IdToken;
   if (!token) throw new ApiError(403, { message: `需要完成额外验证（${auth.ChallengeName || "未知"}）` });
-  return federate({ [staff.login_provider]: token }, staffId, token);
+  return { logins: { [staff.login_provider]: token }, token };
+}
+
+/** The staff identity pool's one-hour credentials for a verified login. */
+export async function credentialsFor(logins) {
+  const { staff } = await reference.config();
+  const { IdentityId } = await cognitoCall(staff.identity_endpoint, "AWSCognitoIdentityService.GetId", {
+    IdentityPoolId: staff.identity_pool_id, Logins: logins });
+  const { Credentials } = await cognitoCall(staff.identity_endpoint,
+    "AWSCognitoIdentityService.GetCredentialsForIdentity", { IdentityId, Logins: logins });
+  return Credentials;
+}
+
+/** Signs in, then asks the server who this is (GET /staff/me: department, hall, role, rights). */
+export async function signIn(staffId, password) {
+  const { logins, token } = await passwordLogin(staffId, password);
+  return federate(logins, staffId, token);
 }
 
 /** The identity pool's credentials for a verified sign-in (the staff user pool's ID token, or the
  * OA single sign-on's), then the person as the server knows them. */
 export async function federate(logins, staffId = "", token = "") {
-  const { staff } = await reference.config();
-  const { IdentityId } = await cognitoCall(staff.identity_endpoint, "AWSCognitoIdentityService.GetId", {
-    IdentityPoolId: staff.identity_pool_id, Logins: logins });
-  const { Credentials: c } = await cognitoCall(staff.identity_endpoint,
-    "AWSCognitoIdentityService.GetCredentialsForIdentity", { IdentityId, Logins: logins });
+  const c = await credentialsFor(logins);
   const claims = decodeJwt(token) || {};
   const id = String(claims["cognito:username"] || staffId).toUpperCase();
   const who = { staff: id, name: claims.name || id,
