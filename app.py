@@ -753,6 +753,7 @@ def hand_over_cases(event):
     answer for a waiting task) and a fault left undone is carried out (the outbox's sweeper)."""
     swept = bootstrap.approval().sweep()
     logger.info("hand-overs swept", extra=swept)
+    logger.info("task starts swept", extra=bootstrap.supervision().work.sweep_starts())
 
 
 # -- the API's own description ----------------------------------------------------------------

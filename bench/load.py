@@ -686,6 +686,13 @@ def check(stack: dict, run: Run) -> dict:
             if not b or not b.get("started_at"):
                 continue
             ended = _at(b.get("decided_at")) or _at(view.get("completed_at"))
+            if b is clock and branches:
+                # The whole case ends when its last stage is decided (the rule of
+                # approval.ends_case), not when the completion's message is handled.
+                last = max(s.get("stage", 0) for s in branches)
+                decided = [_at(s.get("decided_at")) for s in branches if s.get("stage") == last]
+                if decided and all(decided):
+                    ended = max(decided)
             if ended is None:
                 continue
             deadline = _at(b.get("deadline")) if b.get("deadline") else None

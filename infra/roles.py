@@ -226,7 +226,8 @@ POLICIES: dict[str, list[dict]] = {
     # Every minute: the hand-overs to the case workflow that a fault left pending (the
     # outbox's sweeper). It reads the sparse index of pending hand-overs, starts a submitted
     # case's workflow (its first branches and trail record, the execution, the submission
-    # counted once) and tells a waiting task its answer; then forgets the hand-over.
+    # counted once) and tells a waiting task its answer; then forgets the hand-over. The same
+    # for supervised work: a task's pending workflow start (sparse index StartsDue).
     HAND_OVER_CASES: [
         table("CasesTable", "dynamodb:GetItem", "dynamodb:PutItem"),
         {"Sid": "PendingHandOvers", "Effect": "Allow", "Action": ["dynamodb:Query"],
@@ -234,8 +235,12 @@ POLICIES: dict[str, list[dict]] = {
         table("TrailTable", *APPEND),
         table("BranchesTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
         COUNTING_ONCE,
-        workflows("CaseWorkflow"),
+        workflows("CaseWorkflow", "TaskWorkflow"),
         ANSWER_WAITS,
+        # Supervised work's own outbox: a task's workflow start left pending, then forgotten.
+        table("TasksTable", "dynamodb:GetItem", "dynamodb:PutItem"),
+        {"Sid": "PendingTaskStarts", "Effect": "Allow", "Action": ["dynamodb:Query"],
+         "Resource": {"Fn::Sub": "${TasksTable.Arn}/index/StartsDue"}},
     ],
 }
 

@@ -311,6 +311,11 @@ class InMemoryTasks:
         return _page([self.get(t) for t, row in self.rows.items() if row["hall"] in halls],
                      page, lambda task: (task.opened_at, task.task_id), True, keep)
 
+    def starts_due(self, hall, before):
+        return sorted((t, row["start_due"]) for t, row in self.rows.items()
+                      if row["hall"] == hall and row.get("start_due")
+                      and row["start_due"] <= before)
+
     def trail(self, task_id):
         return list(self.trails.get(task_id, []))
 

@@ -67,6 +67,9 @@ class SupervisedTask:
     emitted: list = field(default_factory=list)
     token: str | None = None
     token_since: str | None = None
+    # The workflow's start, committed with the task and cleared once carried out (the outbox
+    # of supervised work: a start a fault left undone is carried out by the sweeper).
+    start_due: str | None = None
     trail_seq: int = 0               # the task's own hash-chained trail, like a case's
     trail_hash: str = GENESIS
     version: int = 0

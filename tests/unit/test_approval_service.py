@@ -626,3 +626,24 @@ def test_the_whole_case_is_late_while_a_step_is_still_open_at_its_red_instant(w)
     red = next(i for i, t in enumerate(whole.plan_timers) if t["kind"] == "red")
     w.now[0] = datetime.fromisoformat(whole.plan_timers[red]["at"]) + timedelta(seconds=1)
     assert timeout(w, case_id, CASE_CLOCK, whole.plan, red) == "red"
+
+
+@pytest.mark.parametrize("kind", ["yellow", "red"])
+def test_a_light_whose_message_comes_after_the_completion_is_still_raised(w, kind):
+    """The last step was decided after the whole case's instant ran out, and the stage's
+    message (which completes the case) was handled before the timer's: the case was late."""
+    case_id, tokens = accepted(w)
+    whole = branch(w, case_id, CASE_CLOCK)
+    index = next(i for i, t in enumerate(whole.plan_timers) if t["kind"] == kind)
+    plan = whole.plan
+    w.now[0] = datetime.fromisoformat(whole.plan_timers[index]["at"]) + timedelta(seconds=1)
+    for code in DEPARTMENTS:
+        decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code]})
+    stage_decided(w, case_id, 1)
+    assert w.cases.get(case_id).status == "completed"
+    assert timeout(w, case_id, CASE_CLOCK, plan, index) == kind
+    lights = [e for e in w.supervision.of_case(case_id)
+              if e.get("light") == kind and e.get("scope") == "case"]
+    assert len(lights) == 1
+    # Handled again (the queue delivers at least once), it is not raised twice.
+    assert timeout(w, case_id, CASE_CLOCK, plan, index) == "ignored: stale or repeated timer"

@@ -1,7 +1,7 @@
 """The hand-overs to the case workflow (the outbox): committed with the change that needs them,
 carried out at once or, after a fault, by the sweeper; never lost, never done twice. The
 in-memory engine and counters fail on demand, as Step Functions or DynamoDB would."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -171,3 +171,44 @@ def test_a_retried_decision_gets_the_branch_and_is_taken_once(f):
     with pytest.raises(Conflict):
         decide(f, case_id, ACCEPTING, body, key="accept-key-2")     # another decision: refused
     assert [r["action"] for r in f.intake.timeline(case_id)].count("decision_accept") == 1
+
+
+# -- supervised work: a task's workflow start is its own outbox --------------------------------
+def test_a_task_opened_while_step_functions_is_down_is_started_by_the_sweeper():
+    from . import test_supervision_service as sv
+
+    s = sv.w.__wrapped__()         # the supervision service's wiring, in memory
+    faults = Faulty(s.engine, "start")
+    s.service.work.engine = faults
+    faults.down = True
+    order = s.service.work.issue_order(sv.CITY, {"case_id": sv.completed_case(s),
+                                                 "text": "请说明办理情况"})
+    task_id = order["task_id"]
+    assert s.engine.started == {} and s.tasks.get(task_id).start_due == T0.isoformat()
+    sv.tick(s, GRACE - 1)
+    assert s.service.work.sweep_starts(GRACE)["found"] == 0        # the request's own moment
+    sv.tick(s, 2)
+    assert s.service.work.sweep_starts(GRACE) == {"found": 1, "carried_out": 0, "left": 1,
+                                                  "oldest_due": T0.isoformat()}
+    faults.down = False
+    assert s.service.work.sweep_starts(GRACE)["carried_out"] == 1
+    payload = s.engine.started[task_id]
+    # Counted from the sweep: the escalation still lands on its instant.
+    escalation = s.tasks.get(task_id).timers[-1]["at"]
+    assert payload["i"] == 0 and payload["timers"][0] == round(
+        (datetime.fromisoformat(escalation) - s.now[0]).total_seconds())
+    assert s.tasks.get(task_id).start_due is None
+    assert s.service.work.sweep_starts(GRACE)["found"] == 0
+
+
+def test_a_task_started_at_once_leaves_nothing_for_the_sweeper():
+    from . import test_supervision_service as sv
+
+    s = sv.w.__wrapped__()
+    order = s.service.work.issue_order(sv.CITY, {"case_id": sv.completed_case(s),
+                                                 "text": "请说明办理情况"})
+    assert list(s.engine.started) == [order["task_id"]]
+    assert s.tasks.get(order["task_id"]).start_due is None
+    sv.tick(s, GRACE + 1)
+    assert s.service.work.sweep_starts(GRACE) == {"found": 0, "carried_out": 0, "left": 0,
+                                                  "oldest_due": None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ...domain.supervised import SupervisedTask
@@ -29,6 +29,17 @@ class TaskByHall(GlobalSecondaryIndex):
     opened_at = UnicodeAttribute(range_key=True)
 
 
+class TaskStartsDue(GlobalSecondaryIndex):
+    """Tasks whose workflow start was committed and not yet carried out, by hall and since
+    when (sparse: set only while one is pending): the sweeper reads only those."""
+    class Meta:
+        index_name = "StartsDue"
+        projection = KeysOnlyProjection()
+
+    hall = UnicodeAttribute(hash_key=True)
+    start_due = UnicodeAttribute(range_key=True)
+
+
 class TaskModel(Model):
     """`open_since` is set only while the task waits for its department."""
     Meta = meta("tasks_table", "TasksTable")
@@ -37,10 +48,12 @@ class TaskModel(Model):
     hall = UnicodeAttribute()
     opened_at = UnicodeAttribute()
     open_since = UnicodeAttribute(null=True)
+    start_due = UnicodeAttribute(null=True)
     version = NumberAttribute()
     data = JSONAttribute()
     open_by_department = TaskOpenByDepartment()
     by_hall = TaskByHall()
+    starts_due = TaskStartsDue()
 
 
 class DynamoTasks:
@@ -57,6 +70,7 @@ class DynamoTasks:
                           data={**task.to_dict(), "version": task.version + 1})
         if task.status == "open":
             model.open_since = task.opened_at
+        model.start_due = task.start_due
         writes = [(model, at_version(TaskModel.version, task.version))] \
             + ([trail.append(record)] if record is not None else [])
         transact(writes, f"task {task.task_id}", "task_id")
@@ -80,6 +94,12 @@ class DynamoTasks:
             key_of=lambda m: paging.keys(hall=m.hall, opened_at=m.opened_at, task_id=m.task_id),
             keep=(lambda m: keep(_read(m))) if keep else None, newest_first=True)
         return [_read(m) for m in found], following
+
+    def starts_due(self, hall, before):
+        """(task id, since when) of the hall's pending workflow starts committed before
+        `before`, the oldest first."""
+        return [(m.task_id, m.start_due)
+                for m in TaskModel.starts_due.query(hall, TaskModel.start_due <= before)]
 
     def trail(self, task_id):
         return trail.chain(task_id)

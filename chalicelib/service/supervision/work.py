@@ -85,7 +85,9 @@ class SupervisedWork:
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
             raise InvalidInput("limit_days is a whole number of working days, 1 to 30",
                                field="limit_days")
-        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {})}
+        # Who answers for what is ordered, so that the order's own cards name them.
+        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {}),
+                   **{k: answering.get(k) for k in ("window", "staff_id") if answering.get(k)}}
         task = self.open("order", department, hall, subject, caller, days)
         self.tell_department(task, f"【电子监察】督办单{task.task_id}：{text[:40]}，"
                                    f"请于{in_china_time(work.instant(task.deadline))}前答复。")
@@ -152,15 +154,14 @@ class SupervisedWork:
 
     def _raise(self, task: work.SupervisedTask, timer: dict, at: str) -> None:
         light = work.TIMER_LIGHTS[timer["kind"]]
-        chief = self.catalog.departments[task.department]["chief_representative"]
         card = events.Card(
             event_id=f"{task.task_id}#{timer['kind']}", case_id=task.task_id,
             case_no=task.subject.get("case_no"), task_id=task.task_id, task_kind=task.kind,
             kind=timer["kind"], light=light,
             card=light is not None and timer["kind"] != "yellow", scope="task",
-            task=task.title, department=task.department, hall=task.hall,
-            window=task.subject.get("window"), staff_id=task.subject.get("staff_id"),
-            staff_name=None, chief_staff_id=chief["staff_id"], chief_name=chief["name"],
+            task=task.title, hall=task.hall,
+            **people.named(self.catalog, task.department, task.subject.get("window"),
+                           task.subject.get("staff_id")),
             deadline=task.deadline, planned_at=timer["at"], at=at)
         record = card.record()
         if not self.log.record(record):
