@@ -212,3 +212,25 @@ def test_a_task_started_at_once_leaves_nothing_for_the_sweeper():
     sv.tick(s, GRACE + 1)
     assert s.service.work.sweep_starts(GRACE) == {"found": 0, "carried_out": 0, "left": 0,
                                                   "oldest_due": None}
+
+
+def test_an_answer_while_step_functions_is_down_stands_and_reaches_the_next_wait():
+    from . import test_supervision_service as sv
+    from chalicelib.domain.cases import Caller
+
+    s = sv.w.__wrapped__()
+    answered = []
+    s.events.subscribe(events.TaskAnswered, answered.append)
+    order = s.service.work.issue_order(sv.CITY, {"case_id": sv.completed_case(s),
+                                                 "text": "请说明"})
+    token, _ = sv.awaiting(s, order["task_id"])
+    faults = Faulty(s.engine, "deliver")
+    s.service.work.engine, faults.down = faults, True
+    view = s.service.work.answer(Caller("department", "SCJG"), order["task_id"],
+                                 {"answer": "已核实，按期办结"})
+    assert view["status"] == "answered" and len(answered) == 1      # counted all the same
+    assert sv.told(s, token) == []
+    faults.down = False
+    sv.tick(s, 1)
+    _, said = sv.awaiting(s, order["task_id"], timer=0)    # the bounded wait asks again
+    assert said.endswith("answer delivered again")

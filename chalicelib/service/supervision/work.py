@@ -85,9 +85,7 @@ class SupervisedWork:
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
             raise InvalidInput("limit_days is a whole number of working days, 1 to 30",
                                field="limit_days")
-        # Who answers for what is ordered, so that the order's own cards name them.
-        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {}),
-                   **{k: answering.get(k) for k in ("window", "staff_id") if answering.get(k)}}
+        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {})}
         task = self.open("order", department, hall, subject, caller, days)
         self.tell_department(task, f"【电子监察】督办单{task.task_id}：{text[:40]}，"
                                    f"请于{in_china_time(work.instant(task.deadline))}前答复。")
@@ -107,7 +105,14 @@ class SupervisedWork:
             return task
         task = retrying(change)
         if task.token:
-            self.engine.deliver(task.token, {"outcome": "answered"})
+            try:
+                self.engine.deliver(task.token, {"outcome": "answered"})
+            except Exception:  # noqa: BLE001 - the answer stands: the workflow's next
+                # bounded wait asks again and is told then (on_task_message)
+                from ...logs import logger
+
+                logger.warning("task's answer left to the workflow's next wait", exc_info=True,
+                               extra={"task_id": task.task_id})
         self.events.publish(events.TaskAnswered(
             task.task_id, task.kind, work.instant(task.answered_at),
             work.instant(task.opened_at), task.department, task.subject, task.answer))
@@ -154,14 +159,15 @@ class SupervisedWork:
 
     def _raise(self, task: work.SupervisedTask, timer: dict, at: str) -> None:
         light = work.TIMER_LIGHTS[timer["kind"]]
+        chief = self.catalog.departments[task.department]["chief_representative"]
         card = events.Card(
             event_id=f"{task.task_id}#{timer['kind']}", case_id=task.task_id,
             case_no=task.subject.get("case_no"), task_id=task.task_id, task_kind=task.kind,
             kind=timer["kind"], light=light,
             card=light is not None and timer["kind"] != "yellow", scope="task",
-            task=task.title, hall=task.hall,
-            **people.named(self.catalog, task.department, task.subject.get("window"),
-                           task.subject.get("staff_id")),
+            task=task.title, department=task.department, hall=task.hall,
+            window=task.subject.get("window"), staff_id=task.subject.get("staff_id"),
+            staff_name=None, chief_staff_id=chief["staff_id"], chief_name=chief["name"],
             deadline=task.deadline, planned_at=timer["at"], at=at)
         record = card.record()
         if not self.log.record(record):
@@ -243,14 +249,19 @@ class SupervisedWork:
         record = self.record(task, "opened", caller, now,
                              {"kind": kind, "department": department,
                               "deadline": task.deadline})
+        task.start_due = now.isoformat()
         for action, data in ([first] if isinstance(first, tuple) else first or []):
             self.tasks.save(task, record)
             record = self.record(task, action, caller, now, data)
         self.tasks.save(task, record)
-        timers = waits(task.timers, now)
-        self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
-                                    "wait": timers[0], "bound": bound(self.clock)})
         self.events.publish(events.TaskOpened(task_id, kind, now, department, hall))
+        try:
+            self.carry_out_start(task_id, task)
+        except Exception:  # noqa: BLE001 - committed with the task: the sweeper starts it
+            from ...logs import logger
+
+            logger.warning("task's workflow start left to the sweeper", exc_info=True,
+                           extra={"task_id": task_id})
         return task
 
     def resume(self, task_id: str) -> bool:
@@ -259,12 +270,55 @@ class SupervisedWork:
         counted from now, so that one that fell due meanwhile is raised at once, and one raised
         already is not raised again. False when the task waits for nothing."""
         task = self.tasks.get(task_id) if isinstance(task_id, str) and task_id else None
+        return self._start(task)
+
+    def _start(self, task: work.SupervisedTask | None) -> bool:
         if task is None or task.status != work.OPEN:
             return False
         timers = waits(task.timers, self.now())
-        self.engine.start(task_id, {"task_id": task_id, "timers": timers, "i": 0,
-                                    "wait": timers[0], "bound": bound(self.clock)})
+        self.engine.start(task.task_id, {"task_id": task.task_id, "timers": timers, "i": 0,
+                                         "wait": timers[0], "bound": bound(self.clock)})
         return True
+
+    def carry_out_start(self, task_id: str, task: work.SupervisedTask | None = None) -> bool:
+        """Starts the task's workflow if its start is still pending, then forgets it (raises,
+        leaving it pending, if the start fails). Starting twice is harmless: the execution is
+        named after the task."""
+        task = task or self.tasks.get(task_id)
+        if task is None or not task.start_due:
+            return False
+        self._start(task)
+
+        def forget():
+            current = self.tasks.get(task_id)
+            if current and current.start_due:
+                current.start_due = None
+                self.tasks.save(current)
+        retrying(forget)
+        return True
+
+    def sweep_starts(self, grace_seconds: float = 20) -> dict:
+        """The sweeper's share of supervised work: every start committed more than
+        `grace_seconds` ago (the request that committed it has finished or failed by then) and
+        still pending is carried out."""
+        from datetime import timedelta
+
+        from ...logs import logger
+
+        before = (self.now() - timedelta(seconds=grace_seconds)).isoformat()
+        found, done, left = 0, 0, []
+        for hall in sorted(self.catalog.halls):
+            for task_id, due in self.tasks.starts_due(hall, before):
+                found += 1
+                try:
+                    self.carry_out_start(task_id)
+                    done += 1
+                except Exception:  # noqa: BLE001 - the next sweep tries again
+                    logger.warning("task's workflow start failed again", exc_info=True,
+                                   extra={"task_id": task_id, "due": due})
+                    left.append(due)
+        return {"found": found, "carried_out": done, "left": len(left),
+                "oldest_due": min(left) if left else None}
 
     def record(self, task, action: str, caller: Caller, at: datetime, data: dict):
         record = trail.append(task.task_id, task.trail_seq, task.trail_hash, action,
