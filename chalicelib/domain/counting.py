@@ -131,6 +131,9 @@ def increments(event) -> list[Increment]:
     if handler is None:
         return []
     named = _subjects(handler)
+    rated = _rated_departments(event)
+    if rated is not None:       # a rating counts for the departments it rates, by their levels
+        named = [(scope, subject) for scope, subject in named if scope != SCOPE_DEPARTMENT]
     out = []
     for when, metric, amount in changes:
         if amount == 0:
@@ -138,7 +141,26 @@ def increments(event) -> list[Increment]:
         for period in periods_of(when):
             out.extend(Increment(scope, subject, period, metric, amount)
                        for scope, subject in named)
+    for when, department, metric, amount in rated or ():
+        out.extend(Increment(SCOPE_DEPARTMENT, department, period, metric, amount)
+                   for period in periods_of(when) if amount)
     return out
+
+
+def _rated_departments(event) -> list[tuple[datetime, str, str, int]] | None:
+    """A rating's department counters: each department by the level it was given
+    (`department_levels`: the departments the applicant rated, else the handler's department
+    by the rating's level), the window and staff by the rating's own. None: not a rating."""
+    def levels(when, by_department, sign):
+        return [(when, department, metric, n) for department, level in by_department.items()
+                for metric, n in _rating(level, sign)]
+    match event:
+        case events.RatingGiven(at=at, replaces=replaces):
+            return levels(at, event.department_levels, +1) + (
+                levels(replaces[1], event.replaced_department_levels, -1) if replaces else [])
+        case events.RatingWithdrawn(rated_at=rated_at):
+            return levels(rated_at, event.department_levels, -1)
+    return None
 
 
 def grouped(incs: Iterable[Increment]) -> dict[tuple[str, str, str], dict[str, int]]:

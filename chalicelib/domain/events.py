@@ -88,8 +88,9 @@ class CaseCompleted:
 @dataclass(frozen=True)
 class Card:
     """A supervision record raised by a workflow's own timer: a yellow light, a red card, an
-    escalation, a reminder, a reprimand. Named after the people responsible, resolved when it
-    is raised; kept append-only in the supervision log."""
+    escalation, a reminder, a reprimand. Named after the people responsible, with their names,
+    resolved when it is raised (chalicelib/domain/people.py); kept append-only in the
+    supervision log."""
     event_id: str
     case_id: str
     kind: str                      # yellow, red, escalation:N, reminder, reprimand
@@ -112,6 +113,8 @@ class Card:
     task_id: str | None = None     # a supervised task
     task_kind: str | None = None
     card: bool | None = None       # a supervised task's timer says whether it is a card
+    department_name: str | None = None
+    window_name: str | None = None
 
     @property
     def delay_seconds(self) -> float:
@@ -127,7 +130,7 @@ class Card:
 
 
 ALWAYS_SHOWN = {"case_no", "light", "window", "staff_id", "staff_name", "chief_staff_id",
-                "chief_name", "deadline"}
+                "chief_name", "deadline", "department_name", "window_name"}
 
 
 @dataclass(frozen=True)
@@ -210,10 +213,30 @@ class RatingGiven:
     handler: Handler
     replaces: tuple[int, datetime] | None = None     # (level, at) of the earlier rating
     by_default: bool = False
+    # 好差评 of each department (national practice: the service and the department): the
+    # departments the applicant rated, with their levels; the earlier rating's, when replaced.
+    departments: tuple[tuple[str, int], ...] = ()
+    replaces_departments: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self):
         if self.level not in range(1, 6) or (self.replaces and self.replaces[0] not in range(1, 6)):
             raise ValueError("a rating level is 1 to 5")
+        if any(level not in range(1, 6) for _, level in
+               self.departments + self.replaces_departments):
+            raise ValueError("a department's rating level is 1 to 5")
+
+    @property
+    def department_levels(self) -> dict[str, int]:
+        """Whom the rating counts for, department by department: each department the applicant
+        rated by its own level; where the applicant rated none, the handler's department (the
+        lead) by the rating's level."""
+        return dict(self.departments) or {self.handler.department: self.level}
+
+    @property
+    def replaced_department_levels(self) -> dict[str, int]:
+        if not self.replaces:
+            return {}
+        return dict(self.replaces_departments) or {self.handler.department: self.replaces[0]}
 
     @property
     def once_id(self) -> str | None:
@@ -231,6 +254,11 @@ class RatingWithdrawn:
     level: int
     rated_at: datetime
     handler: Handler
+    departments: tuple[tuple[str, int], ...] = ()    # as the rating had them (RatingGiven)
+
+    @property
+    def department_levels(self) -> dict[str, int]:
+        return dict(self.departments) or {self.handler.department: self.level}
 
 
 EVENTS = (CaseSubmitted, BranchDecided, StageDecided, CaseCompleted, CardRaised,

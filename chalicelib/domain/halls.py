@@ -8,7 +8,10 @@ typed value, each setting with the value the rules take where the hall says noth
 - rectification, consultation and 12345 limits: working days a department has to answer; where
   the hall sets none, the kind's own limit applies (chalicelib/domain/supervised.py);
 - violation_policy: thresholds of the violation rules (chalicelib/domain/violations.py);
-- score_weights: the weights of the hall's performance scores.
+- score_weights: the weights of the hall's performance scores;
+- camera_retention_days: how long the hall's window cameras keep footage (90 days, the halls'
+  practice and the streams' retention in the template): a complaint about a visit before that
+  could find no footage and is refused.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Mapping
 from .approval import DEFAULT_YELLOW_SHARE
 
 HOTLINE_CATEGORIES = ("enquiry", "complaint")
+CAMERA_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class HallPolicy:
     hotline_complaint_days: int | None = None
     violation_policy: Mapping | None = None
     score_weights: Mapping | None = None
+    camera_retention_days: int = CAMERA_RETENTION_DAYS
 
     @classmethod
     def of(cls, hall: Mapping) -> "HallPolicy":
@@ -44,7 +49,9 @@ class HallPolicy:
                    hotline_enquiry_days=days("hotline_enquiry_days"),
                    hotline_complaint_days=days("hotline_complaint_days"),
                    violation_policy=hall.get("violation_policy"),
-                   score_weights=hall.get("score_weights"))
+                   score_weights=hall.get("score_weights"),
+                   camera_retention_days=int(hall.get("camera_retention_days",
+                                                      CAMERA_RETENTION_DAYS)))
 
     def hotline_days(self, category: str) -> int | None:
         """The answer limit of a 12345 request of this category (enquiry or complaint)."""

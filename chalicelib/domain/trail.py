@@ -14,6 +14,24 @@ from dataclasses import asdict, dataclass, field
 
 GENESIS = "0" * 64
 
+# Who an action is credited to when no person took it: the part of the system that did, never
+# a person who did not act (a complainant did not seal the evidence, an applicant did not start
+# the workflow). Every record names its actor; these are the system's, with the words the
+# website, the workstation and the board show for them (chalicelib/web/js/ui.mjs, actorLabel).
+WORKFLOW = "system:workflow"                # the case workflow: starts, stages, completions, lights
+MATERIALS = "system:s3"                     # the materials store: an upload received and checked
+SUPERVISION = "system:supervision"          # electronic supervision: a task's timers, a 差评's
+#                                             rectification opened, a rectification's report
+EVIDENCE = "system:evidence"                # evidence sealing: a clip written once, locked
+DEFAULT_RATINGS = "system:default_ratings"  # the daily job rating unrated cases 满意
+SYSTEM_ACTORS = {WORKFLOW: "审批流程引擎", MATERIALS: "材料存储系统", SUPERVISION: "电子监察系统",
+                 EVIDENCE: "证据封存系统", DEFAULT_RATINGS: "默认好评定时任务"}
+
+
+def is_system(actor: str) -> bool:
+    """Whether an action was taken by a part of the system rather than by a person."""
+    return actor in SYSTEM_ACTORS
+
 
 @dataclass(frozen=True)
 class TrailRecord:

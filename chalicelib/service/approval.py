@@ -15,6 +15,7 @@ from typing import Callable
 from ..domain import approval as rules
 from ..domain import events
 from ..domain import rights
+from ..domain import people
 from ..domain import cases as case_rules
 from ..domain.approval import ACCEPTANCE, CASE, DECISION, Branch
 from ..domain.cases import Caller, Case, queue_summary
@@ -198,10 +199,9 @@ class Approval:
             event_id=f"{branch.branch_id}#{message['plan']}#{message['timer']}",
             case_id=case.case_id, case_no=case.case_no, kind=timer["kind"], light=level,
             scope="case" if branch.kind == CASE else "step", branch_id=branch.branch_id,
-            stage=branch.stage, task=branch.task, hall=case.hall, department=branch.department,
-            window=branch.window, staff_id=branch.staff_id,
-            staff_name=staff.name if staff else None, chief_staff_id=branch.chief_staff_id,
-            chief_name=chief.name if chief else None,
+            stage=branch.stage, task=branch.task, hall=case.hall,
+            **people.named(self.catalog, branch.department, branch.window, branch.staff_id,
+                           branch.chief_staff_id),
             deadline=due.isoformat() if due else None, planned_at=timer["at"],
             at=message["at"])
         record = card.record()

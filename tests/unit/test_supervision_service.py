@@ -230,7 +230,9 @@ def test_viewing_evidence_gives_a_short_lived_link_and_is_recorded(w):
     ({"window": "BZ-A01", "visited_at": "2026-11-18T09:00:00", "text": "x"}, InvalidInput,
      "visited_at"),
     ({"window": "BZ-A01", "visited_at": (T0 + timedelta(hours=1)).isoformat(), "text": "x"},
-     InvalidInput, "visited_at"),
+     Unprocessable, "visited_at"),
+    ({"window": "BZ-A01", "visited_at": (T0 - timedelta(days=91)).isoformat(), "text": "x"},
+     Unprocessable, "visited_at"),
     ({"window": "BZ-A01", "visited_at": T0.isoformat()}, InvalidInput, "text"),
 ])
 def test_a_complaint_with_a_window_or_time_that_does_not_exist_is_refused(w, body, error, field):
@@ -240,13 +242,15 @@ def test_a_complaint_with_a_window_or_time_that_does_not_exist_is_refused(w, bod
     assert w.tasks.rows == {} and w.evidence.objects == {}
 
 
-def test_a_complaint_about_a_moment_with_no_footage_is_refused_and_loses_nothing(w):
+def test_a_complaint_about_a_moment_with_no_footage_is_accepted_and_says_so(w):
     night = datetime(2026, 11, 17, 14, 0, tzinfo=timezone.utc)       # 22:00 in China
-    with pytest.raises(Unprocessable) as refused:
-        w.service.complaints.file(ALICE, {"window": "BZ-A01", "visited_at": night.isoformat(),
-                                         "text": "x"})
-    assert refused.value.field == "visited_at"
-    assert w.tasks.rows == {} and w.evidence.objects == {}
+    task = w.service.complaints.file(ALICE, {"window": "BZ-A01", "visited_at": night.isoformat(),
+                                            "text": "x"})
+    assert task["kind"] == "investigation" and task["department"] == "SCJG"
+    assert task["subject"]["evidence"] == [] and w.evidence.objects == {}
+    assert task["subject"]["footage"]["found"] is False
+    assert "没有录像" in task["message"] and "投诉已受理" in task["message"]
+    assert [r.action for r in w.tasks.trail(task["task_id"])] == ["opened"]
 
 
 def test_a_supervisor_pulls_a_clip_of_a_window_they_supervise(w):

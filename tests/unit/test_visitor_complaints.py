@@ -142,17 +142,28 @@ def test_a_code_of_another_number_does_not_hold(w):
     nothing_done(w)
 
 
-def test_a_refused_complaint_gives_the_code_back(w):
-    """No footage at that moment: nothing is kept, and the corrected complaint may use the
-    same code."""
+def test_a_refused_complaint_keeps_the_code_for_the_corrected_one(w):
+    """A moment in the future is refused before the code is used: nothing is kept, and the
+    corrected complaint may use the same code."""
     w.service.complaints.send_visitor_code({"phone": PHONE})
     code = texted_code(w)
-    night = datetime(2026, 11, 17, 14, 0, tzinfo=timezone.utc)       # 22:00 in China
-    with pytest.raises(Unprocessable):
-        w.service.complaints.file(VISITOR, complaint(code=code, visited_at=night.isoformat()))
+    later = T0 + timedelta(hours=2)
+    with pytest.raises(Unprocessable) as refused:
+        w.service.complaints.file(VISITOR, complaint(code=code, visited_at=later.isoformat()))
+    assert refused.value.field == "visited_at" and "晚于当前时间" in refused.value.message
     assert w.tasks.rows == {} and w.evidence.objects == {}
     task = w.service.complaints.file(VISITOR, complaint(code=code))
     assert task["kind"] == "investigation"
+
+
+def test_a_visitor_complains_of_a_moment_without_footage_and_is_told_so(w):
+    w.service.complaints.send_visitor_code({"phone": PHONE})
+    night = datetime(2026, 11, 17, 14, 0, tzinfo=timezone.utc)       # 22:00 in China
+    task = w.service.complaints.file(VISITOR, complaint(code=texted_code(w),
+                                                        visited_at=night.isoformat()))
+    assert task["subject"]["footage"] == {"found": False, "clips": 0, "note": task["subject"][
+        "footage"]["note"]} and "没有录像" in task["message"]
+    assert w.evidence.objects == {}
 
 
 def test_codes_are_limited_per_number(w):

@@ -1,7 +1,8 @@
-"""Complaints with camera evidence (投诉): a complaint names the window and the moment of the
-visit, and the window camera's clip around it is written once as evidence before an
-investigation opens; a visitor without an account first proves a mobile number by a texted
-code. Supervisors pull footage of the windows they supervise, up to a configured longest period.
+"""Complaints (投诉) with camera evidence where there is some: a complaint is about a case
+(online or at a window), a window visit or a staff member (chalicelib/domain/complaints.py);
+where a window and a moment are known, the window camera's clip around it is written once as
+evidence, sealed by the system, and the investigation opens whether footage was found or not,
+saying which; a visitor without an account first proves a mobile number by a texted code. Supervisors pull footage of the windows they supervise, up to a configured longest period.
 Footage longer than one clip Kinesis Video Streams returns is stored as several clips (parts)
 covering the period end to end, each written once with its own SHA-256. Every viewing of
 evidence is recorded."""
@@ -10,19 +11,25 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
+from ...domain import complaints as complaint_rules
 from ...domain import events
 from ...domain import footage as footage_rules
+from ...domain import people
 from ...domain import supervised as work
 from ...domain import verification
-from ...domain.cases import Caller
-from ...domain.errors import ConcurrentChange, DomainError, InvalidInput, NotFound
+from ...domain.cases import Caller, Case
+from ...domain.errors import (ConcurrentChange, DomainError, InvalidInput, NotFound,
+                              Unprocessable)
 from ...domain.masking import mask_phone
 from ...logs import logger
 from ..approval import in_china_time
 from ..intake import retrying
-from .work import SupervisedWork, instant_of, new_id, text_of
+from .work import SupervisedWork, instant_of, new_id
 
 CLIP_MARGIN = timedelta(minutes=2)  # footage either side of the reported moment
+# The system part that seals evidence: a clip is written once and locked by the system, not by
+# the complainant who asked for it (chalicelib/domain/trail.py).
+EVIDENCE_SEALING = Caller("system", "evidence")
 EVIDENCE_LINK_SECONDS = 300
 
 
@@ -103,61 +110,150 @@ class Complaints:
         return self.work.once(scope, idempotency_key, body, lambda: self._file(caller, body))
 
     def _file(self, caller: Caller, body: dict) -> dict:
-        """投诉: names the window and the moment of the visit; the window camera's clip around
-        it becomes evidence, written once, and an investigation opens under its own deadline."""
-        window, dept = self.work.window(body.get("window"))
-        visited = instant_of(body, "visited_at")
-        if visited > self.now():
-            raise InvalidInput("visited_at is in the future", field="visited_at")
-        text = text_of(body, "text", 2000)
-        case_id = body.get("case_id")
-        if case_id is not None:
-            if caller.role != "citizen":
-                raise InvalidInput("a complaint about a case is filed by its applicant, "
-                                   "signed in", field="case_id")
-            case = self.work.cases.get(case_id) if isinstance(case_id, str) else None
-            if case is None or case.applicant.get("id_number") != caller.id_number:
-                raise NotFound(f"no case {case_id!r}", field="case_id")
+        """投诉 about a case (online or at a window), a window visit, or a staff member. Where
+        a window and a moment are known, the window camera's footage around it becomes
+        evidence, written once; the complaint is accepted whether footage was found or not, and
+        an investigation opens under its own deadline for the department concerned."""
+        about = complaint_rules.about_of(body, caller.role)
+        text = complaint_rules.text_of(body)
+        subject = self._subject(caller, about, body)
+        hall = subject.pop("hall")
+        subject["visited_at"] = self._moment(body, hall, required=about == "window")
+        subject["text"] = text
         complainant = {"role": caller.role, "actor": caller.actor}
         if caller.role == "public":
             # Nothing is fetched, kept or texted for a visitor before the number proved itself.
             phone = self._verify_visitor(body)
             complainant.update({"contact": phone, "phone_verified_at": self.now().isoformat()})
             try:
-                return self._with_evidence(caller, window, dept, visited, text, case_id,
-                                           complainant)
+                return self._with_evidence(caller, hall, subject, complainant)
             except DomainError:
-                # Refused before anything was kept (no footage at that moment, say): the
-                # visitor may correct the request and send it again with the same code.
+                # Refused before anything was kept: the visitor may correct the request and
+                # send it again with the same code.
                 self._give_code_back(phone)
                 raise
         if body.get("contact"):
-            complainant["contact"] = text_of(body, "contact", 100)
-        return self._with_evidence(caller, window, dept, visited, text, case_id, complainant)
+            complainant["contact"] = complaint_rules.contact_of(body)
+        return self._with_evidence(caller, hall, subject, complainant)
 
-    def _with_evidence(self, caller: Caller, window: dict, dept: dict, visited: datetime,
-                       text: str, case_id, complainant: dict) -> dict:
-        footage = self.cameras.footage(window["camera_stream"], visited - CLIP_MARGIN,
-                                       visited + CLIP_MARGIN)
+    def _subject(self, caller: Caller, about: str, body: dict) -> dict:
+        """What the complaint is about: the department, window and staff member concerned
+        (each with its name) and the hall whose office supervises it."""
+        catalog = self.work.catalog
+        case = None
+        if about == "case":
+            case = self._own_case(caller, body.get("case_id"))
+            handled = self.work.handled_by(case)
+            department = body.get("department")
+            if department is None:
+                department = self.work.responsible(case)
+            elif department not in handled:
+                raise Unprocessable(
+                    f"部门 {department!r} 未办理该办件；可选：{'、'.join(sorted(handled)) or '无'}",
+                    field="department")
+            window = body.get("window")
+            if window is not None:
+                entry, dept = self._window(window)
+                window = entry["code"]
+            else:
+                window = (handled.get(department) or {}).get("window")
+            staff_id = (handled.get(department) or {}).get("staff_id")
+            hall = case.hall
+        elif about == "staff":
+            person = catalog.staff(body.get("staff_id")) \
+                if isinstance(body.get("staff_id"), str) else None
+            if person is None or not person.department:
+                raise Unprocessable(f"没有工号为 {body.get('staff_id')!r} 的部门工作人员",
+                                    field="staff_id")
+            department, staff_id = person.department, person.staff_id
+            window = person.window
+            if body.get("window") is not None:
+                entry, _ = self._window(body.get("window"))
+                window = entry["code"]
+            hall = self._window(window)[0]["hall"] if window else person.hall
+        else:
+            entry, dept = self._window(body.get("window"))
+            department, window, staff_id, hall = dept["code"], entry["code"], None, entry["hall"]
+        named = people.named(catalog, department, window, staff_id)
+        return {"about": about, "hall": hall,
+                "case_id": case.case_id if case else None,
+                "case_no": case.case_no if case else None,
+                "channel": case.channel if case else None, **named}
+
+    def _own_case(self, caller: Caller, case_id) -> Case:
+        if caller.role != "citizen":
+            raise InvalidInput("对办件的投诉须由申请人登录后提出", field="case_id")
+        if not isinstance(case_id, str) or not case_id.strip():
+            raise InvalidInput("请填写要投诉的办件（办件标识或受理编号）", field="case_id")
+        try:
+            case = self.work.case(case_id.strip())
+        except NotFound:
+            case = None
+        if case is None or case.applicant.get("id_number") != caller.id_number:
+            # Someone else's case is not there for this caller, as for reading it.
+            raise NotFound(f"您名下没有办件 {case_id}", field="case_id")
+        return case
+
+    def _window(self, code) -> tuple[dict, dict]:
+        try:
+            return self.work.window(code)
+        except Unprocessable:
+            raise Unprocessable(f"没有编号为 {code!r} 的窗口", field="window") from None
+
+    def _moment(self, body: dict, hall: str, required: bool) -> str | None:
+        """The moment of the visit: required for a window visit, optional otherwise; never in
+        the future, never before the hall's cameras stopped keeping footage."""
+        if body.get("visited_at") is None and not required:
+            return None
+        retention = self.work.catalog.policy(hall).camera_retention_days
+        return complaint_rules.moment_of(body, self.now(), retention).isoformat()
+
+    def _with_evidence(self, caller: Caller, hall: str, subject: dict,
+                       complainant: dict) -> dict:
         task_id = new_id("TS", self.now())
-        stored = self._store_footage(task_id, window, footage)
-        subject = {"window": window["code"], "visited_at": visited.isoformat(), "text": text,
-                   "case_id": case_id, "complainant": complainant, "evidence": stored}
-        task = self.work.open("investigation", dept["code"], window["hall"], subject, caller,
+        stored, found = self._footage_of(task_id, subject)
+        subject = {**subject, "complainant": complainant, "evidence": stored, "footage": found}
+        task = self.work.open("investigation", subject["department"], hall, subject, caller,
                               None, task_id=task_id,
                               first=[("evidence_stored", {
                                   "key": clip["key"], "version_id": clip["version_id"],
                                   "sha256": clip["sha256"], "bytes": clip["bytes"],
-                                  "part": clip["part"], "parts": clip["parts"]})
+                                  "part": clip["part"], "parts": clip["parts"]}, EVIDENCE_SEALING)
                                   for clip in stored])
+        staff = subject["staff_id"] if subject["about"] == "staff" else None
         self.work.events.publish(events.ComplaintFiled(
             task.task_id, work.instant(task.opened_at),
-            events.Handler(dept["code"], window["code"])))
+            events.Handler(subject["department"], subject.get("window"), staff)))
         if complainant.get("phone_verified_at"):
             self.work.notifier.send(complainant["contact"], (
-                f"【电子监察】您的投诉已受理，编号{task.task_id}，承办部门{dept['name']}，"
+                f"【电子监察】您的投诉已受理，编号{task.task_id}，承办部门"
+                f"{subject['department_name'] or subject['department']}，"
                 f"办理期限{in_china_time(work.instant(task.deadline))}。"))
-        return self.work.view(task)
+        view = self.work.view(task)
+        return {**view, "message": complaint_rules.accepted_words(
+            task.task_id, subject["department_name"] or subject["department"],
+            in_china_time(work.instant(task.deadline)), found)}
+
+    def _footage_of(self, task_id: str, subject: dict) -> tuple[list[dict], dict]:
+        """The window camera's footage from 2 minutes before to 2 minutes after the moment,
+        each clip written once; none when there is no window or moment, or the camera kept
+        nothing then. The complaint stands either way; what was found is said in Chinese."""
+        window_code, visited = subject.get("window"), subject.get("visited_at")
+        if not window_code or not visited:
+            return [], complaint_rules.footage_found(0, "no_moment" if window_code
+                                                     else "no_window")
+        window, _ = self._window(window_code)
+        at = datetime.fromisoformat(visited)
+        try:
+            footage = self.cameras.footage(window["camera_stream"], at - CLIP_MARGIN,
+                                           at + CLIP_MARGIN)
+        except DomainError as nothing:
+            # No footage then, or a camera that keeps none: investigated without evidence.
+            logger.info("complaint without footage", extra={
+                "window": window_code, "visited_at": visited, "reason": nothing.message})
+            return [], complaint_rules.footage_found(0, "none_recorded")
+        stored = self._store_footage(task_id, window, footage)
+        return stored, complaint_rules.footage_found(len(stored))
 
     # -- footage --------------------------------------------------------------------------------
     def pull_clip(self, caller: Caller, body: dict) -> dict:

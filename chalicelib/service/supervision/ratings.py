@@ -9,8 +9,24 @@ from ...domain import events
 from ...domain import ratings as rules
 from ...domain.cases import Caller, Case
 from ...domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..approval import in_china_time
 from ..intake import record_change, retrying
 from .work import SYSTEM, SupervisedWork, text_of
+
+# The scheduled job that rates unrated cases 满意 (chalicelib/domain/trail.py): the rating is
+# credited to it, never to the applicant who gave none.
+DEFAULT_RATING_JOB = Caller("system", "default_ratings")
+
+
+def _told(opened: list[dict]) -> str:
+    """What the applicant is told: the rating is recorded and, after a 差评, where the
+    rectification opened and by when it must be answered (China time)."""
+    if not opened:
+        return "感谢您的评价，评价已记录。"
+    where = "；".join(f"{r['department_name'] or r['department']}（编号 {r['task_id']}），须于 "
+                     f"{in_china_time(datetime.fromisoformat(r['deadline']))} 前答复整改情况"
+                     for r in opened)
+    return f"评价已记录。针对您的差评，已启动差评整改：{where}。整改答复后您可以重新评价。"
 
 
 class Ratings:
@@ -22,36 +38,75 @@ class Ratings:
         return self.work.now
 
     def rate(self, caller: Caller, case_id: str, body: dict) -> dict:
-        """一事一评: the applicant rates a completed case once; a 差评 opens a rectification;
-        after the rectification is reported the applicant may rate again."""
+        """一事一评: the applicant rates a completed case once, as a whole and, if they wish,
+        each department that handled it; a 差评 opens a rectification at the department it is
+        about (the lead only when no department was given one), and the applicant is told where
+        and by when it must be answered; after the rectification is reported the applicant may
+        rate again."""
         level, dimensions, comment = rules.rating_of(body)
 
         def change():
             case = self.work.case(case_id)
             if case.applicant.get("id_number") != caller.id_number:
                 # As for reading it: someone else's case is not there for this caller.
-                raise NotFound(f"no case {case_id!r}", field="case_id")
+                raise NotFound(f"您名下没有办件 {case_id}", field="case_id")
             if case.status not in ("completed", "refused"):
-                raise Conflict(f"case {case.case_no or case_id} is not completed yet",
+                raise Conflict(f"办件 {case.case_no or case_id} 尚未办结，办结后方可评价",
                                field="case_id")
+            departments = rules.departments_of(body, self.work.handled_by(case))
             earlier = getattr(case, "rating", None) or {}
             now = self.now()
-            case.rating = rules.rate(earlier, level, dimensions, comment, now)
+            case.rating = rules.rate(earlier, level, dimensions, comment, now, departments)
             self.work.cases.update(case, record_change(case, "rated", caller, now, {
-                "level": level, **({"replaces": earlier["level"]} if earlier else {})}))
+                "level": level, **({"departments": departments} if departments else {}),
+                **({"replaces": earlier["level"]} if earlier else {})}))
             return case
         case = retrying(change)
         earlier = case.rating.get("history") or []
         self.work.events.publish(events.RatingGiven(
             case.case_id, datetime.fromisoformat(case.rating["at"]), level, self._handler(case),
             replaces=(earlier[-1]["level"], datetime.fromisoformat(earlier[-1]["at"]))
-            if earlier else None))
-        if not rules.is_satisfied(level):
-            self.work.open("rectification", self.work.responsible(case), case.hall,
-                           {"case_id": case.case_id, "case_no": case.case_no, "level": level,
-                            "comment": comment}, SYSTEM,
-                           self.work.catalog.policy(case.hall).rectification_days)
-        return {"case_id": case.case_id, "rating": case.rating}
+            if earlier else None,
+            departments=tuple(sorted(rules.department_levels(case.rating).items())),
+            replaces_departments=tuple(sorted(rules.department_levels(earlier[-1]).items()))
+            if earlier else ()))
+        opened = self._rectify(case, level, rules.department_levels(case.rating), comment)
+        if opened:
+            case = self._tell_rectifications(case.case_id, opened)
+        return {"case_id": case.case_id, "rating": case.rating,
+                "rectifications": opened, "message": _told(opened)}
+
+    def _rectify(self, case: Case, level: int, departments: dict[str, int],
+                 comment: str) -> list[dict]:
+        """A rectification (差评整改) at each department the 差评 is about, addressed to the
+        window and staff member of its part of the case, due on the hall's working-day clock."""
+        handled = self.work.handled_by(case)
+        opened = []
+        for department in rules.rectified_at(level, departments,
+                                             self.work.responsible(case)):
+            part = handled.get(department) or {}
+            subject = {"case_id": case.case_id, "case_no": case.case_no,
+                       "level": departments.get(department, level), "comment": comment,
+                       **{k: part[k] for k in ("window", "staff_id") if part.get(k)}}
+            task = self.work.open("rectification", department, case.hall, subject, SYSTEM,
+                                  self.work.catalog.policy(case.hall).rectification_days)
+            name = (self.work.catalog.departments.get(department) or {}).get("name")
+            opened.append({"task_id": task.task_id, "department": department,
+                           "department_name": name, "deadline": task.deadline})
+        return opened
+
+    def _tell_rectifications(self, case_id: str, opened: list[dict]) -> Case:
+        """The case keeps where its rating's rectifications opened and when they are due, so
+        the applicant reads it on the case page; the trail credits it to supervision."""
+        def change():
+            case = self.work.cases.get(case_id)
+            case.rating = {**case.rating, "rectifications": opened}
+            self.work.cases.update(case, record_change(
+                case, "rectification_opened", SYSTEM, self.now(),
+                {"rectifications": [{k: r[k] for k in ("task_id", "department", "deadline")}
+                                    for r in opened]}))
+            return case
+        return retrying(change)
 
     # -- default ratings, fanned out: a message per hall, then per batch of its cases ----------
     BATCH = 50      # cases per message: about 12 calls each, well inside a function's run
@@ -96,7 +151,7 @@ class Ratings:
                     return None, False
                 case.rating = rules.by_default(now)
                 self.work.cases.update(case, record_change(
-                    case, "rated_by_default", SYSTEM, now,
+                    case, "rated_by_default", DEFAULT_RATING_JOB, now,
                     {"level": rules.DEFAULT_LEVEL, "after_days": days}))
                 return case, True
             case, new = retrying(change)
@@ -134,17 +189,21 @@ class Ratings:
 
     # -- appeals (恶意差评申诉) -------------------------------------------------------------------
     def appeal(self, caller: Caller, case_id: str, body: dict) -> dict:
-        """A department contests a malicious rating; a supervisor decides."""
+        """A department contests a malicious rating of its own part (or of the whole case, as
+        its lead, where no department was rated); a supervisor decides."""
         reason = text_of(body, "reason", 1000)
 
         def change():
             case = self.work.case(case_id)
-            if self.work.responsible(case) != caller.principal:
-                raise Forbidden(f"case {case_id} was handled for department "
-                                f"{self.work.responsible(case)}, not {caller.principal}",
+            lead = self.work.responsible(case)
+            rated = rules.department_levels(case.rating)
+            if caller.principal not in rated and caller.principal != lead:
+                raise Forbidden(f"case {case_id} was rated for department "
+                                f"{'、'.join(sorted(rated)) or lead}, not {caller.principal}",
                                 field="case_id")
             now = self.now()
-            case.rating = rules.appealed(case.rating, reason, caller.actor, now)
+            case.rating = rules.appealed(case.rating, reason, caller.actor, now,
+                                         caller.principal, lead)
             self.work.cases.update(case, record_change(case, "rating_appealed", caller, now,
                                                        {"reason": reason}))
             return case
@@ -170,12 +229,14 @@ class Ratings:
         if upheld:
             self.work.events.publish(events.RatingWithdrawn(
                 case_id, self.now(), case.rating["level"],
-                datetime.fromisoformat(case.rating["at"]), self._handler(case)))
+                datetime.fromisoformat(case.rating["at"]), self._handler(case),
+                departments=tuple(sorted(rules.department_levels(case.rating).items()))))
         return {"case_id": case_id, "rating": case.rating}
 
     def _handler(self, case: Case) -> events.Handler:
-        """A rating counts against the responsible department, and the window and staff member
-        who accepted the case."""
+        """A rating as a whole counts against the window and staff member who accepted the
+        case, and the lead department unless the applicant rated departments (then each
+        department counts its own level: RatingGiven.department_levels)."""
         department = self.work.responsible(case)
         accepted = self.work.cases.branch(case.case_id, "0:" + department)
         return events.Handler(department, accepted.window if accepted else None,

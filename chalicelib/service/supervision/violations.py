@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ...domain import events
+from ...domain import people
 from ...domain import violations as rules
 from ...domain.cases import Caller
 from ...domain.errors import InvalidInput
@@ -39,7 +40,8 @@ class Violations:
     def watch(self, case_id: str) -> list[dict]:
         """Runs every violation rule over the case's recorded facts; each finding becomes a
         card once (its id is the same however often the rules run), named after the
-        responsible staff, window, department and chief representative, and notified. A card
+        responsible staff, window, department and chief representative with their names
+        (resolved now, kept with the card), and notified. A card
         recorded before is published again (`repeated`): counted once, by its id, even when
         the run that recorded it failed before counting it."""
         cases, catalog = self.work.cases, self.work.catalog
@@ -50,7 +52,10 @@ class Violations:
                                    clock=self.work.clock)
         raised = []
         for finding in rules.detect(facts, self.policy(case.hall)):
-            record = {**finding.to_dict(), "event_id": finding.finding_id, "case_id": case_id,
+            record = {**finding.to_dict(),
+                      **people.named(catalog, finding.department, finding.window,
+                                     finding.staff_id, finding.chief_staff_id),
+                      "event_id": finding.finding_id, "case_id": case_id,
                       "case_no": case.case_no, "kind": f"violation:{finding.rule}",
                       "light": finding.severity, "card": True, "scope": "violation",
                       "hall": case.hall}

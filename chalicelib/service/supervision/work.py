@@ -9,9 +9,10 @@ from datetime import datetime
 from typing import Callable
 
 from ...domain import events
+from ...domain import people
 from ...domain import supervised as work
 from ...domain import trail
-from ...domain.approval import bound, waits
+from ...domain.approval import CASE, bound, waits
 from ...domain.cases import Caller, Case, is_case_number
 from ...domain.catalog import Catalog
 from ...domain.clock import WorkingClock
@@ -74,10 +75,12 @@ class SupervisedWork:
             if found is None:
                 raise NotFound(f"no card {card['event_id']} on {card['case_id']}", field="card")
             department, hall, case_id = found["department"], found.get("hall"), found["case_id"]
+            answering = {"window": found.get("window"), "staff_id": found.get("staff_id")}
         else:
             case = self.case(case_id)
             department = body.get("department") or self.responsible(case)
             hall, case_id = case.hall, case.case_id
+            answering = self.handled_by(case).get(department) or {}
         if department not in self.catalog.departments:
             raise InvalidInput(f"no department {department!r}", field="department")
         self.scope.check(caller, hall, f"case {case_id}")
@@ -85,7 +88,9 @@ class SupervisedWork:
         if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 30:
             raise InvalidInput("limit_days is a whole number of working days, 1 to 30",
                                field="limit_days")
-        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {})}
+        # Who answers for what is ordered, so that the order's own cards name them.
+        subject = {"case_id": case_id, "text": text, **({"card": card} if card else {}),
+                   **{k: answering.get(k) for k in ("window", "staff_id") if answering.get(k)}}
         task = self.open("order", department, hall, subject, caller, days)
         self.tell_department(task, f"【电子监察】督办单{task.task_id}：{text[:40]}，"
                                    f"请于{in_china_time(work.instant(task.deadline))}前答复。")
@@ -159,15 +164,14 @@ class SupervisedWork:
 
     def _raise(self, task: work.SupervisedTask, timer: dict, at: str) -> None:
         light = work.TIMER_LIGHTS[timer["kind"]]
-        chief = self.catalog.departments[task.department]["chief_representative"]
         card = events.Card(
             event_id=f"{task.task_id}#{timer['kind']}", case_id=task.task_id,
             case_no=task.subject.get("case_no"), task_id=task.task_id, task_kind=task.kind,
             kind=timer["kind"], light=light,
             card=light is not None and timer["kind"] != "yellow", scope="task",
-            task=task.title, department=task.department, hall=task.hall,
-            window=task.subject.get("window"), staff_id=task.subject.get("staff_id"),
-            staff_name=None, chief_staff_id=chief["staff_id"], chief_name=chief["name"],
+            task=task.title, hall=task.hall,
+            **people.named(self.catalog, task.department, task.subject.get("window"),
+                           task.subject.get("staff_id")),
             deadline=task.deadline, planned_at=timer["at"], at=at)
         record = card.record()
         if not self.log.record(record):
@@ -227,6 +231,7 @@ class SupervisedWork:
             subject.pop("complainant", None)
             if task.kind == "investigation":
                 subject.pop("case_id", None)
+                subject.pop("case_no", None)
                 view["opened_by"] = "supervision"
         if reader != "owner":
             # Identity and mobile numbers typed into free text are masked for everyone but the
@@ -241,7 +246,8 @@ class SupervisedWork:
              limit_days: int | None, task_id: str | None = None,
              first: tuple | list[tuple] | None = None) -> work.SupervisedTask:
         """`first`: the (action, data) record, or records, the trail holds right after
-        `opened` (a complaint's evidence, one record per stored clip)."""
+        `opened` (a complaint's evidence, one record per stored clip); an (action, data, by)
+        record is credited to `by` (the system part that took it) instead of the caller."""
         now = self.now()
         task_id = task_id or new_id(PREFIXES[kind], now)
         task = work.open_task(task_id, kind, department, hall, subject, caller.actor, now,
@@ -250,9 +256,9 @@ class SupervisedWork:
                              {"kind": kind, "department": department,
                               "deadline": task.deadline})
         task.start_due = now.isoformat()
-        for action, data in ([first] if isinstance(first, tuple) else first or []):
+        for action, data, *by in ([first] if isinstance(first, tuple) else first or []):
             self.tasks.save(task, record)
-            record = self.record(task, action, caller, now, data)
+            record = self.record(task, action, by[0] if by else caller, now, data)
         self.tasks.save(task, record)
         self.events.publish(events.TaskOpened(task_id, kind, now, department, hall))
         try:
@@ -335,6 +341,19 @@ class SupervisedWork:
     # -- lookups ---------------------------------------------------------------------------
     def responsible(self, case: Case) -> str:
         return self.catalog.items[case.item_code]["lead_department"]
+
+    def handled_by(self, case: Case) -> dict[str, dict]:
+        """The departments that handled the case (its acceptance and its stages' steps), each
+        with the window and the staff member who answer for its part: who decided its last
+        step, else whom the step was assigned to."""
+        found: dict[str, dict] = {}
+        for branch in sorted(self.cases.branches(case.case_id), key=lambda b: b.stage):
+            if branch.kind == CASE:
+                continue
+            staff = people.staff_of_actor(branch.decided_by) or branch.staff_id
+            found[branch.department] = {"window": branch.window, "staff_id": staff,
+                                        "branch_id": branch.branch_id}
+        return found
 
     def case(self, case_id) -> Case:
         """A case by its id, or by its 受理编号."""

@@ -586,7 +586,7 @@ async function complaintDetail(body, ctx, taskId, departments, halls = {}) {
   function showTrail(records) {
     render(trailList, (records || []).map((r) => h("li", { "data-action": r.action }, time(r.at),
       h("strong", null, { opened: "立案", evidence_stored: "证据已封存", evidence_viewed: "调阅录像", answered: "部门答复" }[r.action] || actionLabel(r.action)),
-      ` · ${actorLabel(r.actor, departments)}`)));
+      ` · ${actorLabel(r.actor, departments, { citizen: "投诉人" })}`)));
   }
   async function refreshTrail() {
     try {

@@ -198,7 +198,7 @@ const ACTIONS = {
   decision_deny: "部门不予许可", decision_correction: "一次性告知补正", decision_special_start: "特别程序开始",
   decision_special_end: "特别程序结束", decision_extension_request: "申请延期",
   decision_extension_approve: "批准延期", rated_by_default: "默认好评", rating_appealed: "部门申诉评价",
-  rating_appeal_decided: "评价申诉已裁定", rectified: "差评整改完成",
+  rating_appeal_decided: "评价申诉已裁定", rectified: "差评整改完成", rectification_opened: "差评整改已启动",
   supervision_yellow: "监察黄灯预警", supervision_red: "监察红灯（超期）",
 };
 export function actionLabel(action) {
@@ -207,15 +207,23 @@ export function actionLabel(action) {
   if (action.startsWith("decision_")) return `部门决定（${action.slice(9)}）`;
   return action;
 }
-export function actorLabel(actor, departments) {
+// Who took an action no person took: the system part (chalicelib/domain/trail.py SYSTEM_ACTORS).
+const SYSTEM_PARTS = {
+  workflow: "审批流程引擎", s3: "材料存储系统", supervision: "电子监察系统",
+  evidence: "证据封存系统", default_ratings: "默认好评定时任务",
+};
+/** The words for a trail's actor; `citizen` names what a citizen is in this trail (申请人, 投诉人). */
+export function actorLabel(actor, departments, { citizen = "申请人" } = {}) {
   if (!actor) return "";
   const [role, who] = actor.split(":");
-  if (role === "citizen") return "申请人";
+  if (role === "citizen") return citizen;
+  if (role === "public") return "来访群众";
+  if (role === "hotline") return `12345热线 ${who}`;
   if (role === "department") return departments?.[who] || `部门 ${who}`;
   if (role === "agent") return `代办点 ${who}`;
   if (role === "auditor") return `监察室 ${who}`;
   if (role === "staff") return `工作人员 ${who}`;
-  if (role === "system") return { s3: "材料存储系统", workflow: "审批流程引擎", supervision: "电子监察系统" }[who] || "系统";
+  if (role === "system") return SYSTEM_PARTS[who] || `系统 ${who}`;
   return actor;
 }
 
