@@ -9,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from .clock import StepClock, WorkingClock
+from .clock import WORKING_DAYS, StepClock, WorkingClock
 from .errors import Conflict, Forbidden, InvalidInput, Unprocessable
 
 ACCEPTANCE, DECISION, CASE = "acceptance", "decision", "case"
@@ -307,5 +307,12 @@ def ends_case(item: dict, stage: int, outcome: str) -> bool:
     return outcome != "passed" or is_final_stage(item, stage)
 
 
-def new_clock(start: datetime, days: int) -> dict:
-    return StepClock(start, days).to_dict()
+def new_clock(start: datetime, days: int, unit: str = WORKING_DAYS) -> dict:
+    """A step's or the case's clock: `days` of `unit`, working days unless the law says 日."""
+    return StepClock(start, days, unit=unit).to_dict()
+
+
+def limit_unit(item: dict, branch: dict | None = None) -> str:
+    """The unit of an item's promised limit, or of one department's step in a stage: what the
+    step names, else the item's, else working days (Licensing Law art. 82)."""
+    return (branch or {}).get("limit_unit") or item.get("limit_unit") or WORKING_DAYS

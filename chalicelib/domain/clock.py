@@ -1,4 +1,5 @@
-"""The legal clock: time limits counted in working days. Plain rules, no I/O.
+"""The legal clock: time limits counted in working days (工作日) or in natural days (日). Plain
+rules, no I/O.
 
 Weekends and China's statutory holidays do not count; the weekend days the State Council makes
 working days (调休) do; a hall may close on days of its own. A period follows the Civil Code
@@ -6,7 +7,12 @@ working days (调休) do; a hall may close on days of its own. A period follows 
 at 24:00 China time of the Nth working day after T's day. Working time is measured in working
 seconds: every working day brings its 86,400, every other day none. Correction (补正) and special
 procedures (art. 45) pause the clock, which resumes where it stopped; an approved extension
-(art. 42) adds working days. Instants go in aware and come out in UTC."""
+(art. 42) adds working days. Instants go in aware and come out in UTC.
+
+A limit the law states in 日 (natural days) counts every day, weekends and holidays included,
+from the day after it starts; when its last day is a rest day (a weekend day or a statutory
+holiday that is not a 调休 working day), the period ends at 24:00 of the next working day
+(Civil Code art. 203). `clock.in_unit(NATURAL_DAYS)` is the clock such a limit is read on."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -20,6 +26,15 @@ from .errors import Conflict, InvalidInput
 
 WORKING_DAY = 86_400.0   # working seconds in one working day, on either clock
 ONE_DAY = timedelta(days=1)
+WORKING_DAYS, NATURAL_DAYS = "working_days", "natural_days"   # a limit's unit: 工作日, 日
+UNITS = (WORKING_DAYS, NATURAL_DAYS)
+
+
+def check_unit(unit: str, field: str = "limit_unit") -> str:
+    if unit not in UNITS:
+        raise InvalidInput(f"a limit is counted in {' or '.join(UNITS)}, not {unit!r}",
+                           field=field)
+    return unit
 
 
 def _aware(t: datetime) -> datetime:
@@ -57,10 +72,34 @@ class WorkingClock(ABC):
         """The earliest instant with `seconds` of working time after t (the latest before it
         when negative): a deadline is 24:00 of a working day, not the next Monday's 00:00."""
 
-    def deadline(self, start: datetime, days: int) -> datetime:
+    def period_end(self, start: datetime, days: int) -> datetime:
+        """Where `days` of this clock's days run out, before the last-day rule."""
         if days < 0:
             raise InvalidInput(f"a time limit cannot be negative, got {days}", field="days")
         return self.add_working_seconds(self.counting_starts(start), days * WORKING_DAY)
+
+    def last_day(self, end: datetime) -> datetime:
+        """The end of a period as the law reads it: a working-day period always ends on a
+        working day, so as it is (NaturalDays moves one that ends on a rest day)."""
+        return _utc(_aware(end))
+
+    def deadline(self, start: datetime, days: int) -> datetime:
+        return self.last_day(self.period_end(start, days))
+
+    def in_unit(self, unit: str) -> "WorkingClock":
+        """The clock a limit in `unit` is read on: this one for working days, its NaturalDays
+        for natural days."""
+        return NaturalDays(self) if check_unit(unit) == NATURAL_DAYS else self
+
+    @property
+    def working(self) -> "WorkingClock":
+        """The working-day clock under this one (itself, unless it counts natural days)."""
+        return self
+
+    def after_rest_days(self, end: datetime) -> datetime:
+        """24:00 of the first working day at or after the day `end` closes (Civil Code art.
+        203's rule for a period whose last day is a rest day); every day works here."""
+        return _utc(_aware(end))
 
     def allowance(self, start: datetime, deadline: datetime) -> tuple[datetime, float]:
         """Where counting begins and how much working time lies before the deadline."""
@@ -123,6 +162,17 @@ class ChinaWorkingCalendar(WorkingClock):
     def is_working_day(self, day: date) -> bool:
         return day not in self.closures and day not in _china_days_off(day.year)
 
+    def is_rest_day(self, day: date) -> bool:
+        """A weekend day or a statutory holiday, less the 调休 working days (法定休假日). A
+        hall's own closure is not one: it stops working time, not a natural-day period."""
+        return day in _china_days_off(day.year)
+
+    def after_rest_days(self, end: datetime) -> datetime:
+        last = _china_day(_aware(end) - timedelta(microseconds=1))   # the day `end` closes
+        while self.is_rest_day(last):
+            last += ONE_DAY
+        return _utc(_midnight(last + ONE_DAY))
+
     def counting_starts(self, start: datetime) -> datetime:
         return _utc(_midnight(_china_day(start) + ONE_DAY))   # art. 201: from the next day
 
@@ -161,6 +211,42 @@ class ChinaWorkingCalendar(WorkingClock):
                 left -= ONE_DAY
 
 
+class NaturalDays(WorkingClock):
+    """A limit stated in 日: every day counts, from the day after the start (as the calendar it
+    wraps counts: the compressed clock from the start itself), and a period whose last day is
+    a rest day ends with the next working day. Time is measured in seconds of natural days."""
+
+    def __init__(self, calendar: WorkingClock):
+        self.calendar = calendar
+
+    @property
+    def working(self) -> WorkingClock:
+        return self.calendar
+
+    def in_unit(self, unit: str) -> WorkingClock:
+        return self.calendar.in_unit(unit)
+
+    def counting_starts(self, start: datetime) -> datetime:
+        return self.calendar.counting_starts(start)
+
+    def working_seconds(self, a: datetime, b: datetime) -> float:
+        # On the compressed clock every day is a working day: its seconds are the days'.
+        if isinstance(self.calendar, CompressedClock):
+            return self.calendar.working_seconds(a, b)
+        return (_aware(b) - _aware(a)).total_seconds()
+
+    def add_working_seconds(self, t: datetime, seconds: float) -> datetime:
+        if isinstance(self.calendar, CompressedClock):
+            return self.calendar.add_working_seconds(t, seconds)
+        return _utc(_aware(t) + timedelta(seconds=seconds))
+
+    def last_day(self, end: datetime) -> datetime:
+        return self.calendar.after_rest_days(end)
+
+    def shortest_span(self, days: int) -> timedelta:
+        return self.calendar.shortest_span(days)
+
+
 class CompressedClock(WorkingClock):
     """Demos and tests: one working day lasts `seconds_per_day` real seconds, every day works,
     and counting starts at once. Working time is still in working seconds (86,400 a day), so
@@ -194,17 +280,22 @@ def clock_from_settings(compressed_seconds_per_day: float | None,
 
 @dataclass(frozen=True)
 class StepClock:
-    """The clock of one step or case: when it started, its limit in working days, its pauses
-    (resumed_at None while paused) and its approved extensions. Promised and legal limits are two
-    StepClocks with the same pauses (`dataclasses.replace(step, days=...)`): a pause moves both."""
+    """The clock of one step or case: when it started, its limit in days of its unit (working
+    days unless the law says 日), its pauses (resumed_at None while paused) and its approved
+    extensions. Promised and legal limits are two StepClocks with the same pauses
+    (`dataclasses.replace(step, days=...)`): a pause moves both. A natural-day limit runs
+    through rest days, and its deadline, paused time added, moves off a rest day to the end of
+    the next working day."""
     start: datetime
     days: int
     pauses: tuple[tuple[datetime, datetime | None], ...] = ()
     extensions: tuple[int, ...] = ()
+    unit: str = WORKING_DAYS
 
     def __post_init__(self):
         if self.days < 0:
             raise InvalidInput(f"a time limit cannot be negative, got {self.days}", field="days")
+        check_unit(self.unit)
         object.__setattr__(self, "start", _utc(_aware(self.start)))
 
     @property
@@ -239,7 +330,8 @@ class StepClock:
 
     # -- reading the clock ---------------------------------------------------------------------
     def _allowance(self, clock: WorkingClock) -> tuple[datetime, float]:
-        return clock.allowance(self.start, clock.deadline(self.start, self.limit))
+        """Read on the clock of the limit's unit (callers pass the working clock)."""
+        return clock.allowance(self.start, clock.period_end(self.start, self.limit))
 
     def _running(self, origin: datetime) -> Iterator[tuple[datetime, datetime | None]]:
         """The stretches from `origin` on in which the clock runs, i.e. between the pauses."""
@@ -253,8 +345,10 @@ class StepClock:
         yield cursor, None
 
     def used(self, clock: WorkingClock, at: datetime) -> float:
-        """Working seconds the step has consumed by `at`; paused time consumes none."""
-        return self._used(clock, self._allowance(clock)[0], at)
+        """Working seconds the step has consumed by `at`, whatever its unit (how long a case
+        took is told in working days); paused time consumes none."""
+        working = clock.working
+        return self._used(working, self._allowance(working)[0], at)
 
     def _used(self, clock: WorkingClock, origin: datetime, at: datetime) -> float:
         used = 0.0
@@ -266,8 +360,9 @@ class StepClock:
 
     def _when_used(self, clock: WorkingClock, share: float = 1.0,
                    working_days: int = 0) -> datetime | None:
-        """The earliest instant at which this share of the allowance plus these working days
-        are consumed; None when an open pause stops the clock short of it."""
+        """The earliest instant at which this share of the allowance plus these days (of the
+        limit's unit) are consumed; None when an open pause stops the clock short of it."""
+        clock = clock.in_unit(self.unit)
         origin, budget = self._allowance(clock)
         target, used = share * budget + working_days * WORKING_DAY, 0.0
         for begin, end in self._running(origin):
@@ -278,8 +373,9 @@ class StepClock:
         return None
 
     def deadline(self, clock: WorkingClock) -> datetime | None:
-        """24:00 China time of the last working day; None while paused with time left."""
-        return self._when_used(clock)
+        """24:00 China time of the last day (a working day); None while paused with time left."""
+        end = self._when_used(clock)
+        return None if end is None else clock.in_unit(self.unit).last_day(end)
 
     def is_overdue(self, clock: WorkingClock, at: datetime) -> bool:
         """Red: one second after the deadline is already too late."""
@@ -288,6 +384,7 @@ class StepClock:
 
     def share(self, clock: WorkingClock, at: datetime) -> float:
         """Share of the allowance consumed: 0.8 is the usual yellow, above 1 is overdue."""
+        clock = clock.in_unit(self.unit)
         origin, budget = self._allowance(clock)
         if budget == 0:   # an immediate item with no working time left: due, or not yet
             deadline = self.deadline(clock)
@@ -295,7 +392,9 @@ class StepClock:
         return self._used(clock, origin, at) / budget
 
     def remaining(self, clock: WorkingClock, at: datetime) -> float:
-        """Working seconds left, frozen while paused; see WorkingClock.remaining on red."""
+        """Seconds of the limit's days left, frozen while paused; see WorkingClock.remaining
+        on red."""
+        clock = clock.in_unit(self.unit)
         origin, budget = self._allowance(clock)
         return budget - self._used(clock, origin, at)
 
@@ -303,17 +402,25 @@ class StepClock:
         return self._when_used(clock, share)
 
     def overdue_instant(self, clock: WorkingClock, working_days: int = 1) -> datetime | None:
-        return self._when_used(clock, 1.0, working_days)
+        """When the step is that many days (of its unit) past its deadline."""
+        if self.unit == WORKING_DAYS:
+            return self._when_used(clock, 1.0, working_days)
+        due = self.deadline(clock)
+        return None if due is None else \
+            clock.in_unit(self.unit).add_working_seconds(due, working_days * WORKING_DAY)
 
     # -- storage -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return {"start": self.start.isoformat(), "days": self.days,
-                "pauses": [[p.isoformat(), r.isoformat() if r else None] for p, r in self.pauses],
-                "extensions": list(self.extensions)}
+        out = {"start": self.start.isoformat(), "days": self.days,
+               "pauses": [[p.isoformat(), r.isoformat() if r else None] for p, r in self.pauses],
+               "extensions": list(self.extensions)}
+        if self.unit != WORKING_DAYS:           # clocks stored before units read as working days
+            out["unit"] = self.unit
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "StepClock":
         read = datetime.fromisoformat
         return cls(_utc(read(data["start"])), data["days"],
                    tuple((_utc(read(p)), _utc(read(r)) if r else None) for p, r in data["pauses"]),
-                   tuple(data["extensions"]))
+                   tuple(data["extensions"]), data.get("unit", WORKING_DAYS))

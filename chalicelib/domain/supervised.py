@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from .approval import DEFAULT_YELLOW_SHARE, RED_AFTER
-from .clock import WorkingClock
+from .clock import WORKING_DAYS, WorkingClock
 from .errors import Conflict, InvalidInput
 from .trail import GENESIS
 
@@ -88,10 +88,13 @@ class SupervisedTask:
 
 def open_task(task_id: str, kind: str, department: str, hall: str, subject: dict,
               opened_by: str, at: datetime, clock: WorkingClock, limit_days: int | None = None,
-              yellow_share: float = DEFAULT_YELLOW_SHARE) -> SupervisedTask:
-    """A new piece of supervised work with its deadline and the instants that watch it."""
+              yellow_share: float = DEFAULT_YELLOW_SHARE,
+              unit: str = WORKING_DAYS) -> SupervisedTask:
+    """A new piece of supervised work with its deadline and the instants that watch it; its
+    limit in working days unless the rule setting it says 日 (`unit`)."""
     spec = KINDS[kind]
     days = spec.limit_days if limit_days is None else limit_days
+    clock = clock.in_unit(unit)
     due = clock.deadline(at, days)            # counted from the day after it opened
     timers = []
     if spec.yellow:

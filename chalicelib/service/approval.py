@@ -20,7 +20,7 @@ from ..domain import cases as case_rules
 from ..domain.approval import ACCEPTANCE, CASE, DECISION, Branch
 from ..domain.cases import Caller, Case, queue_summary
 from ..domain.catalog import Catalog
-from ..domain.clock import WorkingClock
+from ..domain.clock import WORKING_DAYS, WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
 from ..domain.masking import mask_id_number
 from ..domain.pages import Page
@@ -63,7 +63,8 @@ class Approval:
             item["acceptance_limit_days"], datetime.fromisoformat(case.submitted_at))
         whole = existing.get(rules.CASE_CLOCK) or self._branch(
             case, CASE, -1, "承诺时限", item["lead_department"], item["name"],
-            item["promised_limit_days"], now, branch_id=rules.CASE_CLOCK)
+            item["promised_limit_days"], now, branch_id=rules.CASE_CLOCK,
+            unit=rules.limit_unit(item))
         if not existing:
             rules.replan(accept, self.clock, self.yellow_share(case))
             self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
@@ -114,7 +115,8 @@ class Approval:
         return True
 
     def _branch(self, case: Case, kind: str, stage: int, stage_name: str, department: str,
-                task: str, days: int, start: datetime, branch_id: str | None = None) -> Branch:
+                task: str, days: int, start: datetime, branch_id: str | None = None,
+                unit: str = WORKING_DAYS) -> Branch:
         dept = self.catalog.departments[department]
         window = self._window(case, dept, kind)
         post = "受理" if kind == ACCEPTANCE else "审核"
@@ -123,7 +125,7 @@ class Approval:
                       kind=kind, stage=stage, stage_name=stage_name, department=department,
                       task=task, window=window["code"], staff_id=staff["staff_id"],
                       chief_staff_id=dept["chief_representative"]["staff_id"],
-                      clock=rules.new_clock(start, days))
+                      clock=rules.new_clock(start, days, unit))
 
     def _window(self, case: Case, dept: dict, kind: str) -> dict:
         """The window that handles the branch: the registering window for a walk-in's
@@ -269,12 +271,13 @@ class Approval:
         if stage == 0 and outcome == "passed":
             case.status, case.accepted_at = case_rules.ACCEPTED, now.isoformat()
             whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
-            whole.clock = rules.new_clock(now, item["promised_limit_days"])
+            whole.clock = rules.new_clock(now, item["promised_limit_days"],
+                                          rules.limit_unit(item))
             self._replan(case, whole, changed)
         if not rules.ends_case(item, stage, outcome):
             spec = item["stages"][stage]
             new = [self._branch(case, DECISION, stage + 1, spec["name"], b["department"],
-                                b["task"], b["limit_days"], now)
+                                b["task"], b["limit_days"], now, unit=rules.limit_unit(item, b))
                    for b in spec["departments"]]
             for branch in new:
                 rules.replan(branch, self.clock, self.yellow_share(case))

@@ -10,7 +10,8 @@ import pytest
 
 from chalicelib.domain import clock as clock_module
 from chalicelib.domain.cases import CHINA_TIME
-from chalicelib.domain.clock import (WORKING_DAY, ChinaWorkingCalendar, CompressedClock,
+from chalicelib.domain.clock import (NATURAL_DAYS, WORKING_DAY, WORKING_DAYS,
+                                     ChinaWorkingCalendar, CompressedClock,
                                      StepClock, clock_from_settings)
 from chalicelib.domain.errors import Conflict, InvalidInput
 
@@ -322,3 +323,78 @@ def test_the_shortest_span_of_working_days_never_exceeds_a_real_deadline():
             assert calendar.deadline(calendar.counting_starts(t), days) - t \
                 >= calendar.shortest_span(days)
     assert CompressedClock(8).shortest_span(7) == timedelta(seconds=56)
+
+
+# -- limits in 日: natural days (Civil Code arts. 201 and 203) ----------------------------------
+NATURAL = CALENDAR.in_unit(NATURAL_DAYS)
+
+
+def test_a_natural_day_limit_counts_the_weekend_that_a_working_day_limit_skips():
+    # Monday 2 March 2026, 10 days: 3–12 March in 日, 3–16 March in 工作日.
+    start = cn(2026, 3, 2, 10)
+    assert NATURAL.deadline(start, 10) == end_of(2026, 3, 12)
+    assert CALENDAR.deadline(start, 10) == end_of(2026, 3, 16)
+    assert StepClock(start, 10, unit=NATURAL_DAYS).deadline(CALENDAR) == end_of(2026, 3, 12)
+
+
+def test_a_natural_day_limit_ending_on_a_saturday_ends_with_the_next_working_day():
+    # Wednesday 4 March, 10 days: the 10th day is Saturday 14 March, so Monday 16 March.
+    step = StepClock(cn(2026, 3, 4, 10), 10, unit=NATURAL_DAYS)
+    assert step.deadline(CALENDAR) == end_of(2026, 3, 16)
+    assert not step.is_overdue(CALENDAR, cn(2026, 3, 15, 12))
+    assert step.is_overdue(CALENDAR, end_of(2026, 3, 16) + SECOND)
+
+
+def test_a_natural_day_limit_ending_in_the_national_day_holiday_ends_after_it():
+    # Friday 25 September, 10 days: the 10th day is 5 October, inside the 1–7 October holiday
+    # (and 8 October is a working day): due at the end of 8 October.
+    assert NATURAL.deadline(cn(2026, 9, 25, 10), 10) == end_of(2026, 10, 8)
+    assert CALENDAR.deadline(cn(2026, 9, 25, 10), 10) == end_of(2026, 10, 15)
+
+
+def test_a_holiday_inside_a_natural_day_limit_counts_and_a_makeup_saturday_is_a_last_day():
+    # 30 September, 10 days: 1–10 October, the holiday counted; Saturday 10 October is a 调休
+    # working day, so the period ends that day.
+    assert NATURAL.deadline(cn(2026, 9, 30, 10), 10) == end_of(2026, 10, 10)
+
+
+def test_a_pause_moves_a_natural_day_deadline_by_the_paused_days_then_off_a_rest_day():
+    start = cn(2026, 3, 2, 10)                       # due at the end of Thursday 12 March
+    step = StepClock(start, 10, unit=NATURAL_DAYS)
+    paused = step.pause(cn(2026, 3, 5)).resume(cn(2026, 3, 7))   # two days, weekend or not
+    # 12 March + 2 days = Saturday 14 March, a rest day: the end of Monday 16 March.
+    assert paused.deadline(CALENDAR) == end_of(2026, 3, 16)
+    assert step.pause(cn(2026, 3, 5)).resume(cn(2026, 3, 6)).deadline(CALENDAR) \
+        == end_of(2026, 3, 13)
+
+
+def test_a_natural_day_limit_shares_and_escalates_in_natural_days():
+    step = StepClock(cn(2026, 3, 2, 10), 10, unit=NATURAL_DAYS)
+    assert step.share(CALENDAR, cn(2026, 3, 8)) == pytest.approx(0.5)   # 3–7 March: 5 of 10
+    assert step.instant_of_share(CALENDAR, 0.8) == end_of(2026, 3, 10)
+    assert step.overdue_instant(CALENDAR, 1) == end_of(2026, 3, 13)
+    # how long it took is still told in working days: 3–6 March, Monday 9 March to noon
+    assert step.used(CALENDAR, cn(2026, 3, 9, 12)) == pytest.approx(4.5 * WORKING_DAY)
+
+
+def test_a_natural_day_clock_is_stored_with_its_unit_and_old_clocks_read_as_working_days():
+    step = StepClock(cn(2026, 3, 2, 10), 10, unit=NATURAL_DAYS)
+    assert step.to_dict()["unit"] == NATURAL_DAYS
+    assert StepClock.from_dict(step.to_dict()) == step
+    stored = StepClock(cn(2026, 3, 2, 10), 10).to_dict()
+    assert "unit" not in stored and StepClock.from_dict(stored).unit == WORKING_DAYS
+
+
+def test_an_unknown_unit_is_refused_naming_the_field():
+    with pytest.raises(InvalidInput) as refused:
+        StepClock(cn(2026, 3, 2, 10), 10, unit="calendar_days")
+    assert refused.value.field == "limit_unit"
+
+
+def test_on_the_compressed_clock_natural_and_working_days_read_alike():
+    demo = CompressedClock(2.0)
+    start = cn(2026, 3, 7, 10)                       # a Saturday: every compressed day works
+    assert demo.in_unit(NATURAL_DAYS).deadline(start, 3) == demo.deadline(start, 3) \
+        == (start + timedelta(seconds=6)).astimezone(timezone.utc)
+    step = StepClock(start, 3, unit=NATURAL_DAYS)
+    assert step.deadline(demo) == StepClock(start, 3).deadline(demo)
