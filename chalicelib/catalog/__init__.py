@@ -11,12 +11,15 @@ from ..domain.catalog import Catalog
 DATA = Path(__file__).parent / "data"
 
 
-def read(name: str):
+def read(name: str, missing=None):
     # CATALOG_DIR points at another published set (a hall's own, or a benchmark's).
     folder = Path(os.environ.get("CATALOG_DIR") or DATA)
-    return json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    path = folder / f"{name}.json"
+    if missing is not None and not path.exists():
+        return missing
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
 def published() -> Catalog:
-    return Catalog(read("halls"), read("departments"), read("items"))
+    return Catalog(read("halls"), read("departments"), read("items"), read("powers", []))

@@ -30,8 +30,13 @@ class Staff:
 
 
 class Catalog:
-    def __init__(self, halls: list[dict], departments: list[dict], items: list[dict]):
+    def __init__(self, halls: list[dict], departments: list[dict], items: list[dict],
+                 powers: list[dict] | None = None):
         self.halls = {h["code"]: h for h in halls}
+        # The power list (权力清单) of record: every power a department holds, with the item
+        # that offers it online, or none yet. Without one, each department's `power_list` (the
+        # items it may handle) stands for it.
+        self.powers = {p["code"]: p for p in powers or ()}
         self.departments = {d["code"]: d for d in departments}
         self.items = {i["code"]: i for i in items}
         self._search_text = {code: (item["name"] + "\n" + item.get("description", "")).lower()

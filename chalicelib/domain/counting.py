@@ -22,6 +22,8 @@ from .clock import WORKING_DAY, StepClock, WorkingClock
 from .periods import periods_of
 from .ratings import is_satisfied
 
+VERY_SATISFIED = 5                             # 非常满意
+
 # -- scopes ------------------------------------------------------------------------------------
 SCOPE_DEPARTMENT, SCOPE_WINDOW, SCOPE_STAFF = "department", "window", "staff"
 SCOPES = (SCOPE_DEPARTMENT, SCOPE_WINDOW, SCOPE_STAFF)
@@ -29,27 +31,46 @@ SCOPES = (SCOPE_DEPARTMENT, SCOPE_WINDOW, SCOPE_STAFF)
 # -- metrics: what the counters count (integers, so any order of increments adds up alike) -----
 APPLICATIONS = "applications"                  # 申报件数, every channel
 APPLICATIONS_ONLINE = "applications_online"    # submitted online or at an agent point
-COMPLETED = "completed"                        # 办结件数
-COMPLETED_ON_TIME = "completed_on_time"        # within the promised limit
-COMPLETED_EARLY = "completed_early"            # a whole working day or more before the deadline
+# A case completes once: counted at its lead department (and its deciding window and staff),
+# on the whole case's promised limit. Every department's part of it is a step, counted apart.
+COMPLETED = "completed"                        # 办结件数: cases
+COMPLETED_ON_TIME = "completed_on_time"        # …within the promised limit
+COMPLETED_EARLY = "completed_early"            # …a whole working day or more before the deadline
 WORKING_SECONDS = "working_seconds"            # working time used by the completed cases, summed
+STEPS_COMPLETED = "steps_completed"            # 办结环节: each department's part of a completed
+#                                                 case (the lead's part on the whole case's limit)
+STEPS_ON_TIME = "steps_on_time"                # …within its own limit
 CARDS_YELLOW = "cards_yellow"                  # 黄牌
-CARDS_RED = "cards_red"                        # 红牌
+CARDS_RED = "cards_red"                        # 红牌: a case's, an investigation's, a consultation's
 ORDERS_OPENED = "orders_opened"                # 督办单 opened in the period
 ORDERS_ANSWERED = "orders_answered"            # …of those, answered since (counted in the
 #                                                 period the order was opened: open = difference)
-ORDERS_OVERDUE = "orders_overdue"              # orders whose response deadline passed
+ORDERS_OVERDUE = "orders_overdue"              # orders unanswered at their deadline (escalated)
 COMPLAINTS = "complaints"                      # 投诉
 RATINGS = "ratings"                            # 好差评: one per case, the last one given
 RATINGS_SATISFIED = "ratings_satisfied"        # level ≥ 3: 基本满意 or better
+RATINGS_VERY_SATISFIED = "ratings_very_satisfied"   # level 5: 非常满意
 RATINGS_BAD = "ratings_bad"                    # level ≤ 2: 差评
 RATING_LEVELS = "rating_levels"                # sum of the levels, for the average
 RECTIFICATIONS_OVERDUE = "rectifications_overdue"   # 整改 of a 差评 past its deadline
+HOTLINE_REQUESTS = "hotline_requests"          # 12345 requests (enquiries, complaints) received
+HOTLINE_ANSWERED = "hotline_answered"          # …of those, answered since (counted in the period
+#                                                 the request was received)
+HOTLINE_REPRIMANDS = "hotline_reprimands"      # 通报批评: a 12345 request still open 5 working
+#                                                 days after its deadline
 
 METRICS = (APPLICATIONS, APPLICATIONS_ONLINE, COMPLETED, COMPLETED_ON_TIME, COMPLETED_EARLY,
-           WORKING_SECONDS, CARDS_YELLOW, CARDS_RED, ORDERS_OPENED, ORDERS_ANSWERED,
-           ORDERS_OVERDUE, COMPLAINTS, RATINGS, RATINGS_SATISFIED, RATINGS_BAD, RATING_LEVELS,
-           RECTIFICATIONS_OVERDUE)
+           WORKING_SECONDS, STEPS_COMPLETED, STEPS_ON_TIME, CARDS_YELLOW, CARDS_RED,
+           ORDERS_OPENED, ORDERS_ANSWERED, ORDERS_OVERDUE, COMPLAINTS, RATINGS,
+           RATINGS_SATISFIED, RATINGS_VERY_SATISFIED, RATINGS_BAD, RATING_LEVELS,
+           RECTIFICATIONS_OVERDUE, HOTLINE_REQUESTS, HOTLINE_ANSWERED, HOTLINE_REPRIMANDS)
+
+HOTLINE_KINDS = ("enquiry", "hotline_complaint")
+# A supervised task's red instant (TaskLightRaised's record kind) → what it counts as.
+TASK_REDS = {("order", "escalation"): ORDERS_OVERDUE, ("rectification", "red"): RECTIFICATIONS_OVERDUE,
+             ("enquiry", "reprimand"): HOTLINE_REPRIMANDS,
+             ("hotline_complaint", "reprimand"): HOTLINE_REPRIMANDS,
+             ("investigation", "red"): CARDS_RED, ("consultation", "red"): CARDS_RED}
 
 CHANNELS = (ONLINE, WINDOW, AGENT)
 ONLINE_CHANNELS = (ONLINE, AGENT)   # an agent point files online for the applicant
@@ -87,7 +108,8 @@ def _subjects(handler: events.Handler) -> list[tuple[str, str]]:
 def _rating(level: int, sign: int) -> list[tuple[str, int]]:
     satisfied = is_satisfied(level)
     return [(RATINGS, sign), (RATINGS_SATISFIED if satisfied else RATINGS_BAD, sign),
-            (RATING_LEVELS, sign * level)]
+            (RATING_LEVELS, sign * level)] \
+        + [(RATINGS_VERY_SATISFIED, sign)] * (level == VERY_SATISFIED)
 
 
 def _changes(event) -> tuple[events.Handler | None, list[tuple[datetime, str, int]]]:
@@ -97,13 +119,26 @@ def _changes(event) -> tuple[events.Handler | None, list[tuple[datetime, str, in
             online = [(at, APPLICATIONS_ONLINE, 1)] if channel in ONLINE_CHANNELS else []
             return handler, [(at, APPLICATIONS, 1)] + online
         case events.CaseCompleted(at=at, handler=handler, on_time=on_time, early=early):
-            return handler, [(at, COMPLETED, 1),
-                             (at, WORKING_SECONDS, round(event.working_days * WORKING_DAY))] \
+            steps = [(at, STEPS_COMPLETED, 1)] + [(at, STEPS_ON_TIME, 1)] * on_time
+            if not event.lead:     # another department's part: a step, not the case
+                return handler, steps
+            return handler, steps + [(at, COMPLETED, 1),
+                                     (at, WORKING_SECONDS, round(event.working_days * WORKING_DAY))] \
                 + [(at, COMPLETED_ON_TIME, 1)] * on_time + [(at, COMPLETED_EARLY, 1)] * early
         case events.CardRaised(at=at, color=color, handler=handler):
             return handler, [(at, CARDS_YELLOW if color == events.YELLOW else CARDS_RED, 1)]
         case events.TaskOpened(kind="order", at=at, department=department):
             return events.Handler(department), [(at, ORDERS_OPENED, 1)]
+        case events.TaskOpened(kind=kind, at=at, department=department) if kind in HOTLINE_KINDS:
+            return events.Handler(department), [(at, HOTLINE_REQUESTS, 1)]
+        case events.TaskAnswered(kind=kind, opened_at=opened_at, department=department) \
+                if kind in HOTLINE_KINDS:
+            return events.Handler(department), [(opened_at, HOTLINE_ANSWERED, 1)]
+        case events.TaskLightRaised(at=at, record=record):
+            metric = TASK_REDS.get((record.get("task_kind"), record.get("kind")))
+            if metric is None or not record.get("department"):
+                return None, []
+            return events.Handler(record["department"]), [(at, metric, 1)]
         case events.TaskAnswered(kind="order", opened_at=opened_at, department=department):
             # Counted where the order was opened, so a period's open orders = opened - answered.
             return events.Handler(department), [(opened_at, ORDERS_ANSWERED, 1)]

@@ -70,6 +70,7 @@ class CaseCompleted:
     on_time: bool
     early: bool
     working_days: float
+    lead: bool = True      # the lead department's, on the whole case's limit: the case itself
 
     def __post_init__(self):
         if self.early and not self.on_time:
@@ -156,11 +157,17 @@ class CardRaised:
 
 @dataclass(frozen=True)
 class TaskLightRaised:
-    """A supervised task's timer raised its light (yellow, red, a reminder, a reprimand, an
-    escalation): recorded and notified, not counted."""
+    """A supervised task's timer raised its light (yellow, red, a reprimand, an escalation):
+    recorded, notified, and its red cards counted (an order or a rectification overdue, a 12345
+    reprimand, an investigation's or a consultation's red)."""
     task_id: str
     at: datetime
     record: dict
+
+    @property
+    def once_id(self) -> str:
+        """A task's instant is raised once: counted once however often it is published."""
+        return f"{self.task_id}:{self.record.get('kind')}"
 
 
 # -- supervised work -------------------------------------------------------------------------------
@@ -266,5 +273,5 @@ EVENTS = (CaseSubmitted, BranchDecided, StageDecided, CaseCompleted, CardRaised,
           RatingWithdrawn)
 
 # What the performance counters count (chalicelib/domain/counting.py).
-COUNTED = (CaseSubmitted, CaseCompleted, CardRaised, TaskOpened, TaskAnswered, TaskOverdue,
-           ComplaintFiled, RatingGiven, RatingWithdrawn)
+COUNTED = (CaseSubmitted, CaseCompleted, CardRaised, TaskLightRaised, TaskOpened, TaskAnswered,
+           TaskOverdue, ComplaintFiled, RatingGiven, RatingWithdrawn)

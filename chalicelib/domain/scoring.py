@@ -4,17 +4,21 @@ each quarter and each staff member's efficiency archive (效能档案). Plain ru
 
 The composite score (0–100) of a subject in a period:
 
-    base      = 100 x sum(w_k x r_k) / sum(w_k), over the rates r_k that have a denominator
-                (onboarding, online, on-time, satisfaction, early completion; a rate without one
-                is left out and the weights of the others renormalised, never counted as 100%)
+    base      = 100 x sum(w_k x r_k) / sum(w_k), over the rates r_k that are published
+                (onboarding, online, on-time per case, satisfaction, early completion, 12345
+                answers, and the step on-time and 非常满意 rates where a hall weighs them; a rate
+                without a denominator or withheld as 样本不足 is left out and the weights of the
+                others renormalised, never counted as 100%)
     deduction = yellow_card x yellow cards + red_card x red cards + open_order x open
-                supervision orders + complaint x complaints + overdue_rectification x
-                rectifications overdue
+                supervision orders + overdue_order x orders escalated at their deadline +
+                complaint x complaints + overdue_rectification x rectifications overdue +
+                hotline_reprimand x 12345 reprimands (通报批评)
     composite = min(100, max(0, base - deduction)), rounded to 4 decimals
 
 A subject with no application, completion or rating in the period has no composite (None): the
-onboarding rate alone, a property of the catalog, does not rank anyone. Ranking orders by
-composite (higher first), then by cases completed (more first), then by applications, then by
+onboarding rate alone, a property of the catalog, does not rank anyone; nor has a subject that
+handled fewer cases than the hall's `min_sample` (样本不足, `Scorecard.cases`). Ranking orders
+by composite (higher first), then by cases completed (more first), then by applications, then by
 subject code; subjects without a composite, or with fewer cases (applications + completions)
 than the hall's `min_cases_ranked`, come last, unranked.
 
@@ -29,37 +33,48 @@ from .counters import Counters
 from .counting import (APPLICATIONS, CARDS_RED, CARDS_YELLOW, COMPLAINTS, COMPLETED,
                        COMPLETED_EARLY, COMPLETED_ON_TIME, ORDERS_OPENED, ORDERS_OVERDUE, RATINGS,
                        RATINGS_BAD, RATINGS_SATISFIED, RECTIFICATIONS_OVERDUE, SCOPE_DEPARTMENT,
-                       SCOPE_STAFF, SCOPE_WINDOW, SCOPES)
+                       SCOPE_STAFF, SCOPE_WINDOW, SCOPES, STEPS_COMPLETED, STEPS_ON_TIME)
 from .errors import InvalidInput
 from .periods import MONTH, QUARTER, period_kind
-from .scorecards import Scorecard, subjects_of, total
+from .scorecards import Scorecard, insufficient, subjects_of, total
 
 # -- weights -----------------------------------------------------------------------------------
 RATE_WEIGHTS = {"onboarding": "onboarding_rate", "online": "online_rate",
                 "on_time": "on_time_rate", "satisfaction": "satisfaction_rate",
-                "early_completion": "early_completion_rate"}
+                "early_completion": "early_completion_rate", "hotline": "hotline_answer_rate",
+                "step_on_time": "step_on_time_rate", "very_satisfied": "very_satisfied_rate"}
 DEDUCTIONS = {"yellow_card": "cards_yellow", "red_card": "cards_red", "open_order": "open_orders",
-              "complaint": "complaints", "overdue_rectification": "rectifications_overdue"}
+              "overdue_order": "orders_overdue", "complaint": "complaints",
+              "overdue_rectification": "rectifications_overdue",
+              "hotline_reprimand": "hotline_reprimands"}
 
 
 @dataclass(frozen=True)
 class Weights:
     """A hall's scoring rules: rate weights (relative; renormalised over the rates a subject
-    has), points deducted per card, open order, complaint and overdue rectification, the
-    completed cases a window needs in the quarter to be the red-flag window, and the cases
-    (applications + completions) a subject needs in a period to be ranked at all."""
+    has), points deducted per card, open order, overdue order, complaint, overdue rectification
+    and 12345 reprimand, the completed cases a window needs in the quarter to be the red-flag
+    window, the cases (applications + completions) a subject needs in a period to be ranked at
+    all, and the minimum sample: a figure from fewer cases (ratings, steps, requests) is
+    published as 样本不足, not as a score."""
     onboarding: float = 10.0
     online: float = 20.0
     on_time: float = 30.0
     satisfaction: float = 30.0
     early_completion: float = 10.0
+    hotline: float = 10.0
+    step_on_time: float = 0.0
+    very_satisfied: float = 0.0
     yellow_card: float = 1.0
     red_card: float = 5.0
     open_order: float = 2.0
+    overdue_order: float = 3.0
     complaint: float = 3.0
     overdue_rectification: float = 2.0
+    hotline_reprimand: float = 5.0
     red_flag_min_completed: int = 30
     min_cases_ranked: int = 1
+    min_sample: int = 5
 
     def __post_init__(self):
         for f in fields(self):
@@ -67,7 +82,7 @@ class Weights:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InvalidInput(f"weight {f.name} must be a number ≥ 0, not {value!r}",
                                    field=f.name)
-        for name in ("red_flag_min_completed", "min_cases_ranked"):
+        for name in ("red_flag_min_completed", "min_cases_ranked", "min_sample"):
             if not isinstance(getattr(self, name), int):
                 raise InvalidInput(f"{name} is a whole number of cases", field=name)
         if not any(getattr(self, name) > 0 for name in RATE_WEIGHTS):
@@ -130,14 +145,23 @@ def _resolver(weights, catalog=None):
 
 
 # -- composite, ranking, red-flag window -------------------------------------------------------
+def composite_withheld(card: Scorecard, weights: Weights) -> str | None:
+    """Why a subject with something to score has no composite: too few cases (样本不足)."""
+    if card.active and card.cases < weights.min_sample:
+        return insufficient("综合得分", card.cases, "件", weights.min_sample)
+    return None
+
+
 def composite(card: Scorecard, weights: Weights) -> float | None:
-    """The composite score, 0–100 (see the module's doc); None with nothing to score."""
-    if not card.active:
+    """The composite score, 0–100 (see the module's doc); None with nothing to score or from
+    fewer cases than the hall's minimum sample."""
+    if not card.active or card.cases < weights.min_sample:
         return None
+    withheld = card.withheld(weights.min_sample)
     weighed = total_weight = 0.0
     for name, rate_name in RATE_WEIGHTS.items():
         rate, weight = getattr(card, rate_name), getattr(weights, name)
-        if rate is not None and weight > 0:
+        if rate is not None and weight > 0 and rate_name not in withheld:
             weighed += weight * rate
             total_weight += weight
     if total_weight == 0:
@@ -152,9 +176,15 @@ class Ranked:
     rank: int | None        # None: unranked (nothing to score, or too few cases)
     composite: float | None
     scorecard: Scorecard
+    min_sample: int = 0     # figures from fewer cases are published as 样本不足
+    withheld: str | None = None   # why the composite is not published
 
     def to_dict(self) -> dict:
-        return {"rank": self.rank, "composite": self.composite, **self.scorecard.to_dict()}
+        out = {"rank": self.rank, "composite": self.composite,
+               **self.scorecard.to_dict(self.min_sample)}
+        if self.withheld:
+            out["insufficient"] = {**out["insufficient"], "composite": self.withheld}
+        return out
 
 
 def _scored(card: Scorecard, weights: Weights) -> tuple[tuple, Ranked]:
@@ -162,7 +192,8 @@ def _scored(card: Scorecard, weights: Weights) -> tuple[tuple, Ranked]:
     ranked = score is not None and card.applications + card.completed >= weights.min_cases_ranked
     key = (not ranked, -(score or 0.0), -card.completed, -card.applications, card.scope,
            card.subject)
-    return key, Ranked(0 if ranked else None, score, card)
+    return key, Ranked(0 if ranked else None, score, card, weights.min_sample,
+                       composite_withheld(card, weights))
 
 
 def rank(scorecards: Iterable[Scorecard], weights) -> list[Ranked]:
@@ -177,7 +208,8 @@ def rank(scorecards: Iterable[Scorecard], weights) -> list[Ranked]:
     for _, entry in scored:
         if entry.rank is not None:
             place += 1
-            entry = Ranked(place, entry.composite, entry.scorecard)
+            entry = Ranked(place, entry.composite, entry.scorecard, entry.min_sample,
+                           entry.withheld)
         out.append(entry)
     return out
 
@@ -201,15 +233,16 @@ def red_flag_window(window_scorecards_of_quarter: Iterable[Scorecard], weights) 
 
 
 # -- efficiency archive ------------------------------------------------------------------------
-ARCHIVE_COUNTS = (APPLICATIONS, COMPLETED, COMPLETED_ON_TIME, COMPLETED_EARLY, CARDS_YELLOW,
-                  CARDS_RED, ORDERS_OPENED, ORDERS_OVERDUE, COMPLAINTS, RATINGS,
-                  RATINGS_SATISFIED, RATINGS_BAD, RECTIFICATIONS_OVERDUE)
+ARCHIVE_COUNTS = (APPLICATIONS, COMPLETED, COMPLETED_ON_TIME, COMPLETED_EARLY, STEPS_COMPLETED,
+                  STEPS_ON_TIME, CARDS_YELLOW, CARDS_RED, ORDERS_OPENED, ORDERS_OVERDUE,
+                  COMPLAINTS, RATINGS, RATINGS_SATISFIED, RATINGS_BAD, RECTIFICATIONS_OVERDUE)
 
 
 def _archive_line(card: Scorecard) -> dict:
     out = {count: getattr(card, count) for count in ARCHIVE_COUNTS}
     out.update(open_orders=card.open_orders, average_working_days=card.average_working_days,
-               on_time_rate=card.on_time_rate, satisfaction_rate=card.satisfaction_rate,
+               on_time_rate=card.on_time_rate, step_on_time_rate=card.step_on_time_rate,
+               satisfaction_rate=card.satisfaction_rate,
                average_rating=card.average_rating)
     return out
 
@@ -259,7 +292,9 @@ def compile_period(counters: Counters, catalog, period: str, weights=None,
         out[RANKING_KEYS[scope]] = [entry.to_dict() for entry in rank(cards, weights)]
     totals = total(cards_by_scope[SCOPE_DEPARTMENT], "hall", hall or "all", period,
                    out["hall_name"])
-    out["totals"] = totals.to_dict()
+    min_sample = weights.for_hall(hall).min_sample
+    out["min_sample"] = min_sample
+    out["totals"] = totals.to_dict(min_sample)
     out["red_flag_windows"] = {}
     if kind == QUARTER:
         by_hall: dict[str, list[Scorecard]] = {}

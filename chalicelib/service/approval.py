@@ -322,7 +322,8 @@ class Approval:
             staff = (step.decided_by or "").removeprefix("staff:") or step.staff_id
             completed.append(events.CaseCompleted(
                 case.case_id, at, events.Handler(department, step.window, staff),
-                **completion_facts(clock.step_clock, self.clock, at)))
+                **completion_facts(clock.step_clock, self.clock, at),
+                lead=department == lead))
         return completed
 
     def _complete(self, case: Case, outcome: str, decided: list[Branch], now: datetime):

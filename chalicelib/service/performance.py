@@ -10,13 +10,25 @@ from typing import Callable
 from ..domain.cases import Caller
 from ..domain.catalog import Catalog
 from ..domain.counters import Counters
-from ..domain.counting import RATINGS, RATINGS_SATISFIED, grouped, increments
+from ..domain.counting import (RATINGS, RATINGS_SATISFIED, RATINGS_VERY_SATISFIED, grouped,
+                               increments)
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.pages import Page
 from ..domain.periods import period_kind, periods_of
+from ..domain.scorecards import FIGURES, Scorecard
 from ..domain.scoring import HallWeights, compile_period, efficiency_archive
 from ..logs import logger
 from .reports import monthly_report, to_csv
+
+
+# What the public board shows of each department (its figures as FIGURES defines them).
+BOARD_KEYS = ("rank", "subject", "name", "composite", "onboarding_rate", "online_rate",
+              "on_time_rate", "step_on_time_rate", "satisfaction_rate", "very_satisfied_rate",
+              "hotline_answer_rate", "completed", "steps_completed", "ratings", "insufficient")
+
+
+def _rounded(rate: float | None) -> float | None:
+    return None if rate is None else round(rate, 4)
 
 
 class Performance:
@@ -38,11 +50,14 @@ class Performance:
         can be rebuilt). An event with an id (a submission, counted when its hand-over is
         carried out) is counted once however often it is published, and a failure is raised:
         the hand-over stays pending and is carried out again."""
+        counted = grouped(increments(event))
+        if not counted:          # an event the figures do not count (a task's yellow, say)
+            return
         once = getattr(event, "once_id", None)
         if once is not None:
-            self.counters.add(grouped(increments(event)), once=once)
+            self.counters.add(counted, once=once)
             return
-        pending = list(grouped(increments(event)).items())
+        pending = list(counted.items())
         for done, (key, metrics) in enumerate(pending):
             try:
                 self.counters.add({key: metrics})
@@ -104,8 +119,9 @@ class Performance:
 
     def board(self, recent: int = 20) -> dict:
         """The public disclosure board: recently completed cases with the applicant's name
-        masked, the satisfaction rate day by day, and this month's department ranking with the
-        four rates. The figures are read precompiled (one item, compiled hourly by the
+        masked, the 满意率 and 非常满意率 day by day, and this month's department ranking with
+        its rates; each figure's definition (`figures`, for the board's 说明) and, for a figure
+        from fewer cases than `min_sample`, null with its reason under `insufficient` (样本不足). The figures are read precompiled (one item, compiled hourly by the
         export job: compile_board); only the recent completions are read live (one query per
         shard of the CompletedByDay index). No case is scanned."""
         now = self.now()
@@ -166,23 +182,29 @@ class Performance:
     def _compile_figures(self, today: datetime) -> dict:
         from datetime import timedelta
 
+        min_sample = self.weights().for_hall(None).min_sample
         satisfaction = []
         for back in range(self.BOARD_DAYS - 1, -1, -1):
             period = periods_of(today - timedelta(days=back))[0]
             rows = [r for r in self.counters.of_period(period) if r["scope"] == "department"]
-            ratings = sum(r["metrics"].get(RATINGS, 0) for r in rows)
-            satisfied = sum(r["metrics"].get(RATINGS_SATISFIED, 0) for r in rows)
-            satisfaction.append({"day": period, "ratings": ratings,
-                                 "rate": round(satisfied / ratings, 4) if ratings else None})
+            day = Scorecard("hall", "all", period, **{
+                metric: sum(r["metrics"].get(metric, 0) for r in rows)
+                for metric in (RATINGS, RATINGS_SATISFIED, RATINGS_VERY_SATISFIED)}).to_dict(
+                min_sample)
+            satisfaction.append({
+                "day": period, "ratings": day["ratings"],
+                "rate": _rounded(day["satisfaction_rate"]),
+                "very_satisfied_rate": _rounded(day["very_satisfied_rate"]),
+                "insufficient": {k: v for k, v in day["insufficient"].items()
+                                 if k in ("satisfaction_rate", "very_satisfied_rate")}})
         month = self.compiled(periods_of(today)[1])
         return {
             "compiled_at": today.isoformat(),
+            "min_sample": month["min_sample"],
+            "figures": [figure.to_dict() for figure in FIGURES],
             "satisfaction": satisfaction,
             "month": month["period"],
-            "departments": [{k: d.get(k) for k in (
-                "rank", "subject", "name", "composite", "onboarding_rate", "online_rate",
-                "on_time_rate", "satisfaction_rate", "completed")}
-                for d in month["departments"]],
+            "departments": [{k: d.get(k) for k in BOARD_KEYS} for d in month["departments"]],
             "totals": month.get("totals")}
 
     # -- what supervisors read --------------------------------------------------------------

@@ -247,7 +247,9 @@ def test_the_board_reads_its_figures_precompiled_and_no_period(w, performance):
     performance.counters = spy
     board = performance.board()
     assert spy.periods == 0
-    assert board["satisfaction"][-1] == {"day": "2026-11-18", "ratings": 1, "rate": 1.0}
+    day = board["satisfaction"][-1]     # one rating: 样本不足, not 100%
+    assert (day["day"], day["ratings"], day["rate"]) == ("2026-11-18", 1, None)
+    assert day["insufficient"]["satisfaction_rate"].startswith("样本不足")
     assert [r["applicant"] for r in board["recent"]] == ["张*"]      # the recent ones live
     assert board["compiled_at"] == w.now[0].isoformat()
     # Compiled again only by the export: a rating now shows at the next compilation.

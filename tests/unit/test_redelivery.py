@@ -86,15 +86,16 @@ def test_a_stage_message_failing_at_the_count_counts_every_completion_once_when_
         w.approval.on_workflow_message(message)
     case = w.cases.get(case_id)
     assert case.status == "completed"             # the stage was recorded before the count
-    assert not any(m.get("completed") for m in totals(w.counters).values())
+    assert not any(m.get("steps_completed") for m in totals(w.counters).values())
     # The queue delivers the message again; every follow-up step runs again.
     assert w.approval.on_workflow_message({**message, "token": "stage-1@again"}) == "done"
     assert told(w, "stage-1@again") == [{"done": True}]
     # ...and once more, as a queue may: nothing is counted twice.
     assert w.approval.on_workflow_message({**message, "token": "stage-1@third"}) == "done"
     day = totals(w.counters)
-    assert {department: day[department].get("completed") for department in DEPARTMENTS} == \
+    assert {department: day[department].get("steps_completed") for department in DEPARTMENTS} == \
         {department: 1 for department in DEPARTMENTS}
+    assert sum(m.get("completed", 0) for m in day.values()) == 1     # the case, at its lead
     assert sum(m.get("applications", 0) for m in day.values()) == 1
     completed = [e for e in w.events.of(events.CaseCompleted)]
     assert {e.handler.department for e in completed} == set(DEPARTMENTS)
@@ -119,10 +120,10 @@ def test_a_stage_message_failing_half_way_through_the_counts_finishes_them_once(
     w.counters.add = add_then_fail
     with pytest.raises(Down):
         w.approval.on_workflow_message(message)
-    assert sum(m.get("completed", 0) for m in totals(w.counters).values()) == 2
+    assert sum(m.get("steps_completed", 0) for m in totals(w.counters).values()) == 2
     w.counters.add = add
     w.approval.on_workflow_message({**message, "token": "stage-1@again"})
-    assert {d: totals(w.counters)[d].get("completed") for d in DEPARTMENTS} == \
+    assert {d: totals(w.counters)[d].get("steps_completed") for d in DEPARTMENTS} == \
         {d: 1 for d in DEPARTMENTS}
 
 

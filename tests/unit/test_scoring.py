@@ -99,8 +99,9 @@ def test_weights_from_a_hall_configuration():
     assert Weights.from_dict(w.to_dict()) == w
     for bad in ({"speed": 1}, {"online": -1}, {"online": "high"}, {"online": True},
                 {"red_flag_min_completed": 2.5},
+                {"min_sample": 1.5},
                 {"onboarding": 0, "online": 0, "on_time": 0, "satisfaction": 0,
-                 "early_completion": 0}):
+                 "early_completion": 0, "hotline": 0}):
         with pytest.raises(InvalidInput):
             Weights.from_dict(bad)
 
@@ -132,13 +133,17 @@ def test_ranking_orders_by_composite_then_completed_then_code():
 def test_a_subject_with_too_few_cases_is_listed_unranked():
     one_case = card(subject="ONE", applications=1, applications_online=1)
     many = card(subject="MANY", **{**PERFECT, "applications_online": 5})
-    by_default = rank([many, one_case], Weights())
-    assert [(r.scorecard.subject, r.rank) for r in by_default] == [("ONE", 1), ("MANY", 2)]
-    stricter = rank([many, one_case], Weights(min_cases_ranked=5))
+    by_default = rank([many, one_case], Weights())    # 样本不足 below 5 cases
+    assert [(r.scorecard.subject, r.rank) for r in by_default] == [("MANY", 1), ("ONE", None)]
+    assert by_default[1].composite is None
+    assert by_default[1].to_dict()["insufficient"]["composite"].startswith("样本不足")
+    from_one = rank([many, one_case], Weights(min_sample=1))
+    assert [(r.scorecard.subject, r.rank) for r in from_one] == [("ONE", 1), ("MANY", 2)]
+    stricter = rank([many, one_case], Weights(min_cases_ranked=5, min_sample=1))
     assert [(r.scorecard.subject, r.rank) for r in stricter] == [("MANY", 1), ("ONE", None)]
     assert stricter[1].composite == 100.0   # its score is still shown
     only_ratings = card(subject="RATED", ratings=3, ratings_satisfied=3)
-    assert rank([only_ratings], Weights())[0].rank is None
+    assert rank([only_ratings], Weights(min_sample=1))[0].rank is None
 
 
 def test_ranking_uses_each_halls_weights():

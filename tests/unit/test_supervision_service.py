@@ -501,7 +501,9 @@ def test_ratings_orders_and_complaints_are_counted_as_they_happen(w):
                                      "text": "态度差"})
     scored = performance.for_supervisor(CITY, {"period": "2026-11"})
     scjg = next(d for d in scored["departments"] if d["subject"] == "SCJG")
-    assert scjg["ratings"] == 1 and scjg["satisfaction_rate"] == 0.0
+    # One rating is too few to publish a rate: 样本不足, with its reason.
+    assert scjg["ratings"] == 1 and scjg["satisfaction_rate"] is None
+    assert scjg["insufficient"]["satisfaction_rate"].startswith("样本不足")
     assert scjg["open_orders"] == 1 and scjg["complaints"] == 1
     district = performance.for_supervisor(QIAOCHENG, {"period": "2026-11"})
     assert set(district["halls"]) == {"BZQC", "BZQCXG", "BZXGGM"}
@@ -555,10 +557,18 @@ def test_the_public_board_masks_names_and_shows_rates(w):
     board = performance.board()
     [recent] = board["recent"]
     assert recent["applicant"] == "张*" and recent["case_no"] == w.cases.get(case_id).case_no
-    assert board["satisfaction"][-1] == {"day": "2026-11-18", "ratings": 1, "rate": 1.0}
+    # After one case the board publishes no rate and no score: 样本不足.
+    today = board["satisfaction"][-1]
+    assert (today["day"], today["ratings"], today["rate"]) == ("2026-11-18", 1, None)
+    assert today["insufficient"]["satisfaction_rate"].startswith("样本不足")
     assert board["satisfaction"][0]["rate"] is None             # a day without ratings
+    assert board["satisfaction"][0]["insufficient"] == {}       # …has nothing to withhold
     scjg = next(d for d in board["departments"] if d["subject"] == "SCJG")
-    assert scjg["satisfaction_rate"] == 1.0 and "applicant" not in str(board["departments"])
+    assert scjg["satisfaction_rate"] is None and scjg["composite"] is None
+    assert scjg["rank"] is None and scjg["ratings"] == 1
+    assert {"satisfaction_rate", "very_satisfied_rate", "composite"} <= set(scjg["insufficient"])
+    assert board["totals"]["satisfaction_rate"] is None and board["min_sample"] == 5
+    assert "applicant" not in str(board["departments"])
 
 
 def test_a_retried_complaint_with_its_idempotency_key_opens_nothing_new(w):
