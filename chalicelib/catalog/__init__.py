@@ -20,6 +20,16 @@ def read(name: str, missing=None):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def synonyms() -> dict:
+    """The guide search's everyday words (data/synonyms.json): a published set's own if it
+    has them, else this release's."""
+    folder = Path(os.environ.get("CATALOG_DIR") or DATA)
+    path = folder / "synonyms.json"
+    return json.loads((path if path.exists() else DATA / "synonyms.json")
+                      .read_text(encoding="utf-8"))
+
+
 @lru_cache(maxsize=1)
 def published() -> Catalog:
-    return Catalog(read("halls"), read("departments"), read("items"), read("powers", []))
+    return Catalog(read("halls"), read("departments"), read("items"), read("powers", []),
+                   synonyms=synonyms())

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from . import rights
 from .errors import InvalidInput, NotFound
 from .halls import HallPolicy
+from .search import GuideIndex
 
 POWER_CATEGORIES = ("行政许可", "行政确认", "行政备案", "行政给付", "审核转报", "公共服务")
 MAX_PAGE_SIZE = 100
+MAX_QUERY_LENGTH = 50       # what a person types into the guide's search field
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Staff:
 
 class Catalog:
     def __init__(self, halls: list[dict], departments: list[dict], items: list[dict],
-                 powers: list[dict] | None = None):
+                 powers: list[dict] | None = None, synonyms: dict | None = None):
         self.halls = {h["code"]: h for h in halls}
         # The power list (权力清单) of record: every power a department holds, with the item
         # that offers it online, or none yet. Without one, each department's `power_list` (the
@@ -39,8 +41,10 @@ class Catalog:
         self.powers = {p["code"]: p for p in powers or ()}
         self.departments = {d["code"]: d for d in departments}
         self.items = {i["code"]: i for i in items}
-        self._search_text = {code: (item["name"] + "\n" + item.get("description", "")).lower()
-                             for code, item in self.items.items()}
+        # The everyday words that mean a catalog term, and the words around a query
+        # (data/synonyms.json); the search index is built from them on the first search.
+        self.synonyms = synonyms or {}
+        self._index: GuideIndex | None = None
         self._deciders = {code: {b["department"] for s in item["stages"] for b in s["departments"]}
                           for code, item in self.items.items()}
         self.policies = {code: HallPolicy.of(hall) for code, hall in self.halls.items()}
@@ -127,6 +131,8 @@ class Catalog:
     # -- the guide as the public reads it --------------------------------------------------
     def search(self, keyword: str = "", hall: str | None = None, department: str | None = None,
                category: str | None = None, page: int = 1, page_size: int = 20) -> dict:
+        """The items a keyword finds, best first by the guide's ranking rule
+        (chalicelib/domain/search.py); without a keyword, every item in the catalog's order."""
         if hall:
             self.hall(hall)
         if department:
@@ -139,16 +145,28 @@ class Catalog:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}",
                                field="page_size")
-        needle = keyword.strip().lower()
-        hits = [item for code, item in self.items.items()
-                if (not needle or needle in self._search_text[code])
-                and (not hall or hall in item["halls"])
+        if len(keyword or "") > MAX_QUERY_LENGTH:
+            raise InvalidInput(f"q must be at most {MAX_QUERY_LENGTH} characters", field="q")
+        if (keyword or "").strip():
+            ranked = [self.items[code] for code in self.search_index().codes(keyword)]
+        else:
+            ranked = list(self.items.values())
+        hits = [item for item in ranked
+                if (not hall or hall in item["halls"])
                 and (not department or department == item["lead_department"]
-                     or department in self._deciders[code])
+                     or department in self._deciders[item["code"]])
                 and (not category or item["category"] == category)]
         start = (page - 1) * page_size
         return {"total": len(hits), "page": page, "page_size": page_size,
                 "items": [self.summary(item) for item in hits[start:start + page_size]]}
+
+    def search_index(self) -> GuideIndex:
+        """The guide's search index (chalicelib/domain/search.py), built on the first search."""
+        if self._index is None:
+            names = {code: [d["name"], d.get("short_name") or ""]
+                     for code, d in self.departments.items()}
+            self._index = GuideIndex(self.items.values(), names, self.synonyms)
+        return self._index
 
     def summary(self, item: dict) -> dict:
         return {"code": item["code"], "name": item["name"], "category": item["category"],

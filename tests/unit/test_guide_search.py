@@ -1,0 +1,178 @@
+"""The service guide finds what people type: everyday words, abbreviations and pinyin, ranked by
+one rule (chalicelib/domain/search.py) over the published catalog and its synonyms."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib import catalog
+from chalicelib.domain.catalog import Catalog
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.search import EXACT, KEYWORD, PINYIN, WORDS, normalised
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+QUERIES = json.loads((HERE / "guide_queries.json").read_text(encoding="utf-8"))["queries"]
+
+
+def codes(answer):
+    return [item["code"] for item in answer["items"]]
+
+
+# -- everyday queries over the published guide ---------------------------------------------------
+def test_the_query_set_holds_at_least_forty_everyday_queries():
+    assert len({q["q"] for q in QUERIES}) == len(QUERIES) >= 40
+    published = catalog.published().items
+    assert all(q["first"] in published and set(q.get("also", ())) <= set(published)
+               for q in QUERIES)
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q["q"] for q in QUERIES])
+def test_an_everyday_query_finds_its_item_first(query):
+    found = codes(catalog.published().search(query["q"], page_size=20))
+    assert found[:1] == [query["first"]], found
+    assert set(query.get("also", ())) <= set(found), found
+
+
+def test_huanping_finds_the_three_environmental_impact_items_before_anything_else():
+    found = codes(catalog.published().search("环评", page_size=20))
+    assert set(found[:3]) == {"HBJ-001", "HBJ-002", "HBJ-003"}
+    # the industrial project mentions 环评 in its description only: found, after them
+    assert "FGW-001" in found[3:]
+
+
+def test_a_query_of_fillers_alone_finds_nothing_and_no_query_lists_every_item_in_order():
+    published = catalog.published()
+    assert published.search("我要办理")["total"] == 0
+    everything = published.search("", page_size=100)
+    assert codes(everything) == list(published.items)
+
+
+def test_words_that_are_in_no_item_find_nothing():
+    assert catalog.published().search("不存在的事项")["total"] == 0
+    assert catalog.published().search("身份证 火箭")["total"] == 0   # every word must be found
+
+
+def test_filters_keep_the_ranking():
+    published = catalog.published()
+    ranked = codes(published.search("营业执照", page_size=100))
+    in_district = codes(published.search("营业执照", hall="BZQC", page_size=100))
+    assert in_district == [c for c in ranked if "BZQC" in published.items[c]["halls"]]
+    assert codes(published.search("营业执照", category="行政确认")) == ["RSJ-001"]
+
+
+def test_a_query_longer_than_a_search_field_is_refused_naming_q():
+    with pytest.raises(InvalidInput) as refused:
+        catalog.published().search("开公司" * 20)
+    assert refused.value.field == "q" and "50" in refused.value.message
+
+
+def test_full_width_and_upper_case_are_read_as_typed_on_a_phone():
+    assert normalised(" ＳＦＺ ") == "sfz"
+    assert codes(catalog.published().search("ＳＦＺ"))[:1] == ["GA-002"]
+
+
+# -- the ranking rule on a catalog made for it --------------------------------------------------
+def _item(code, name, description="", keywords=()):
+    item = {"code": code, "name": name, "description": description or f"{name}。",
+            "category": "行政许可", "kind": "promised", "halls": ["CITY"],
+            "lead_department": "HB", "promised_limit_days": 5, "legal_limit_days": 20,
+            "stages": [{"departments": [{"department": "HB"}]}]}
+    if keywords:
+        item["keywords"] = list(keywords)
+    return item
+
+
+def _catalog(items, synonyms):
+    person = {"staff_id": "HB-001", "name": "张三", "phone": "13800000000", "post": "受理"}
+    hall = {"code": "CITY", "name": "市政务服务中心", "level": "city", "parent": None}
+    department = {"code": "HB", "name": "市生态环境局", "short_name": "生态环境", "hall": "CITY",
+                  "chief_representative": {**person, "staff_id": "HB-000"},
+                  "windows": [{"code": "W1", "name": "窗口", "hall": "CITY", "staff": [person]}],
+                  "power_list": [i["code"] for i in items]}
+    return Catalog([hall], [department], items, synonyms=synonyms)
+
+
+RULE = _catalog(
+    [_item("HB-001", "辐射安全许可", "核技术利用单位申请辐射安全许可，含环评批复。"),
+     _item("HB-002", "环境影响登记表备案"),
+     _item("HB-003", "环评"),
+     _item("HB-004", "排污许可", keywords=["环评"]),
+     _item("HB-005", "环境影响评价文件审批"),
+     _item("HB-006", "环评与排污许可衔接说明")],
+    {"synonyms": {"环评": ["环境影响评价", "环境影响登记表"]}, "fillers": ["办"]})
+
+
+def test_exact_name_before_keyword_and_synonym_before_words_ties_by_code():
+    ranked = RULE.search_index().rank("环评")
+    assert [(h.code, h.tier) for h in ranked] == [
+        ("HB-003", EXACT),        # the item's name is the query
+        ("HB-004", KEYWORD),      # its own keyword (rank 0)
+        ("HB-005", KEYWORD),      # the synonym's first term is in its name
+        ("HB-002", KEYWORD),      # the synonym's second term
+        ("HB-006", WORDS),        # the word in the name
+        ("HB-001", WORDS)]        # the word in the description only
+    assert codes(RULE.search("办环评")) == [h.code for h in ranked]
+
+
+def test_among_word_matches_the_name_counts_more_than_the_department_or_description():
+    ranked = RULE.search_index().rank("生态环境 许可")
+    # 许可 in the name of HB-001, HB-004, HB-006; 生态环境 only in their department's name
+    assert {h.code for h in ranked} == {"HB-001", "HB-004", "HB-006"}
+    assert all(h.tier == WORDS for h in ranked)
+    assert [h.code for h in ranked] == ["HB-001", "HB-004", "HB-006"]   # equal: by code
+    first = RULE.search_index().rank("排污许可衔接")
+    assert [h.code for h in first][:1] == ["HB-006"]
+
+
+def test_pinyin_finds_full_spellings_initials_and_spellings_inside_a_name():
+    index = RULE.search_index()
+    assert {h.code for h in index.rank("huanping")} == {"HB-002", "HB-003", "HB-004", "HB-005",
+                                                        "HB-006"}
+    assert all(h.tier == PINYIN for h in index.rank("huanping"))
+    assert [h.code for h in index.rank("fs")] == ["HB-001"]            # 辐射 → initials
+    assert [h.code for h in index.rank("fushe")] == ["HB-001"]         # 辐射 → spelled
+    assert [h.code for h in index.rank("anquanxuke")] == ["HB-001"]    # inside the name
+    assert [h.score for h in index.rank("huanp")][:1] == [2]            # a word's beginning
+    assert index.rank("zz") == []
+
+
+def test_the_index_is_built_once_per_catalog():
+    published = catalog.published()
+    published.search("开公司")
+    index = published.search_index()
+    published.search("身份证")
+    assert published.search_index() is index and len(index) == len(published.items)
+
+
+# -- the catalog's search data ---------------------------------------------------------------------
+def test_every_synonym_leads_to_an_item_of_the_published_guide():
+    published = catalog.published()
+    data = catalog.synonyms()
+    fillers = set(data["fillers"])
+    for word, terms in data["synonyms"].items():
+        assert word not in fillers, word
+        assert terms, word
+        for term in terms:
+            holders = [i for i in published.items.values()
+                       if term in normalised(i["name"])
+                       or any(term in k for k in i.get("keywords", ()))]
+            assert holders, f"{word} → {term} names no item of the guide"
+
+
+def test_an_items_keywords_are_its_own_and_no_synonym_repeats_them():
+    published = catalog.published()
+    words = set(catalog.synonyms()["synonyms"])
+    keywords = [k for item in published.items.values() for k in item.get("keywords", ())]
+    assert keywords and len(keywords) == len(set(keywords))
+    assert not words & set(keywords)
+
+
+def test_importing_the_app_loads_neither_the_segmenter_nor_the_pinyin_tables():
+    probe = ("import sys, app; print(','.join(m for m in ('jieba', 'pypinyin') "
+             "if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert run.stdout.strip() == ""
