@@ -16,7 +16,7 @@ from chalicelib.domain.errors import InvalidInput, NotFound, Unprocessable
 from tests.unit.test_supervision_service import (ALICE, BOB, CITY, T0, WORKDAY,  # noqa: F401
                                                  awaiting, completed_case, w)
 
-FIVE = {"SCJG": ("BZ-A01", "SCJG-002"), "GA": ("BZ-B01", "GA-002"), "SW": (None, None),
+FIVE = {"SCJG": ("BZ-A01", "SCJG-002"), "GA": ("BZ-A04", "GA-002"), "SW": (None, None),
         "RSJ": (None, None), "GJJ": (None, None)}
 
 
@@ -47,7 +47,7 @@ def test_a_bad_rating_of_one_department_of_five_opens_its_rectification_there_on
     [task] = w.tasks.rows.values()
     assert task["kind"] == "rectification" and task["department"] == "GA"
     # addressed to the people of the police bureau's part of the case
-    assert task["subject"]["staff_id"] == "GA-002" and task["subject"]["window"] == "BZ-B01"
+    assert task["subject"]["staff_id"] == "GA-002" and task["subject"]["window"] == "BZ-A04"
     assert rated["rating"]["departments"]["GA"] == {"level": 2, "label": "不满意"}
     [told] = rated["rectifications"]
     assert told["department"] == "GA" and told["department_name"] == "亳州市公安局"
@@ -271,7 +271,7 @@ def test_a_rectifications_red_card_names_the_staff_of_the_rated_part(w):
     w.now[0] += timedelta(seconds=11 * WORKDAY)
     awaiting(w, task["task_id"], timer=1)
     [card] = [e for e in w.log.of_case(task["task_id"]) if e.get("light") == "red"]
-    assert (card["department"], card["staff_id"], card["window"]) == ("GA", "GA-002", "BZ-B01")
+    assert (card["department"], card["staff_id"], card["window"]) == ("GA", "GA-002", "BZ-A04")
     assert card["staff_name"] and card["chief_name"] and card["department_name"] == "亳州市公安局"
 
 

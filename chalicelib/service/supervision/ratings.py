@@ -46,7 +46,10 @@ class Ratings:
         level, dimensions, comment = rules.rating_of(body)
 
         def change():
-            case = self.work.case(case_id)
+            try:
+                case = self.work.case(case_id)
+            except NotFound:
+                raise NotFound(f"您名下没有办件 {case_id}", field="case_id") from None
             if case.applicant.get("id_number") != caller.id_number:
                 # As for reading it: someone else's case is not there for this caller.
                 raise NotFound(f"您名下没有办件 {case_id}", field="case_id")
