@@ -11,6 +11,22 @@ def test_keyword_search_matches_chinese_names(stack):
     assert "SCJG-001" in [i["code"] for i in found["items"]]
 
 
+def test_everyday_words_abbreviations_and_pinyin_find_their_items_first(stack):
+    for q, first in [("开公司", "SCJG-001"), ("办营业执照", "SCJG-001"), ("身份证", "GA-002"),
+                     ("shenfenzheng", "GA-002"), ("sfz", "GA-002"), ("生孩子", "GA-001")]:
+        found = get(stack, "/guide/items", q=q).json()
+        assert [i["code"] for i in found["items"]][:1] == [first], (q, found)
+    eia = get(stack, "/guide/items", q="环评").json()
+    assert {i["code"] for i in eia["items"][:3]} == {"HBJ-001", "HBJ-002", "HBJ-003"}
+    permits = get(stack, "/guide/items", q="环评", category="行政备案").json()
+    assert [i["code"] for i in permits["items"]] == ["HBJ-003"]
+
+
+def test_a_query_too_long_for_the_search_field_is_a_400_naming_q(stack):
+    answer = get(stack, "/guide/items", q="企业" * 30)
+    assert answer.status_code == 400 and answer.json()["field"] == "q"
+
+
 def test_filters_by_hall_department_and_category_combine(stack):
     everything = get(stack, "/guide/items", page_size=100).json()
     permits = get(stack, "/guide/items", category="行政许可", page_size=100).json()

@@ -7,7 +7,7 @@ const PAGE_SIZE = 10;
 export async function searchPage(main, ctx) {
   const query = ctx.query;
   const q = h("input", { type: "search", name: "q", id: "guide-q", value: query.get("q") || "",
-    placeholder: "例如：企业设立、出生登记、公积金提取", autocomplete: "off", enterkeyhint: "search" });
+    placeholder: "例如：开公司、办营业执照、上户口、身份证、shebao", autocomplete: "off", enterkeyhint: "search", maxlength: "50" });
   const hall = h("select", { name: "hall", id: "guide-hall" }, h("option", { value: "" }, "全部大厅"));
   const department = h("select", { name: "department", id: "guide-department" }, h("option", { value: "" }, "全部部门"));
   const category = h("select", { name: "category", id: "guide-category" }, h("option", { value: "" }, "全部类型"),
@@ -65,7 +65,7 @@ export async function searchPage(main, ctx) {
       answer.page < pages ? h("button", { class: "btn secondary small", type: "button",
         onclick: () => search(params, answer.page + 1) }, "下一页") : null) : null;
     render(results, answer.items.length ? list : h("div", { class: "card" },
-      h("p", null, "请尝试更换关键词，或清除筛选条件。")), pager);
+      h("p", null, "请尝试更换关键词（可以输入常用说法、简称或拼音，如“开公司”“环评”“sfz”），或清除筛选条件。")), pager);
   }
 
   form.addEventListener("submit", (event) => {
