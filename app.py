@@ -298,6 +298,18 @@ def read_my_question(task_id):
                                                 task_id)
 
 
+# -- 办件查询: anyone holding a receipt (public) -------------------------------------------------
+@route("/lookup", methods=["POST"], body="ProgressLookupRequest")
+def look_up_progress():
+    """A case's status and stage for its 受理编号 and query code, without signing in; a wrong
+    code answers as an unknown number, and wrong codes are counted (domain/progress.py)."""
+    request = app.current_request
+    body = json_object(request)
+    source = ((request.context or {}).get("identity") or {}).get("sourceIp") or "unknown"
+    return bootstrap.intake().lookup(body.get("case_no"), body.get("query_code"), source,
+                                     bootstrap.lookup_attempts())
+
+
 # -- anyone who visited a window (public) -----------------------------------------------------
 @route("/visits/codes", methods=["POST"], body="VisitCodeRequest")
 def request_visit_code():

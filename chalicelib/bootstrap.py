@@ -109,6 +109,13 @@ def real_names():
     return _real_names
 
 
+def lookup_attempts():
+    """The progress lookup's wrong query codes, per number and per address and China day."""
+    from .adapters.dynamodb import DynamoRealNameAttempts
+
+    return DynamoRealNameAttempts("lookup")
+
+
 def use_real_name_register(register) -> None:
     """The register the real-name step asks (the local stack's demo register of fictional
     people, local/realname.py); the deployed functions read theirs from the environment."""

@@ -237,6 +237,7 @@ POLICIES: dict[str, list[dict]] = {
         COUNTING_ONCE,
         workflows("CaseWorkflow", "TaskWorkflow"),
         ANSWER_WAITS,
+        TEXT_MESSAGES,         # a case it starts texts the applicant its number and query code
         # Supervised work's own outbox: a task's workflow start left pending, then forgotten.
         table("TasksTable", "dynamodb:GetItem", "dynamodb:PutItem"),
         {"Sid": "PendingTaskStarts", "Effect": "Allow", "Action": ["dynamodb:Query"],

@@ -93,6 +93,7 @@ class Case:
     # "start" → submitted at; "deliver:<branch id>" → the `since` of the task to tell.
     handovers: dict = field(default_factory=dict)
     submit_key: str | None = None        # the Idempotency-Key the case was submitted with
+    query_code: str | None = None        # 查询码 of the public progress lookup (progress.py)
     trail_seq: int = 0
     trail_hash: str = GENESIS
 
@@ -106,7 +107,9 @@ class Case:
     def view(self) -> dict:
         """What the applicant and the handling staff see (bookkeeping left out)."""
         out = self.to_dict()
-        for internal in ("trail_hash", "trail_seq", "stage_answers", "handovers", "submit_key"):
+        # The query code is the applicant's (and the registering window's) to hand out.
+        for internal in ("trail_hash", "trail_seq", "stage_answers", "handovers", "submit_key",
+                         "query_code"):
             out.pop(internal)
         return out
 

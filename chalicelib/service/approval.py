@@ -70,6 +70,7 @@ class Approval:
             self.cases.update(case, record_change(case, "workflow_started", SYSTEM, now,
                                                   {"branches": [accept.branch_id]}),
                               branches=[accept, whole], answers=_answers([accept, whole], now))
+            self._tell_applicant(case, "submitted")
         self.engine.start(case.case_id, {
             "case_id": case.case_id,
             "stage": {"done": False, "index": 0, "branches": [_plan_of(accept, now)]},
@@ -642,7 +643,12 @@ class Approval:
         phone = case.applicant.get("phone")
         words = {"stage_started": "已进入审批环节", "completed": "已办结", "refused": "不予受理",
                  "correction_requested": "需补正材料"}
-        if phone and action in words:
+        if phone and action == "submitted" and case.query_code:
+            # The receipt's two keys, for the progress lookup without signing in.
+            self.notifier.send(phone, f"【政务服务】您的申请已提交，受理编号{case.case_no}，"
+                                      f"查询码{case.query_code}，可在网上办事大厅“办件查询”"
+                                      "查看进度。")
+        elif phone and action in words:
             self.notifier.send(phone, f"【政务服务】您的办件{case.case_no}{words[action]}，"
                                       "详情请登录网上办事大厅查看。")
 

@@ -2,18 +2,20 @@
 submitting it as a case; and the same at a window (walk-in) or at a village agent point."""
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime, timezone
 from typing import Callable
 
 from ..domain import cases as rules
-from ..domain import rights, trail
+from ..domain import progress, rights, trail
 from ..domain.cases import Caller, Case
 from ..domain.catalog import Catalog
 from ..domain.errors import (ConcurrentChange, FieldProblem, Forbidden, InvalidInput, NotFound,
                              Unprocessable)
 from ..domain.masking import mask_text
 from ..domain.pages import Page
+from ..domain.verification import china_day
 from .ports import CaseRepository, Idempotency, MaterialStore
 
 UPLOAD_TICKET_SECONDS = 900
@@ -194,7 +196,7 @@ class Intake:
             # A retry of the submission that was stored though its answer was not (the
             # function failed after the commit): the first answer, never "already submitted".
             self.on_submitted(case)
-            return self.view(case)
+            return self.view(case, caller)
         rules.check_submittable(case)
         item = self.catalog.item(case.item_code)
         delivery = rules.parse_delivery(item, body.get("delivery"))
@@ -212,18 +214,19 @@ class Intake:
         case.submitted_at = at.isoformat()
         case.delivery = delivery
         case.submit_key = idempotency_key
+        case.query_code = progress.new_query_code(secrets.randbelow)
         case.handovers["start"] = {"at": at.isoformat()}    # committed with the submission
         record = self._advance(case, "submitted", caller, {
             "case_no": case.case_no, "delivery": delivery["method"],
             "materials": {m: u["sha256"] for m, u in sorted(case.materials.items())}})
         self.cases.update(case, record)
         self.on_submitted(case)
-        return self.view(case)
+        return self.view(case, caller)
 
     # -- reading ----------------------------------------------------------------------------
     def read(self, caller: Caller, case_id: str) -> dict:
         case = self._own_case(caller, case_id)
-        view = self.view(case)
+        view = self.view(case, caller)
         if caller.role != "citizen" and (view.get("rating") or {}).get("comment"):
             # The applicant's own words: numbers typed into them are masked for the staff.
             view["rating"] = {**view["rating"], "comment": mask_text(view["rating"]["comment"])}
@@ -266,7 +269,7 @@ class Intake:
         if not caller.id_number:       # an account before the real-name step
             return {"cases": [], "next_cursor": None}
         found, following = self.cases.by_applicant(caller.id_number, page)
-        return {"cases": [self.view(c) for c in found], "next_cursor": following}
+        return {"cases": [self.view(c, caller) for c in found], "next_cursor": following}
 
     def timeline(self, case_id: str) -> list[dict]:
         return [{"seq": r.seq, "at": r.at, "action": r.action, "actor": r.actor, "data": r.data}
@@ -275,9 +278,39 @@ class Intake:
     def verify_trail(self, case_id: str) -> trail.Verdict:
         return trail.verify(self.cases.trail(case_id))
 
-    def view(self, case: Case) -> dict:
+    def view(self, case: Case, caller: Caller | None = None) -> dict:
         item = self.catalog.items[case.item_code]
-        return {**case.view(), "item_name": item["name"]}
+        view = {**case.view(), "item_name": item["name"]}
+        if caller is not None and case.query_code and (
+                case.applicant.get("id_number") == caller.id_number and caller.role == "citizen"
+                or rules.may_act(caller, case)):
+            view["query_code"] = case.query_code    # the applicant's, and the receipt's
+        return view
+
+    def lookup(self, case_no, code, source: str, attempts) -> dict:
+        """办件查询 (domain/progress.py): status and stage for whoever holds the 受理编号 and
+        its query code; a wrong code answers as an unknown number and counts as a guess."""
+        day = china_day(self.now())
+        if not isinstance(case_no, str) or not rules.is_case_number(case_no):
+            raise InvalidInput("case_no is the 受理编号 on the receipt (如 BZ-20261130-00001)",
+                               field="case_no")
+        if not isinstance(code, str) or not code.isdigit() \
+                or len(code) != progress.CODE_DIGITS:
+            raise InvalidInput(f"query_code is the {progress.CODE_DIGITS}-digit 查询码 on the "
+                               "receipt", field="query_code")
+        by_case, by_source = f"lookup:{case_no}", f"lookup-from:{source}"
+        progress.check_guesses(attempts.refused(by_case, day), attempts.refused(by_source, day))
+        found = self.cases.by_case_no(case_no)
+        case = self.cases.get(found) if found else None
+        if case is None or not progress.matches(case.query_code, code):
+            attempts.count_refusal(by_case, day)
+            attempts.count_refusal(by_source, day)
+            raise progress.unknown(case_no)
+        item = self.catalog.items[case.item_code]
+        stage = None if case.status in ("completed", "refused") else \
+            "受理" if case.stage == 0 else item["stages"][case.stage - 1]["name"]
+        latest = case.completed_at or case.accepted_at or case.submitted_at
+        return progress.public_view(case.case_no, case.status, stage, latest)
 
     # -- helpers ----------------------------------------------------------------------------
     def _own_case(self, caller: Caller, case_id: str) -> Case:

@@ -205,7 +205,8 @@ def test_a_timeout_records_one_supervision_event_and_warns_staff_and_chief(w):
         "staff_id": "SCJG-001", "staff_name": "李俊杰", "chief_staff_id": "SCJG-000",
         "chief_name": "王丽娟"}
     assert event["deadline"] == (T0 + timedelta(seconds=WORKDAY)).isoformat()
-    warned = {phone: text for phone, text in w.notifier.sent if case.case_no in text}
+    warned = {phone: text for phone, text in w.notifier.sent
+              if case.case_no in text and "查询码" not in text}       # not the applicant's
     assert set(warned) == {"15968121879", "18753188355"}          # staff and chief
     assert all("黄灯预警" in text for text in warned.values())
     assert actions(w, case_id)[-1] == "supervision_yellow"

@@ -122,13 +122,13 @@ def refused(status, text, field):
 
 
 def test_every_route_with_a_body_is_exercised_here():
-    assert len(ROUTES) == 23
+    assert len(ROUTES) == 24
     assert {schema for *_r, schema, _role in ROUTES} == {
         "CitizenApplication", "WalkInRegistration", "AgentRegistration", "UploadRequest",
         "Submission", "CorrectionsDone", "DecisionRequest", "RatingRequest", "ComplaintRequest",
         "VisitComplaintRequest", "VisitCodeRequest", "ConsultationRequest", "TaskAnswerRequest",
         "RatingAppealRequest", "AppealDecisionRequest", "HotlineRequest", "OrderRequest",
-        "ClipRequest", "RealNameRequest"}
+        "ClipRequest", "RealNameRequest", "ProgressLookupRequest"}
 
 
 @pytest.mark.parametrize("path, method, schema, role", ROUTES)

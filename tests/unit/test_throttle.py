@@ -83,4 +83,5 @@ def test_each_route_and_method_has_its_own_bucket():
 def test_the_apps_anonymous_posts_are_the_visitors_routes():
     import app
 
-    assert Throttle.of_app(app.app).anonymous_posts == {"/visits/codes", "/visits/complaints"}
+    assert Throttle.of_app(app.app).anonymous_posts == {"/visits/codes", "/visits/complaints",
+                                                        "/lookup"}

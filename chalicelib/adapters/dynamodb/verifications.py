@@ -44,9 +44,11 @@ class DynamoRealNameAttempts:
     (`realname#<account>#<day>`, gone by TTL the day after): counted on the version read, so two
     refusals at once are both counted."""
 
-    @staticmethod
-    def _key(account: str, day: str) -> str:
-        return f"realname#{account}#{day}"
+    def __init__(self, prefix: str = "realname"):
+        self.prefix = prefix      # "lookup": the progress lookup's wrong query codes
+
+    def _key(self, account: str, day: str) -> str:
+        return f"{self.prefix}#{account}#{day}"
 
     def refused(self, account: str, day: str) -> int:
         try:

@@ -18,6 +18,7 @@ const ROUTES = [
   { path: /^\/cases$/, load: cases, page: "listPage", nav: "cases", auth: true },
   { path: /^\/cases\/([A-Za-z0-9-]+)$/, load: cases, page: "casePage", nav: "cases", auth: true },
   { path: /^\/complaint$/, load: () => import("./complaint.mjs"), page: "complaintPage", nav: "complaint" },
+  { path: /^\/lookup$/, load: () => import("./lookup.mjs"), page: "lookupPage", nav: "lookup" },
   { path: /^\/verify$/, load: () => import("./verify.mjs"), page: "verifyPage", nav: "verify" },
   { path: /^\/board$/, load: () => import("./board.mjs"), page: "boardPage", nav: "board" },
   { path: /^\/supervise(?:\/([a-z]+))?$/, load: () => import("./supervise.mjs"), page: "supervisePage", nav: "supervise" },

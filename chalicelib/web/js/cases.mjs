@@ -113,6 +113,7 @@ function summary(view, halls) {
     h("dl", { class: "facts" },
       fact("办理大厅", halls[view.hall] || view.hall),
       fact("申报方式", CHANNELS[view.channel] || view.channel),
+      view.query_code ? fact("查询码", h("span", { class: "mono", id: "query-code" }, view.query_code)) : null,
       fact("申请人", view.applicant?.name || "—"),
       fact("提交时间", dateTime(view.submitted_at)),
       fact("受理时间", dateTime(view.accepted_at)),
