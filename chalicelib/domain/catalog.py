@@ -147,10 +147,8 @@ class Catalog:
                                field="page_size")
         if len(keyword or "") > MAX_QUERY_LENGTH:
             raise InvalidInput(f"q must be at most {MAX_QUERY_LENGTH} characters", field="q")
-        if (keyword or "").strip():
-            ranked = [self.items[code] for code in self.search_index().codes(keyword)]
-        else:
-            ranked = list(self.items.values())
+        ranked = (map(self.items.__getitem__, self.search_index().codes(keyword))
+                  if (keyword or "").strip() else self.items.values())
         hits = [item for item in ranked
                 if (not hall or hall in item["halls"])
                 and (not department or department == item["lead_department"]

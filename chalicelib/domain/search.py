@@ -279,31 +279,37 @@ class GuideIndex:
         return {code: 0 for code in self._entries if code.lower().startswith(text)}
 
     def _by_words(self, words: list[str], core: str) -> dict[str, int]:
-        scores: dict[str, int] | None = None
-        for word in words:
+        names = self._names
+        if len(words) == 1:                  # the common case: one pass over the items found
+            found = self._where(core, whole=True)
+            for code in self._keywords.get(core, ()):
+                if core in names[code]:
+                    found[code] += PHRASE_IN_NAME
+            return found
+        scores: dict[str, int] = {}
+        for index, word in enumerate(words):
             found = self._where(word)
-            if scores is None:
-                scores = found
-            else:
-                scores = {code: scores[code] + weight for code, weight in found.items()
-                          if code in scores}
+            scores = found if index == 0 else {code: scores[code] + weight
+                                               for code, weight in found.items()
+                                               if code in scores}
             if not scores:
                 return {}
-        names = self._names
         return {code: score + PHRASE_IN_NAME if core in names[code] else score
-                for code, score in (scores or {}).items()}
+                for code, score in scores.items()}
 
-    def _where(self, word: str) -> dict[str, int]:
-        """The items holding a word, each with what the word counts for there."""
+    def _where(self, word: str, whole: bool = False) -> dict[str, int]:
+        """The items holding a word, each with what the word counts for there (and, when the
+        word is the whole query, the name's 2 more)."""
         found = {code: AS_KEYWORD for code in self._keywords.get(word, ())}
         sets = sorted((self._by_char.get(char, _NONE) for char in set(word)), key=len)
         fields = self._fields
+        in_name = IN_NAME + PHRASE_IN_NAME if whole else IN_NAME
         for code in (set.intersection(*sets) if sets and sets[0] else ()):
             if code in found:
                 continue
             name, keywords, department, description = fields[code]
             if word in name:
-                found[code] = IN_NAME
+                found[code] = in_name
             elif word in keywords:
                 found[code] = AS_KEYWORD
             elif word in department:

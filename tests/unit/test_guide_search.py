@@ -37,10 +37,11 @@ def test_an_everyday_query_finds_its_item_first(query):
 
 
 def test_huanping_finds_the_three_environmental_impact_items_before_anything_else():
-    found = codes(catalog.published().search("环评", page_size=20))
-    assert set(found[:3]) == {"HBJ-001", "HBJ-002", "HBJ-003"}
-    # the industrial project mentions 环评 in its description only: found, after them
-    assert "FGW-001" in found[3:]
+    index = catalog.published().search_index()
+    found = index.rank("环评")
+    assert {h.code for h in found[:3]} == {"HBJ-001", "HBJ-002", "HBJ-003"}
+    assert {h.tier for h in found[:3]} == {KEYWORD}     # 环评 → 环境影响评价, 环境影响登记表
+    assert all(h.tier < KEYWORD for h in found[3:])      # any mention elsewhere comes after
 
 
 def test_a_query_of_fillers_alone_finds_nothing_and_no_query_lists_every_item_in_order():
