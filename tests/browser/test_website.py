@@ -284,10 +284,14 @@ def test_supervision_board_shows_the_late_departments_red_card(page, fast_stack,
     citizen_page.get_by_role("button", name="登录", exact=True).click()
     citizen_page.wait_for_url(re.compile(r"#/cases$"))
     citizen_page.goto("/#/complaint")
+    citizen_page.get_by_label("窗口服务").check()
     citizen_page.get_by_label("投诉窗口").select_option("BZ-A01")
+    citizen_page.get_by_label("到访时间（北京时间）").fill(
+        (now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M"))
     citizen_page.get_by_label("投诉内容").fill("窗口工作人员态度生硬，未一次性告知所需材料")
     citizen_page.get_by_role("button", name="提交投诉").click()
     expect(citizen_page.locator("#complaint-id")).to_have_text(re.compile(r"\S+"))
+    expect(citizen_page.locator("#complaint-footage")).to_have_attribute("data-found", "true")
     complaint_id = citizen_page.locator("#complaint-id").inner_text()
     shot(citizen_page, "b3-complaint-filed")
     citizen_page.close()
@@ -328,6 +332,7 @@ def test_a_visitor_proves_the_phone_with_the_texted_code_then_complains(phone_pa
     code = code_of(fast_stack, phone)                          # the local outbox
 
     page.get_by_label("投诉窗口").select_option("BZ-A02")
+    page.get_by_label("到访时间（北京时间）").fill((now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("投诉内容").fill("窗口工作人员未按规定一次性告知所需材料")
     page.get_by_label("短信验证码").fill("000000" if code != "000000" else "999999")
     page.get_by_role("button", name="提交投诉").click()

@@ -230,9 +230,13 @@ function ratingView(view, reload) {
   const rating = view.rating;
   const section = h("section", { class: "card", "aria-labelledby": "rating-title", id: "rating" });
   if (rating && !rating.may_rerate) {
+    const rated = Object.entries(rating.departments || {});
     render(section, h("h2", { id: "rating-title" }, "服务评价"),
       h("p", { id: "rating-result" }, "您的评价：", h("strong", null, rating.label), `（${dateTime(rating.at)}）`),
+      rated.length ? h("ul", { class: "rated-departments" }, rated.map(([code, r]) =>
+        h("li", { "data-department": code }, `${departmentName(view, code)}：${r.label}`))) : null,
       rating.comment ? h("p", null, rating.comment) : null,
+      rectificationsView(rating.rectifications),
       rating.struck_out ? h("p", { class: "muted" }, "该评价经申诉复核后已不计入统计。") : null);
     return section;
   }
@@ -247,10 +251,17 @@ function ratingView(view, reload) {
     ["process_simplicity", "办事流程便捷度"], ["result_fairness", "办理结果公正性"]];
   const dimSelects = dims.map(([key, label]) => [key, field({ label, control: h("select", { name: key },
     h("option", { value: "" }, "不评价"), [5, 4, 3, 2, 1].map((n) => h("option", { value: String(n) }, `${n} 分`))) })]);
+  // 好差评 of each department that handled the case: a 差评 of one reaches that department only.
+  const handled = [...new Set((view.stages || []).map((b) => b.department).filter(Boolean))];
+  const deptSelects = handled.map((code) => [code, field({ label: departmentName(view, code), control: h("select", { name: `department-${code}` },
+    h("option", { value: "" }, "不单独评价"), RATING_LEVELS.map(([n, label]) => h("option", { value: String(n) }, label))) })]);
   const comment = h("textarea", { name: "comment", maxlength: "500", rows: "3" });
   const submit = h("button", { class: "btn", type: "submit" }, "提交评价");
   const form = h("form", { novalidate: true },
     levelField,
+    deptSelects.length > 1 ? h("details", { class: "rate-departments" }, h("summary", null, "分部门评价（可选）"),
+      h("p", { class: "small muted" }, "对某个部门不满意，可单独评价该部门：差评将由该部门整改，不影响其他部门。"),
+      h("div", { class: "form-grid" }, deptSelects.map(([, f]) => f))) : null,
     h("details", null, h("summary", null, "分项评分（可选）"), h("div", { class: "form-grid" }, dimSelects.map(([, f]) => f))),
     field({ label: "评价意见（可选）", control: comment, hint: "最多 500 字" }),
     h("div", { class: "actions" }, submit), status);
@@ -268,10 +279,17 @@ function ratingView(view, reload) {
       const v = f.querySelector("select").value;
       if (v) dimensions[key] = Number(v);
     }
+    const departments = {};
+    for (const [code, f] of deptSelects) {
+      const v = f.querySelector("select").value;
+      if (v) departments[code] = Number(v);
+    }
     submit.disabled = true;
     try {
-      await citizen.post(`/cases/${view.case_id}/rating`, { level: Number(level), dimensions, comment: comment.value.trim() });
-      announce("评价已提交，感谢您的反馈");
+      const body = { level: Number(level), dimensions, comment: comment.value.trim() };
+      if (Object.keys(departments).length) body.departments = departments;
+      const rated = await citizen.post(`/cases/${view.case_id}/rating`, body);
+      announce(rated.message || "评价已提交，感谢您的反馈");
       await reload();
       document.getElementById("rating-title")?.focus();
     } catch (error) {
@@ -284,6 +302,20 @@ function ratingView(view, reload) {
     rating?.may_rerate ? h("p", null, `部门已整改：${rating.rectified || ""}。您可以重新评价。`) : h("p", { class: "muted" }, "一事一评，您的评价将用于政务服务“好差评”考核。"),
     form);
   return section;
+}
+
+function departmentName(view, code) {
+  return (view.stages || []).find((b) => b.department === code)?.department_name || code;
+}
+
+/** Where a 差评's rectification opened and by when the department must answer. */
+function rectificationsView(opened) {
+  if (!opened?.length) return null;
+  return h("div", { class: "notice warn", id: "rectifications" },
+    h("p", null, "针对您的差评，已启动差评整改："),
+    h("ul", null, opened.map((r) => h("li", { "data-department": r.department },
+      `${r.department_name || r.department}（编号 ${r.task_id}），须于 `, time(r.deadline), " 前答复整改情况"))),
+    h("p", { class: "small muted" }, "部门答复整改情况后，您可以重新评价。"));
 }
 
 function correctionForm(view, { guide, departments, materialNames, reload }) {

@@ -1,12 +1,24 @@
-// A complaint about a window visit: the window, the moment, what happened. The window camera's
-// footage around that moment is kept as evidence for the supervision office. A signed-in citizen
-// complains in their own name; a visitor without an account first proves a mobile number with the
-// code texted to it (获取验证码), and only then is anything kept or anyone texted.
+// A complaint about a case of one's own (online or at a window), a window visit, or a staff member.
+// The window camera's footage around the moment of a visit is kept as evidence when there is some;
+// the complaint is accepted either way and the answer says whether footage was found. A signed-in
+// citizen complains in their own name; a visitor without an account first proves a mobile number
+// with the code texted to it (获取验证码), and only then is anything kept or anyone texted. A visitor
+// complains about a window visit or a staff member, never a case.
 import { ApiError, citizen, reference, request, session } from "./api.mjs";
 import { chinaParts, crumbs, dateTime, errorNotice, field, fieldError, h, heading, render } from "./ui.mjs";
 
 const MOBILE = /^1[3-9]\d{9}$/;
 const RESEND_SECONDS = 60;
+const ABOUT = [["case", "我的办件"], ["window", "窗口服务"], ["staff", "工作人员"]];
+
+/** Whether `d` is inside the halls' opening hours (working days 08:30–12:00, 14:00–17:30 China time):
+ * only then is "ten minutes ago" a sensible default moment of a visit. */
+function inHallHours(d) {
+  const p = chinaParts(d);
+  const weekday = new Date(`${p.year}-${p.month}-${p.day}T12:00:00+08:00`).getUTCDay();
+  const minutes = Number(p.hour) * 60 + Number(p.minute);
+  return weekday >= 1 && weekday <= 5 && ((minutes >= 510 && minutes <= 720) || (minutes >= 840 && minutes <= 1050));
+}
 
 export async function complaintPage(main, ctx) {
   // A citizen complains in their own name once the real-name step is done; before, as a visitor.
@@ -14,15 +26,27 @@ export async function complaintPage(main, ctx) {
   const [departments, halls, mine] = await Promise.all([reference.departments(), reference.hallNames(),
     signedIn ? citizen.get("/cases").catch(() => ({ cases: [] })) : { cases: [] }]);
   if (!ctx.alive()) return;
+  const ownCases = (mine.cases || []).filter((c) => c.case_no);
+  const kinds = ABOUT.filter(([k]) => k !== "case" || signedIn);
+  const wanted = ctx.query.get("case") && signedIn ? "case" : ctx.query.get("about") || (signedIn && ownCases.length ? "case" : "window");
+  const aboutRadios = kinds.map(([k, label]) => h("input", { type: "radio", name: "about", value: k, id: `about-${k}`,
+    checked: k === (kinds.some(([x]) => x === wanted) ? wanted : kinds[0][0]) }));
+  const aboutField = h("fieldset", { class: "field wide" }, h("legend", null, "投诉对象", h("span", { class: "req", "aria-hidden": "true" }, "*")),
+    h("div", { class: "checks" }, aboutRadios.map((r) => h("label", { class: "check", for: r.id }, r, ABOUT.find(([k]) => k === r.value)[1]))));
   const window_ = h("select", { name: "window" }, h("option", { value: "" }, "请选择窗口"),
     departments.map((d) => h("optgroup", { label: d.name }, d.windows.map((w) =>
       h("option", { value: w.code }, `${w.name}（${w.code}，${halls[w.hall] || w.hall}）`)))));
-  const p = chinaParts(new Date(Date.now() - 10 * 60000));
+  // The default moment only when it is sensible: a window visit, during the halls' opening hours.
+  const tenAgo = new Date(Date.now() - 10 * 60000);
+  const p = chinaParts(tenAgo);
   const visited = h("input", { type: "datetime-local", name: "visited_at", step: "60",
-    value: `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}` });
-  const linked = h("select", { name: "case_id" }, h("option", { value: "" }, "不关联办件"),
-    (mine.cases || []).filter((c) => c.case_no).map((c) => h("option", { value: c.case_id, selected: ctx.query.get("case") === c.case_id },
+    value: inHallHours(tenAgo) ? `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}` : "" });
+  const linked = h("select", { name: "case_id" }, h("option", { value: "" }, ownCases.length ? "请选择办件" : "您名下暂无办件"),
+    ownCases.map((c) => h("option", { value: c.case_id, selected: ctx.query.get("case") === c.case_id },
       `${c.case_no} ${c.item_name || ""}`)));
+  const department = h("select", { name: "department" }, h("option", { value: "" }, "牵头部门（默认）"),
+    departments.map((d) => h("option", { value: d.code }, d.name)));
+  const staffId = h("input", { type: "text", name: "staff_id", maxlength: "32", autocomplete: "off", placeholder: "如 SCJG-001" });
   const text = h("textarea", { name: "text", maxlength: "2000", rows: "5" });
   const phone = h("input", { type: "tel", name: "phone", inputmode: "numeric", autocomplete: "tel", maxlength: "20" });
   const code = h("input", { type: "text", name: "code", inputmode: "numeric", autocomplete: "one-time-code",
@@ -35,15 +59,35 @@ export async function complaintPage(main, ctx) {
   };
   if (!signedIn) visitor.phone.append(h("div", { class: "row" }, sendCode), codeStatus);
   const fields = {
+    about: aboutField,
     ...visitor,
+    case_id: signedIn ? field({ label: "投诉的办件", control: linked, required: true, hint: "网上办理或窗口办理的办件均可投诉" }) : null,
+    department: signedIn ? field({ label: "投诉的部门（可选）", control: department, hint: "并联审批的办件，可指明是哪个部门；须是办理了该办件的部门" }) : null,
+    staff_id: field({ label: "工作人员工号", control: staffId, required: true, hint: "工号见窗口公示牌或办理记录" }),
     window: field({ label: "投诉窗口", control: window_, required: true }),
-    visited_at: field({ label: "到访时间（北京时间）", control: visited, required: true, hint: "系统将调取该时间前后 2 分钟的窗口录像作为证据" }),
-    case_id: signedIn ? field({ label: "关联办件（可选）", control: linked }) : null,
+    visited_at: field({ label: "到访时间（北京时间）", control: visited, required: true,
+      hint: "系统将调取该时间前后 2 分钟的窗口录像作为证据；没有录像的，投诉照常受理" }),
     text: field({ label: "投诉内容", control: text, required: true, hint: "请描述经过，最多 2000 字", wide: true }),
   };
+  for (const k of Object.keys(fields)) if (!fields[k]) delete fields[k];
+  const about = () => aboutRadios.find((r) => r.checked)?.value || "window";
+  // Each kind asks only what it needs: a case needs no window nor moment; a visit needs both.
+  const shown = { case: ["case_id", "department", "visited_at"], window: ["window", "visited_at"], staff: ["staff_id", "visited_at"] };
+  const visitRequired = () => about() === "window";
+  function showKind() {
+    const kind = about();
+    for (const k of ["case_id", "department", "staff_id", "window", "visited_at"]) {
+      if (fields[k]) fields[k].hidden = !shown[kind].includes(k);
+    }
+    fields.visited_at.querySelector("label .req")?.toggleAttribute("hidden", !visitRequired());
+    fields.visited_at.querySelector(".hint").textContent = kind === "window"
+      ? "系统将调取该时间前后 2 分钟的窗口录像作为证据；没有录像的，投诉照常受理"
+      : "如曾到窗口，请填写到访时间以调取录像（可不填）；网上办理的无需填写";
+  }
+  for (const r of aboutRadios) r.addEventListener("change", showKind);
+  showKind();
   const status = h("div", { "aria-live": "polite" });
   const submit = h("button", { class: "btn", type: "submit" }, "提交投诉");
-  if (!fields.case_id) delete fields.case_id;
   const form = h("form", { novalidate: true, class: "card" }, h("div", { class: "form-grid" }, Object.values(fields)),
     h("div", { class: "actions" }, submit));
   let countdown = null;
@@ -84,10 +128,13 @@ export async function complaintPage(main, ctx) {
     event.preventDefault();
     for (const f of Object.values(fields)) fieldError(f, null);
     render(status);
+    const kind = about();
     const errors = {};
-    if (!window_.value) errors.window = "请选择窗口";
-    if (!visited.value) errors.visited_at = "请填写到访时间";
-    else if (new Date(`${visited.value}:00+08:00`) > new Date()) errors.visited_at = "到访时间不能晚于现在";
+    if (kind === "case" && !linked.value) errors.case_id = "请选择投诉的办件";
+    if (kind === "window" && !window_.value) errors.window = "请选择窗口";
+    if (kind === "staff" && !staffId.value.trim()) errors.staff_id = "请填写工作人员工号";
+    if (!visited.value && visitRequired()) errors.visited_at = "请填写到访时间";
+    else if (visited.value && new Date(`${visited.value}:00+08:00`) > new Date()) errors.visited_at = "到访时间不能晚于现在";
     if (!text.value.trim()) errors.text = "请填写投诉内容";
     if (!signedIn) {
       if (!MOBILE.test(phone.value.replace(/[\s-]/g, "").replace(/^\+?86(?=1\d{10}$)/, ""))) errors.phone = "请输入 11 位手机号码";
@@ -98,22 +145,29 @@ export async function complaintPage(main, ctx) {
       fields[Object.keys(errors)[0]].querySelector("input, select, textarea").focus();
       return;
     }
-    const body = { window: window_.value, visited_at: `${visited.value.slice(0, 16)}:00+08:00`, text: text.value.trim() };
-    if (linked.value) body.case_id = linked.value;
+    const body = { about: kind, text: text.value.trim() };
+    if (kind === "case") {
+      body.case_id = linked.value;
+      if (department.value) body.department = department.value;
+    }
+    if (kind === "window") body.window = window_.value;
+    if (kind === "staff") body.staff_id = staffId.value.trim();
+    if (visited.value) body.visited_at = `${visited.value.slice(0, 16)}:00+08:00`;
     if (!signedIn) Object.assign(body, { phone: phone.value.trim(), code: code.value.trim() });
     submit.disabled = true;
-    render(status, h("p", { role: "status" }, signedIn ? "正在提交，并调取窗口录像…" : "正在核验验证码，并调取窗口录像…"));
+    render(status, h("p", { role: "status" }, signedIn ? "正在提交…" : "正在核验验证码…"));
     try {
       const task = signedIn ? await citizen.post("/complaints", body)
         : await request("/visits/complaints", { method: "POST", body });
-      const clips = task.subject?.evidence || [];
+      const footage = task.subject?.footage;
       const names = Object.fromEntries(departments.map((d) => [d.code, d.name]));
       form.hidden = true;
       render(status, h("section", { class: "notice ok", "aria-labelledby": "complaint-done" },
         h("h2", { id: "complaint-done", tabindex: "-1" }, "投诉已受理"),
         h("p", null, "投诉编号：", h("strong", { class: "mono", id: "complaint-id" }, task.task_id)),
-        h("p", null, `承办部门：${names[task.department] || task.department}，办理期限：${dateTime(task.deadline)}`),
-        h("p", null, `已调取窗口录像 ${clips.length} 段作为证据，由纪检监察组监督调查。`),
+        h("p", null, `承办部门：${task.subject?.department_name || names[task.department] || task.department}，办理期限：${dateTime(task.deadline)}`),
+        h("p", { id: "complaint-footage", "data-found": String(Boolean(footage?.found)) },
+          footage?.note ? `${footage.note}。` : "", "由纪检监察组监督调查。"),
         signedIn ? null : h("p", null, "受理短信已发送至您验证的手机号。")));
       status.querySelector("h2").focus();
     } catch (error) {
@@ -124,10 +178,10 @@ export async function complaintPage(main, ctx) {
       submit.disabled = false;
     }
   });
-  render(main, crumbs(["首页", "#/guide"], ["投诉"]), heading("投诉窗口服务"),
-    h("p", { class: "lead" }, "对窗口工作人员的服务态度、办事效率等不满意，可以在此投诉。投诉将由政务服务中心纪检监察组督办。"),
-    signedIn ? null : h("p", { class: "notice" }, "未登录也可以投诉：请先验证手机号。已有账号可",
-      h("a", { href: "#/signin?next=%2Fcomplaint" }, "登录"), "后投诉并关联您的办件。"),
+  render(main, crumbs(["首页", "#/guide"], ["投诉"]), heading("投诉"),
+    h("p", { class: "lead" }, "对办件办理（网上办理或窗口办理）、窗口服务或工作人员不满意，可以在此投诉。投诉将由政务服务中心纪检监察组督办。"),
+    signedIn ? null : h("p", { class: "notice" }, "未登录也可以投诉窗口服务或工作人员：请先验证手机号。投诉自己的办件请先",
+      h("a", { href: "#/signin?next=%2Fcomplaint" }, "登录"), "。"),
     status, form);
 }
 
