@@ -41,7 +41,10 @@ class SnsNotifier:
     """Text messages through Amazon SNS."""
 
     def send(self, phone: str, text: str) -> None:
-        aws.client("sns").publish(PhoneNumber=f"+86{phone}", Message=text)
+        # A citizen's 11-digit mobile is Chinese; a number already in E.164 (the demo staff
+        # directory's fictional +44 7700 900xxx) goes as it is.
+        number = phone if phone.startswith("+") else f"+86{phone}"
+        aws.client("sns").publish(PhoneNumber=number, Message=text)
 
 
 class HttpSmsGateway:

@@ -224,6 +224,13 @@ def form_problems(item: dict, form: object) -> list[FieldProblem]:
                     field_path = _form_path([*error.path, name])
                     problems.append(FieldProblem(f"form.{field_path}",
                                                  "is not a field of this item's form"))
+        elif error.validator == "not" and error.validator_value == {}:
+            # A field the form's other answers rule out (a sole proprietorship's registered
+            # capital): the schema says so with `"not": {}` on that field.
+            name = str(error.path[-1]) if error.path else ""
+            problems.append(FieldProblem(f"form.{path}" if path else "form",
+                                         "does not apply to this application's other answers",
+                                         properties.get(name, {}).get("title")))
         else:
             problems.append(FieldProblem(f"form.{path}" if path else "form",
                                          _bounded_reason(error.message, error.instance),

@@ -547,3 +547,32 @@ def test_citizen_answers_a_correction_notice(page, fast_stack, demo_citizen):
         assert citizen.get(f"/cases/{case['case_id']}").json()["status"] == "submitted"
     finally:
         finish_quietly(fast_stack, case["case_id"], citizen)
+
+
+def test_company_setup_form_asks_each_company_type_for_what_it_has(page, demo_citizen):
+    """A sole proprietorship has an investor, no registered capital, shareholders or legal
+    representative; a partnership names its partners; a company keeps its capital."""
+    sign_in_ui(page, demo_citizen["username"], demo_citizen["password"])
+    page.goto(f"/#/apply/{COMPANY_SETUP}")
+    capital = page.locator('.field[data-path="form.registered_capital_wan"]')
+    shareholders = page.locator('[data-path="form.shareholders"]')
+    investor = page.get_by_role("group", name="投资人（个人独资企业）")
+    partners = page.locator('[data-path="form.partners"]')
+    expect(capital).to_be_visible()                 # no type chosen yet: a company's fields
+    expect(investor).to_be_hidden()
+    page.get_by_label(field_label("企业类型")).select_option(label="个人独资企业")
+    expect(capital).to_be_hidden()
+    expect(shareholders).to_be_hidden()
+    expect(page.locator('.field[data-path="form.legal_rep_name"]')).to_be_hidden()
+    expect(investor).to_be_visible()
+    expect(investor.get_by_label(field_label("投资人申报出资额（万元）"))).to_be_visible()
+    expect(partners).to_be_hidden()
+    page.get_by_label(field_label("企业类型")).select_option(label="普通合伙企业")
+    expect(partners).to_be_visible()
+    expect(partners.get_by_role("group", name="合伙人 2", exact=True)).to_be_visible()
+    expect(investor).to_be_hidden()
+    expect(capital).to_be_hidden()
+    page.get_by_label(field_label("企业类型")).select_option(label="有限责任公司（自然人独资）")
+    expect(capital).to_be_visible()
+    expect(shareholders).to_be_visible()
+    expect(partners).to_be_hidden()

@@ -72,8 +72,8 @@ def tick(w, seconds: float) -> None:
     w.now[0] += timedelta(seconds=seconds)
 
 
-def upload(w, case_id: str, material: str, content: bytes) -> None:
-    spec = next(m for m in w.catalog.item(COMPANY_SETUP)["materials"] if m["id"] == material)
+def upload(w, case_id: str, material: str, content: bytes, item: str = COMPANY_SETUP) -> None:
+    spec = next(m for m in w.catalog.item(item)["materials"] if m["id"] == material)
     ticket = w.intake.request_upload(ALICE, case_id, {
         "material": material, "filename": f"{material}.pdf",
         "content_type": spec["content_types"][0], "size": len(content),
@@ -207,7 +207,9 @@ def test_a_timeout_records_one_supervision_event_and_warns_staff_and_chief(w):
     assert event["deadline"] == (T0 + timedelta(seconds=WORKDAY)).isoformat()
     warned = {phone: text for phone, text in w.notifier.sent
               if case.case_no in text and "查询码" not in text}       # not the applicant's
-    assert set(warned) == {"15968121879", "18753188355"}          # staff and chief
+    assert set(warned) == {w.catalog.staff("SCJG-001").phone,       # staff and chief
+                           w.catalog.staff("SCJG-000").phone}
+    assert set(warned) == {"+447700900002", "+447700900001"}       # numbers that reach no one
     assert all("黄灯预警" in text for text in warned.values())
     assert actions(w, case_id)[-1] == "supervision_yellow"
     sent, trail = len(w.notifier.sent), len(actions(w, case_id))
@@ -276,7 +278,7 @@ def test_acceptance_opens_every_department_of_the_stage_at_once_and_starts_the_c
     assert case.status == "accepted" and case.accepted_at == w.now[0].isoformat()
     [resumed] = told(w, case_token)
     assert resumed["outcome"] == "resumed" and resumed["plan"] == 1
-    assert resumed["timers"][:2] == [16, 5]                  # 2 working days promised
+    assert resumed["timers"][:2] == [8, 3]                   # 1 working day promised
     assert branch(w, case_id, CASE_CLOCK).step_clock.start == w.now[0]
 
 
@@ -382,7 +384,8 @@ def test_a_lost_execution_starts_again_at_the_current_stage_with_new_plans_from_
                                                  "timers": plans["1:SCJG"]["timers"]}
     clock = payload["case_clock"]
     assert clock["branch_id"] == CASE_CLOCK and clock["plan"] == 2 and clock["i"] == 0
-    assert clock["timers"][:2] == [13, 5] and clock["wait"] == 13        # 2 days promised
+    # The case's promised day (SCJG-001: 1) began at acceptance, 3 s ago: yellow in 5 s.
+    assert clock["timers"][:2] == [5, 3] and clock["wait"] == 5
     assert branch(w, case_id, CASE_CLOCK).plan == 2
     # The new execution's tasks are taken as any: their tokens kept, a decision ends them.
     token, said = awaiting(w, case_id, "1:SCJG", 2)
@@ -648,3 +651,25 @@ def test_a_light_whose_message_comes_after_the_completion_is_still_raised(w, kin
     assert len(lights) == 1
     # Handled again (the queue delivers at least once), it is not raised twice.
     assert timeout(w, case_id, CASE_CLOCK, plan, index) == "ignored: stale or repeated timer"
+
+
+def test_an_item_whose_law_says_days_runs_its_steps_and_case_on_natural_days(w):
+    # 失业保险金申领 (RSJ-002): the regulation gives the office 10 日, so the hall's 3-day
+    # promise and the step are counted in natural days; acceptance stays in working days.
+    item = w.catalog.item("RSJ-002")
+    assert item["limit_unit"] == "natural_days"
+    case = w.intake.create(ALICE, {"item": "RSJ-002", "hall": "BZ",
+                                   "form": item["form"]["examples"][0]})
+    for spec in item["materials"]:
+        if spec["required"]:
+            upload(w, case["case_id"], spec["id"], b"%PDF-1.7 id", item="RSJ-002")
+    w.intake.submit(ALICE, case["case_id"], {}, "submit-rsj")
+    case_id = case["case_id"]
+    assert branch(w, case_id, "0:RSJ").step_clock.unit == "working_days"
+    awaiting(w, case_id, CASE_CLOCK, 0)
+    awaiting(w, case_id, "0:RSJ", 1)
+    decide(w, case_id, "0:RSJ", {"decision": "accept", "staff_id": "RSJ-001"})
+    stage_decided(w, case_id, 0)
+    assert branch(w, case_id, CASE_CLOCK).step_clock.unit == "natural_days"
+    assert branch(w, case_id, CASE_CLOCK).step_clock.days == 3
+    assert branch(w, case_id, "1:RSJ").step_clock.unit == "natural_days"

@@ -338,3 +338,173 @@ def test_eia_report_approval_cites_the_eia_and_licensing_laws():
 
 def test_an_immediate_civil_affairs_or_registration_item_exists():
     assert any(i["kind"] == "immediate" and i["lead_department"] in {"MZ", "SCJG"} for i in items())
+
+
+# --- a catalog a civil servant would sign -------------------------------------------------
+
+def halls_by_code():
+    return {h["code"]: h for h in halls()}
+
+
+def body_of(dept, window):
+    """The body that staffs a window: the one it names, else the department itself."""
+    return window.get("body") or {"name": dept["name"], "level": dept["level"]}
+
+
+def test_city_departments_sit_in_the_city_hall_and_lower_halls_host_county_or_street_bodies():
+    by_hall = halls_by_code()
+    for dept in departments():
+        assert dept["level"] == "city" and by_hall[dept["hall"]]["level"] == "city", dept["code"]
+        for window in dept["windows"]:
+            hall, body = by_hall[window["hall"]], body_of(dept, window)
+            if hall["level"] == "city":
+                assert body["level"] == "city", window["code"]
+            elif hall["level"] == "district":      # a county, district or development zone
+                assert body["level"] == "county", (window["code"], body)
+            else:                                  # a street's or a community's centre
+                assert body["level"] in ("county", "township"), (window["code"], body)
+            if hall["level"] != "city":
+                assert body["name"] != dept["name"], f"{window['code']}: the city body itself"
+
+
+def test_lower_halls_bodies_are_named_after_their_own_county_or_street():
+    places = {"BZQC": "谯城", "BZGY": "涡阳", "BZMC": "蒙城", "BZLX": "利辛", "BZJK": "开发区",
+              "BZQCXG": "谯城", "BZXGGM": "谯城"}
+    for dept in departments():
+        for window in dept["windows"]:
+            if window["hall"] in places:
+                assert places[window["hall"]] in body_of(dept, window)["name"], window["code"]
+
+
+def test_births_are_registered_on_the_spot_at_the_police_stations_household_window():
+    item = items_by_code()["GA-001"]
+    ga = departments_by_code()["GA"]
+    for hall in item["halls"]:
+        [window] = [w for w in ga["windows"] if w["hall"] == hall]
+        assert "派出所" in body_of(ga, window)["name"] and "户籍" in window["name"], window
+    # 《户口登记条例》第七条: a month is the declarant's period; the station registers at once.
+    assert item["kind"] == "immediate" and item["legal_limit_days"] == 0
+    assert "一个月以内" in item["description"] and "当场" in item["description"]
+
+
+def test_marriage_is_registered_at_the_district_registry_only():
+    item = items_by_code()["MZ-001"]
+    mz, by_hall = departments_by_code()["MZ"], halls_by_code()
+    for hall in item["halls"]:
+        assert by_hall[hall]["level"] == "district", hall
+        [window] = [w for w in mz["windows"] if w["hall"] == hall]
+        body = body_of(mz, window)
+        assert body["level"] == "county" and "婚姻登记处" in body["name"], window
+
+
+def test_limits_in_days_name_their_unit_and_why():
+    natural = [i for i in items() if i.get("limit_unit") == "natural_days"]
+    assert {"HBJ-001", "HBJ-002", "GA-002", "RSJ-002"} <= {i["code"] for i in natural}
+    for item in natural:
+        assert "日内" in item["limit_note"] and "工作日" not in item["limit_note"], item["code"]
+    # The Licensing Law's own periods (art. 42) are working days: an item citing only it
+    # keeps the default unit.
+    for item in items():
+        basis = " ".join(item["legal_basis"])
+        if "行政许可法》第四十二条" in basis and item.get("limit_unit") == "natural_days":
+            assert "条例" in item["limit_note"] or "法》第二十二条" in item["limit_note"] \
+                or "办法" in item["limit_note"] or "法》规定" in item["limit_note"], item["code"]
+
+
+def test_industrial_project_follows_the_national_four_stages_with_a_joint_acceptance():
+    item = items_by_code()["FGW-001"]
+    assert [s["name"] for s in item["stages"]] == ["立项用地规划许可", "工程建设许可", "施工许可", "竣工验收"]
+    last = item["stages"][-1]["departments"]
+    assert len(last) >= 2 and any("联合验收" in d["task"] for d in last)
+    assert "联合验收" in item["description"]
+
+
+def test_a_promised_limit_is_at_most_the_share_of_the_legal_one_its_halls_promise():
+    by_hall = halls_by_code()
+    promising = {code for code, h in by_hall.items() if "promised_share_of_legal" in h}
+    assert {"BZ", "BZQC"} <= promising
+    for item in items():
+        for hall in set(item["halls"]) & promising:
+            share = by_hall[hall]["promised_share_of_legal"]
+            assert item["promised_limit_days"] <= share * item["legal_limit_days"], (item["code"], hall)
+
+
+def test_the_community_hall_offers_items_at_a_window_of_its_own():
+    community = [h["code"] for h in halls() if h["level"] == "community"]
+    depts = departments_by_code()
+    offered = [(i["code"], hall) for i in items() for hall in i["halls"] if hall in community]
+    assert offered
+    for code, hall in offered:
+        lead = depts[items_by_code()[code]["lead_department"]]
+        assert any(w["hall"] == hall for w in lead["windows"]), code
+
+
+def test_items_with_two_parties_accept_several_applicants():
+    for code in ("ZRZY-003", "MZ-001"):
+        co = items_by_code()[code].get("co_applicants")
+        assert co and 1 <= co["min"] <= co["max"], code
+    assert items_by_code()["MZ-001"]["co_applicants"]["max"] == 1     # the other spouse
+
+
+def staff_phones():
+    out = [d["chief_representative"]["phone"] for d in departments()]
+    out += [s["phone"] for _, w in windows() for s in w["staff"]]
+    for hall in halls():
+        out += [s["phone"] for s in (hall.get("supervision_office") or {}).get("staff", ())]
+        out += [s["phone"] for p in hall.get("agent_points", ()) for s in p["staff"]]
+    return out
+
+
+def test_staff_phones_are_in_the_drama_range_that_reaches_no_one():
+    # Ofcom keeps +44 7700 900000–900999 for fiction: never allocated, so no text sent to a
+    # demo staff member can reach a real person (docs/domain.md).
+    phones = staff_phones()
+    assert phones and all(re.fullmatch(r"\+447700900\d{3}", p) for p in phones), phones
+    assert not duplicates(phones)
+
+
+# --- company setup asks what each company type has ---------------------------------------
+
+def company_form():
+    form = items_by_code()["SCJG-001"]["form"]
+    return form, Draft202012Validator(form, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def problems(form_data):
+    _, validator = company_form()
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}:{e.validator}"
+                  for e in validator.iter_errors(form_data))
+
+
+def example(company_type):
+    form, _ = company_form()
+    return json.loads(json.dumps(next(e for e in form["examples"] if e["company_type"] == company_type)))
+
+
+@pytest.mark.parametrize("company_type", ["有限责任公司（自然人投资或控股）", "个人独资企业", "普通合伙企业"])
+def test_each_company_types_example_is_valid(company_type):
+    assert problems(example(company_type)) == []
+
+
+def test_a_sole_proprietorship_has_no_registered_capital_shareholders_or_legal_representative():
+    sole = example("个人独资企业")
+    company = example("有限责任公司（自然人投资或控股）")
+    for field in ("registered_capital_wan", "shareholders", "legal_rep_name"):
+        assert problems({**sole, field: company[field]}) == [f"{field}:not"], field
+    del sole["investor"]
+    assert problems(sole) == [":required"]
+
+
+def test_a_partnership_names_two_partners_and_no_registered_capital():
+    partnership = example("普通合伙企业")
+    assert problems({**partnership, "registered_capital_wan": 50}) == ["registered_capital_wan:not"]
+    assert problems({**partnership, "partners": partnership["partners"][:1]}) == ["partners:minItems"]
+    assert problems({**partnership, "investor": example("个人独资企业")["investor"]}) == ["investor:not"]
+
+
+def test_a_company_still_needs_its_registered_capital_and_shareholders():
+    company = example("有限责任公司（自然人投资或控股）")
+    del company["registered_capital_wan"], company["shareholders"]
+    assert problems(company) == [":required", ":required"]
+    assert problems({**example("有限责任公司（自然人投资或控股）"),
+                     "partners": example("普通合伙企业")["partners"]}) == ["partners:not"]

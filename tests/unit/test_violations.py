@@ -481,7 +481,7 @@ def test_off_system_handling_leaves_out_the_time_a_step_waited_for_corrections()
 
 
 def test_off_system_handling_thresholds_come_from_the_policy_per_category():
-    story = hurried("GA-001", step_minutes=12, case_minutes=20)     # 行政确认: 30 / 10 minutes
+    story = hurried("ZRZY-003", step_minutes=12, case_minutes=20)   # 行政确认: 30 / 10 minutes
     assert ids(found(story.facts(), v.off_system_handling)) == \
         ["case0001#off_system_handling#case#too_fast"]
     slow = {"case_minutes": 600, "step_minutes": 600}

@@ -41,10 +41,42 @@ function labelOf(spec, key) {
   return spec.title || key;
 }
 
+// A form's conditions (`allOf` of `if`/`then`/`else` on a sibling's value, e.g. the company type):
+// a field the active branch rules out (`false` or `{"not": {}}`) is hidden and not sent; a field a
+// branch requires is marked required whenever it shows.
+const rules = (spec) => (spec.allOf || []).filter((rule) => rule && rule.if);
+const never = (sub) => sub === false || (sub && typeof sub === "object" && sub.not
+  && typeof sub.not === "object" && Object.keys(sub.not).length === 0);
+
+function holds(condition, valueOf) {
+  for (const key of condition.required || []) if (valueOf(key) === undefined) return false;
+  for (const [key, sub] of Object.entries(condition.properties || {})) {
+    const value = valueOf(key);
+    if (value === undefined || !sub || typeof sub !== "object") continue;   // as JSON Schema reads it
+    if ("const" in sub && value !== sub.const) return false;
+    if (sub.enum && !sub.enum.includes(value)) return false;
+  }
+  return true;
+}
+
+function ruledOut(spec, valueOf) {
+  const out = new Set();
+  for (const rule of rules(spec)) {
+    const branch = holds(rule.if, valueOf) ? rule.then : rule.else;
+    for (const [key, sub] of Object.entries(branch?.properties || {})) if (never(sub)) out.add(key);
+  }
+  return out;
+}
+
 function objectNode(spec, path, { top = false, legend } = {}) {
-  const required = new Set(spec.required || []);
+  const conditional = rules(spec).flatMap((rule) => [rule.then, rule.else])
+    .flatMap((branch) => branch?.required || []);
+  const required = new Set([...(spec.required || []), ...conditional]);
+  const keys = Object.keys(spec.properties || {});
   const children = Object.entries(spec.properties || {}).map(([key, child]) =>
     makeNode(child, `${path}.${key}`, key, required.has(key)));
+  const valueOf = (key) => (keys.includes(key) ? children[keys.indexOf(key)].read() : undefined);
+  let hidden = new Set();
   const body = children.map((c) => c.fieldEl);
   const element = top
     ? h("div", { class: "form-grid" }, body)
@@ -55,6 +87,7 @@ function objectNode(spec, path, { top = false, legend } = {}) {
     read() {
       const out = {};
       Object.keys(spec.properties || {}).forEach((key, i) => {
+        if (hidden.has(key)) return;             // ruled out by another answer: not sent
         const value = children[i].read();
         if (value !== undefined) out[key] = value;
       });
@@ -64,6 +97,14 @@ function objectNode(spec, path, { top = false, legend } = {}) {
     focus() { children[0]?.focus(); },
     setLegend(text) { const l = element.querySelector(":scope > legend"); if (l) l.textContent = text; },
   };
+  if (rules(spec).length) {
+    const update = () => {
+      hidden = ruledOut(spec, valueOf);
+      keys.forEach((key, i) => { children[i].fieldEl.hidden = hidden.has(key); });
+    };
+    element.addEventListener("change", update);
+    update();
+  }
   return node;
 }
 
@@ -235,6 +276,7 @@ export function explain(reason, spec) {
   let m;
   if (/is required/.test(r)) return "此项为必填项";
   if (/is not a field/.test(r)) return "不是本事项表单中的字段";
+  if (/does not apply/.test(r)) return "按所选类型无需填写此项";
   if (/does not match/.test(r)) {
     const hint = patternHint(spec?.pattern) || spec?.description;
     return hint ? `格式不正确，应为${hint}` : "格式不正确";
