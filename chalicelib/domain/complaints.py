@@ -4,7 +4,8 @@ reads (Chinese, every one of them). Plain rules, no I/O.
 A complaint is about one of:
 - `case`: a case of the complainant's own, online or at a window, named by its id or 受理编号
   (signed-in applicants only): the department is the one named, which must have handled the
-  case, else the lead department; the window and staff member are those of its step;
+  case, else that of the window visited if it handled the case, else the lead department; the
+  window and staff member are those of its step (or the window visited);
 - `window`: a window visit, by window and moment;
 - `staff`: a staff member, by staff id (their window unless another is named).
 

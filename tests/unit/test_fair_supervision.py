@@ -156,6 +156,17 @@ def test_a_complaint_about_an_online_case_without_footage_is_accepted_and_says_s
     assert [r.action for r in w.tasks.trail(task["task_id"])] == ["opened"]
 
 
+def test_a_visit_about_a_case_goes_to_the_department_of_the_window_visited(w):
+    case_id = completed_case(w)
+    handled(w, case_id)
+    task = w.service.complaints.file(ALICE, {"case_id": case_id, "window": "BZ-A04",
+                                            "visited_at": (T0 - timedelta(minutes=5)).isoformat(),
+                                            "text": "窗口推诿"})
+    assert task["subject"]["about"] == "case" and task["department"] == "GA"
+    assert task["subject"]["window"] == "BZ-A04"
+    assert [stream for stream, _, _ in w.cameras.requests] == ["bz-a04"]   # its camera asked
+
+
 def test_a_complaint_about_a_case_names_only_a_department_that_handled_it(w):
     case_id = completed_case(w)
     handled(w, case_id)

@@ -144,18 +144,19 @@ class Complaints:
         if about == "case":
             case = self._own_case(caller, body.get("case_id"))
             handled = self.work.handled_by(case)
-            department = body.get("department")
+            department, window = body.get("department"), body.get("window")
+            if window is not None:
+                entry, dept = self._window(window)
+                window = entry["code"]
+                if department is None and dept["code"] in handled:
+                    department = dept["code"]     # the visit to that department's window
             if department is None:
                 department = self.work.responsible(case)
             elif department not in handled:
                 raise Unprocessable(
                     f"部门 {department!r} 未办理该办件；可选：{'、'.join(sorted(handled)) or '无'}",
                     field="department")
-            window = body.get("window")
-            if window is not None:
-                entry, dept = self._window(window)
-                window = entry["code"]
-            else:
+            if window is None:
                 window = (handled.get(department) or {}).get("window")
             staff_id = (handled.get(department) or {}).get("staff_id")
             hall = case.hall

@@ -418,7 +418,7 @@ function cardItem(e, names, context = null) {
   h("p", { class: "row" }, e.light ? lightBadge(e.light, e.card || e.light === "red" ? "牌" : "灯") : h("span", { class: "badge grey" }, "记录"),
     h("strong", null, e.title ? `违规：${e.title}` : kindLabel(e.kind)), e.task ? h("span", null, `· ${e.task}`) : null),
   h("p", null, e.hall && context ? `大厅：${hallName(context.halls, e.hall)} · ` : "",
-    `部门：${names[e.department] || e.department || "—"}${e.window ? ` · 窗口 ${e.window}` : ""}`,
+    `部门：${e.department_name || names[e.department] || e.department || "—"}${e.window ? ` · 窗口 ${e.window_name || e.window}` : ""}`,
     e.staff_id ? ` · 经办人 ${e.staff_name || ""}（${e.staff_id}）` : "", e.chief_staff_id ? ` · 首席代表 ${e.chief_name || ""}（${e.chief_staff_id}）` : ""),
   e.case_no || isCase ? h("p", null, "办件：", e.case_no || e.case_id, " ",
     isCase ? h("a", { href: `#/supervise/trace?case=${e.case_id}` }, "全程追溯") : null) : null,

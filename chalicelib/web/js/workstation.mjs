@@ -236,12 +236,18 @@ const APPEAL_STATUS = { pending: "申诉待监察室裁定", upheld: "申诉成�
 /** The applicant's rating; a 差评 may be contested once as malicious (恶意差评申诉). */
 function ratingSection(c, who) {
   const r = c.rating;
+  // The applicant may rate each department: this department's own level, where it was rated; the
+  // rating as a whole where no department was (it then falls to the lead department).
+  const rated = r.departments || {};
+  const ours = rated[who.department];
+  const mine = ours ? ours.level : Object.keys(rated).length ? null : r.level;
   const section = h("section", { class: "card", id: "ws-rating", "aria-labelledby": "ws-rating-h" },
     h("h2", { id: "ws-rating-h" }, "申请人评价"),
-    h("p", null, h("span", { class: `badge ${r.level <= 2 ? "red" : "green"}` }, r.label || `${r.level}`),
+    h("p", null, "总体：", h("span", { class: `badge ${r.level <= 2 ? "red" : "green"}` }, r.label || `${r.level}`),
       r.comment ? ` “${r.comment}”` : ""),
+    ours ? h("p", { id: "ws-rating-ours" }, "对本部门：", h("span", { class: `badge ${ours.level <= 2 ? "red" : "green"}` }, ours.label)) : null,
     r.appeal ? h("p", { class: "notice warn" }, APPEAL_STATUS[r.appeal.status] || r.appeal.status, "：", r.appeal.reason) : null);
-  if (r.level > 2 || r.appeal || !may("appeal_ratings", who)) return section;
+  if (mine == null || mine > 2 || r.appeal || !may("appeal_ratings", who)) return section;
   const control = h("textarea", { name: "reason", rows: 3, maxlength: 1000 });
   const reasonField = field({ label: "申诉理由", control, required: true, hint: "说明该差评为恶意差评的事实与依据，由监察室裁定" });
   const status = h("div", { "aria-live": "polite" });
