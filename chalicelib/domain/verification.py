@@ -34,19 +34,17 @@ def phone_of(value) -> str:
     """A mainland mobile number, 11 digits (a +86 or 86 prefix and spaces or dashes are
     dropped)."""
     if not isinstance(value, str):
-        raise InvalidInput("phone is a mainland mobile number of 11 digits", field="phone")
+        raise InvalidInput("手机号须为 11 位大陆手机号码", field="phone")
     digits = re.sub(r"[\s-]", "", value.strip())
     digits = re.sub(r"^(\+?86)(?=1\d{10}$)", "", digits)
     if not _MOBILE.fullmatch(digits):
-        raise InvalidInput("phone is a mainland mobile number of 11 digits, e.g. 13955812345",
-                           field="phone")
+        raise InvalidInput("手机号须为 11 位大陆手机号码，如 13955812345", field="phone")
     return digits
 
 
 def code_of(value) -> str:
     if not isinstance(value, str) or not _CODE.fullmatch(value.strip()):
-        raise InvalidInput(f"code is the {CODE_DIGITS}-digit code sent to the phone by text "
-                           "message", field="code")
+        raise InvalidInput(f"验证码为短信发送到手机的 {CODE_DIGITS} 位数字", field="code")
     return value.strip()
 
 
@@ -103,12 +101,12 @@ def issue(record: Verification | None, phone: str, now: datetime, code: str | No
         last = datetime.fromisoformat(sends[-1])
         wait = RESEND_AFTER - (now - last)
         if wait > timedelta(0):
-            raise TooManyRequests(f"a code was sent to this number "
-                                  f"{int((now - last).total_seconds())} s ago; request another "
-                                  f"in {math.ceil(wait.total_seconds())} s", field="phone")
+            raise TooManyRequests(f"验证码已于 {int((now - last).total_seconds())} 秒前发送至该号码，"
+                                  f"请 {math.ceil(wait.total_seconds())} 秒后再获取",
+                                  field="phone")
     if len(sends) >= SENDS_PER_DAY:
-        raise TooManyRequests(f"this number received {SENDS_PER_DAY} codes today, the most a "
-                              "day allows; try again tomorrow", field="phone")
+        raise TooManyRequests(f"该手机号今日获取验证码的次数已达上限（{SENDS_PER_DAY} 次），请明天再试",
+                              field="phone")
     code = code or new_code()
     salt = salt or secrets.token_hex(16)
     record.digest, record.salt = digest(phone, code, salt), salt
@@ -128,18 +126,18 @@ def check(record: Verification | None, code: str, now: datetime) -> tuple[bool, 
     """Tries `code` against the number's current code. Returns (holds, why not); a wrong code
     counts an attempt on the record (the caller stores it either way), a right one uses it."""
     if record is None or not record.digest:
-        return False, "no code was sent to this number; request one first"
+        return False, "该手机号尚未获取验证码，请先获取验证码"
     if record.used_at:
-        return False, "this code was used already; request a new one"
+        return False, "该验证码已使用，请重新获取"
     if now >= datetime.fromisoformat(record.expires_at):
-        return False, "the code has expired (codes last 10 minutes); request a new one"
+        return False, "验证码已过期（10 分钟内有效），请重新获取"
     if record.attempts >= MAX_ATTEMPTS:
-        return False, f"{MAX_ATTEMPTS} wrong codes were tried: this code is void; request a new one"
+        return False, f"验证码错误次数过多（{MAX_ATTEMPTS} 次），已失效，请重新获取"
     if not hmac.compare_digest(digest(record.phone, code, record.salt), record.digest):
         record.attempts += 1
         left = MAX_ATTEMPTS - record.attempts
-        return False, ("wrong code; " + (f"{left} more tries before it is void" if left
-                                         else "this code is now void; request a new one"))
+        return False, (f"验证码不正确，还可尝试 {left} 次" if left
+                       else "验证码不正确，该验证码已失效，请重新获取")
     record.used_at = now.isoformat()
     return True, ""
 

@@ -86,10 +86,10 @@ def test_a_wrong_code_keeps_nothing_texts_nobody_and_five_void_the_code(fast_sta
         refused = post(fast_stack, "/visits/complaints", complaint(phone, wrong))
         assert refused.status_code == 403, refused.text
         assert refused.json()["field"] == "code"
-        assert (f"{tries_left} more tries" in refused.json()["message"]) if tries_left \
-            else "void" in refused.json()["message"]
+        assert (f"还可尝试 {tries_left} 次" in refused.json()["message"]) if tries_left \
+            else "已失效" in refused.json()["message"]
     void = post(fast_stack, "/visits/complaints", complaint(phone, code))
-    assert void.status_code == 403 and "void" in void.json()["message"]
+    assert void.status_code == 403 and "已失效" in void.json()["message"]
     for body, field in ((complaint(phone, "12345"), "code"), (complaint(None, code), "phone")):
         malformed = post(fast_stack, "/visits/complaints", body)
         assert (malformed.status_code, malformed.json()["field"]) == (400, field), malformed.text
@@ -102,7 +102,7 @@ def test_codes_are_limited_per_number(fast_stack):
     phone, _code = verified(fast_stack)
     again = post(fast_stack, "/visits/codes", {"phone": phone})
     assert again.status_code == 429 and again.json()["field"] == "phone", again.text
-    assert re.search(r"request another in \d+ s", again.json()["message"])
+    assert re.search(r"请 \d+ 秒后再获取", again.json()["message"])
     bad = post(fast_stack, "/visits/codes", {"phone": "12345"})
     assert bad.status_code == 400 and bad.json()["field"] == "phone"
     assert len(texts(fast_stack, phone)) == 1

@@ -54,13 +54,13 @@ def test_the_right_code_holds_once():
     record = issued()
     assert v.check(record, "246810", T0 + timedelta(minutes=9)) == (True, "")
     holds, why = v.check(record, "246810", T0 + timedelta(minutes=9))
-    assert not holds and "used" in why
+    assert not holds and "已使用" in why
 
 
 def test_a_code_expires_after_ten_minutes():
     record = issued()
     holds, why = v.check(record, "246810", T0 + v.CODE_TTL)
-    assert not holds and "expired" in why and record.attempts == 0
+    assert not holds and "已过期" in why and record.attempts == 0
 
 
 def test_five_wrong_tries_void_the_code_even_for_the_right_one():
@@ -68,19 +68,19 @@ def test_five_wrong_tries_void_the_code_even_for_the_right_one():
     for tried in range(1, 6):
         holds, why = v.check(record, "000000", T0)
         assert not holds and record.attempts == tried
-    assert "void" in why
+    assert "已失效" in why
     holds, why = v.check(record, "246810", T0)
-    assert not holds and "void" in why
+    assert not holds and "已失效" in why
 
 
 def test_a_wrong_try_says_how_many_remain():
     record = issued()
-    assert v.check(record, "111111", T0) == (False, "wrong code; 4 more tries before it is void")
+    assert v.check(record, "111111", T0) == (False, "验证码不正确，还可尝试 4 次")
 
 
 def test_no_code_sent_is_refused():
     assert v.check(None, "246810", T0)[0] is False
-    assert "request one" in v.check(None, "246810", T0)[1]
+    assert "请先获取验证码" in v.check(None, "246810", T0)[1]
 
 
 def test_a_new_code_replaces_the_old_and_resets_the_tries():
@@ -97,7 +97,7 @@ def test_one_code_a_minute_per_number():
     with pytest.raises(v.TooManyRequests) as refused:
         issued(T0 + timedelta(seconds=59), record)
     assert refused.value.field == "phone" and refused.value.status == 429
-    assert "in 1 s" in refused.value.message
+    assert "请 1 秒后再获取" in refused.value.message
     issued(T0 + timedelta(seconds=60), record)
 
 
@@ -109,7 +109,7 @@ def test_five_codes_a_china_day_per_number():
     assert v.sends_left(record, at) == 0
     with pytest.raises(v.TooManyRequests) as refused:
         issued(at, record)
-    assert "tomorrow" in refused.value.message and refused.value.field == "phone"
+    assert "请明天再试" in refused.value.message and refused.value.field == "phone"
     # The next China day starts at 16:00 UTC.
     tomorrow = datetime(2026, 11, 18, 16, 0, tzinfo=timezone.utc)
     record = issued(tomorrow, record)

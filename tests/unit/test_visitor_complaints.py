@@ -99,7 +99,7 @@ def test_a_wrong_code_is_refused_and_nothing_is_kept_fetched_or_texted(w):
     with pytest.raises(Forbidden) as refused:
         w.service.complaints.file(VISITOR, complaint(code=wrong))
     assert refused.value.field == "code" and refused.value.status == 403
-    assert "4 more tries" in refused.value.message
+    assert "还可尝试 4 次" in refused.value.message
     nothing_done(w)
 
 
@@ -112,7 +112,7 @@ def test_five_wrong_codes_void_the_code(w):
             w.service.complaints.file(VISITOR, complaint(code=wrong))
     with pytest.raises(Forbidden) as refused:
         w.service.complaints.file(VISITOR, complaint(code=code))
-    assert "void" in refused.value.message and refused.value.field == "code"
+    assert "已失效" in refused.value.message and refused.value.field == "code"
     nothing_done(w)
 
 
@@ -121,7 +121,7 @@ def test_an_expired_code_is_refused(w):
     w.now[0] += timedelta(minutes=10)
     with pytest.raises(Forbidden) as refused:
         w.service.complaints.file(VISITOR, complaint(code=texted_code(w)))
-    assert "expired" in refused.value.message
+    assert "已过期" in refused.value.message
     nothing_done(w)
 
 
@@ -131,14 +131,14 @@ def test_a_code_serves_one_complaint(w):
     w.service.complaints.file(VISITOR, complaint(code=code))
     with pytest.raises(Forbidden) as refused:
         w.service.complaints.file(VISITOR, complaint(code=code, text="再次投诉"))
-    assert "used" in refused.value.message and len(w.tasks.rows) == 1
+    assert "已使用" in refused.value.message and len(w.tasks.rows) == 1
 
 
 def test_a_code_of_another_number_does_not_hold(w):
     w.service.complaints.send_visitor_code({"phone": PHONE})
     with pytest.raises(Forbidden) as refused:
         w.service.complaints.file(VISITOR, complaint(phone="13800138000", code=texted_code(w)))
-    assert "no code was sent" in refused.value.message
+    assert "尚未获取验证码" in refused.value.message
     nothing_done(w)
 
 
@@ -178,7 +178,7 @@ def test_codes_are_limited_per_number(w):
     w.now[0] += timedelta(minutes=1)
     with pytest.raises(verification.TooManyRequests) as refused:
         w.service.complaints.send_visitor_code({"phone": PHONE})
-    assert "tomorrow" in refused.value.message
+    assert "请明天再试" in refused.value.message
     assert len(w.notifier.sent) == verification.SENDS_PER_DAY
     w.service.complaints.send_visitor_code({"phone": "13800138000"})     # another number is its own
 

@@ -185,25 +185,15 @@ export async function complaintPage(main, ctx) {
     status, form);
 }
 
-/** The visitor's code and the throttling, told in Chinese (null: the usual wording will do). */
+/** The visitor's code and the throttling, in Chinese (null: the usual wording will do). The
+ * application's own refusals of the phone and the code are Chinese already; the gateway's
+ * throttling is not. */
 function visitorMessage(error) {
   if (!(error instanceof ApiError)) return null;
   const message = error.body?.message || "";
   if (error.status === 429 && !error.field) return "操作过于频繁，请稍等片刻再试";
-  if (error.field === "phone" && error.status === 429) {
-    const wait = /in (\d+) s/.exec(message);
-    if (wait) return `验证码发送过于频繁，请 ${wait[1]} 秒后再试`;
-    return "该手机号今日获取验证码的次数已达上限（5 次），请明天再试";
-  }
+  if ((error.field === "phone" || error.field === "code") && /[\u4e00-\u9fff]/.test(message)) return message;
   if (error.field === "phone") return "请输入正确的 11 位手机号码";
-  if (error.field === "code" && error.status === 400) return "请输入短信中的 6 位验证码";
-  if (error.field === "code") {
-    const left = /(\d+) more tries/.exec(message);
-    if (left) return `验证码不正确，还可尝试 ${left[1]} 次`;
-    if (message.includes("void")) return "验证码错误次数过多，已失效，请重新获取";
-    if (message.includes("expired")) return "验证码已过期，请重新获取";
-    if (message.includes("used")) return "该验证码已使用，请重新获取";
-    return "请先获取验证码";
-  }
+  if (error.field === "code") return "请输入短信中的 6 位验证码";
   return null;
 }
