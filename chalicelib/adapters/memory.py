@@ -124,7 +124,9 @@ class InMemoryCases:
 
     def by_applicant(self, id_number, page):
         found, following = _page([d for d in self.items.values()
-                                  if d["applicant"].get("id_number") == id_number], page,
+                                  if d["applicant"].get("id_number") == id_number
+                                  or any(p["id_number"] == id_number
+                                         for p in d.get("co_applicants") or ())], page,
                                  lambda d: (d["created_at"], d["case_id"]), newest_first=True)
         return [Case.from_dict(copy.deepcopy(d)) for d in found], following
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from . import parties
 from .errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, Unprocessable
 from .trail import GENESIS
 
@@ -94,6 +95,8 @@ class Case:
     handovers: dict = field(default_factory=dict)
     submit_key: str | None = None        # the Idempotency-Key the case was submitted with
     query_code: str | None = None        # 查询码 of the public progress lookup (progress.py)
+    # The other parties of an item applied for together (domain/parties.py): name, id_number.
+    co_applicants: list = field(default_factory=list)
     trail_seq: int = 0
     trail_hash: str = GENESIS
 
@@ -111,7 +114,13 @@ class Case:
         for internal in ("trail_hash", "trail_seq", "stage_answers", "handovers", "submit_key",
                          "query_code"):
             out.pop(internal)
+        out["co_applicants"] = parties.shown(self.co_applicants)   # masked for every reader
         return out
+
+    def is_applicant(self, id_number: str | None) -> bool:
+        """The applicant, or one of the other parties the application names."""
+        return bool(id_number) and (self.applicant.get("id_number") == id_number
+                                    or parties.is_party(self.co_applicants, id_number))
 
 
 # -- who may see and act ---------------------------------------------------------------------
@@ -131,8 +140,9 @@ def may_read(caller: Caller, case: Case, deciders: set[str], lead: str,
     """`halls`: where a department's caller serves (a staff member: their hall and the halls
     below it)."""
     if caller.role == "citizen":
-        # The applicant sees every case filed in their name, whoever filed it for them.
-        return case.applicant.get("id_number") == caller.id_number
+        # The applicant sees every case filed in their name, whoever filed it for them, and
+        # so does every other party an application names.
+        return case.is_applicant(caller.id_number)
     if caller.role == "department":
         if may_act(caller, case):             # their own walk-in, from its first draft
             return True
@@ -148,8 +158,11 @@ def may_read(caller: Caller, case: Case, deciders: set[str], lead: str,
 
 def check_can_act(caller: Caller, case: Case) -> None:
     if caller.role == "citizen":
-        if case.applicant.get("id_number") != caller.id_number:
+        if not case.is_applicant(caller.id_number):
             raise NotFound(f"no case {case.case_id} in your account", field="case_id")
+        if case.applicant.get("id_number") != caller.id_number:
+            raise Forbidden(f"case {case.case_id} was filed by its applicant, who alone can "
+                            "change it; you read it as a co-applicant", field="case_id")
         if not may_act(caller, case):
             raise Forbidden(f"case {case.case_id} was registered for you at a "
                             f"{case.channel} counter; only that counter can change it",

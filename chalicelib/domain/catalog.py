@@ -172,7 +172,8 @@ class Catalog:
                 "lead_department": item["lead_department"],
                 "department_name": self.departments[item["lead_department"]]["name"],
                 "promised_limit_days": item["promised_limit_days"],
-                "legal_limit_days": item["legal_limit_days"]}
+                "legal_limit_days": item["legal_limit_days"],
+                "limit_unit": item.get("limit_unit", "working_days")}
 
     def guide(self, code: str) -> dict:
         """The full guide of an item, with department names resolved for display."""
@@ -181,5 +182,15 @@ class Catalog:
             {**branch, "department_name": self.departments[branch["department"]]["name"]}
             for branch in stage["departments"]]} for stage in item["stages"]]
         return {**item, "stages": stages,
+                "limit_unit": item.get("limit_unit", "working_days"),
                 "department_name": self.departments[item["lead_department"]]["name"],
-                "hall_names": {h: self.halls[h]["name"] for h in item["halls"]}}
+                "hall_names": {h: self.halls[h]["name"] for h in item["halls"]},
+                "implementing_bodies": {h: self.body(item["lead_department"], h)
+                                        for h in item["halls"]}}
+
+    def body(self, department: str, hall: str) -> str:
+        """The body that handles a department's work in a hall: the county bureau, police
+        station or street office staffing its window there, else the department itself."""
+        dept = self.departments[department]
+        window = next((w for w in dept["windows"] if w["hall"] == hall), None)
+        return ((window or {}).get("body") or {}).get("name") or dept["name"]

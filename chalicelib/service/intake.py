@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Callable
 
+from ..domain import parties
 from ..domain import cases as rules
 from ..domain import progress, rights, trail
 from ..domain.cases import Caller, Case
@@ -81,10 +82,12 @@ class Intake:
         else:
             raise Forbidden(f"a {caller.role} does not file applications", field="role")
         rules.check_form(item, body.get("form"))
+        co_applicants = parties.parse(item, body.get("co_applicants"), applicant)
         at = self.now().isoformat()
         case = Case(case_id=self.new_id(), item_code=item["code"], hall=hall, channel=channel,
                     applicant=applicant, form=body["form"], created_at=at,
-                    created_by=caller.actor, registered_by=registered_by)
+                    created_by=caller.actor, registered_by=registered_by,
+                    co_applicants=co_applicants)
         record = self._advance(case, "created", caller,
                                {"item": item["code"], "hall": hall, "channel": channel})
         self.cases.create(case, record)
@@ -281,6 +284,8 @@ class Intake:
     def view(self, case: Case, caller: Caller | None = None) -> dict:
         item = self.catalog.items[case.item_code]
         view = {**case.view(), "item_name": item["name"]}
+        if caller is not None and caller.role == "citizen":   # a party reads their own number
+            view["co_applicants"] = parties.shown(case.co_applicants, caller.id_number)
         if caller is not None and case.query_code and (
                 case.applicant.get("id_number") == caller.id_number and caller.role == "citizen"
                 or rules.may_act(caller, case)):

@@ -132,3 +132,32 @@ def test_a_queue_takes_many_messages_ten_a_call(aws):
         sqs.delete_message_batch(QueueUrl=url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(found)])
     assert sorted(got, key=json.dumps) == sorted(sent, key=json.dumps)
+
+
+def test_each_co_applicant_finds_the_case_in_their_own_list_and_nothing_else_reads_as_one(aws):
+    from chalicelib.adapters.dynamodb import DynamoCases
+    from chalicelib.domain import trail
+    from chalicelib.domain.cases import Case
+    from chalicelib.domain.pages import Page
+
+    cases = DynamoCases()
+    seller, buyer, spouse = "341602199001011234", "341602199002083328", "341602199308086628"
+    case = Case("case-sale", "ZRZY-003", "BZ", "online", {"id_number": seller, "name": "张三"},
+                {}, T0.isoformat(), "citizen:u1",
+                co_applicants=[{"name": "李淑芬", "id_number": buyer},
+                               {"name": "欧阳晓雯", "id_number": spouse}])
+    record = trail.append(case.case_id, 0, trail.GENESIS, "created", "citizen:u1",
+                          T0.isoformat(), {})
+    case.trail_seq, case.trail_hash = record.seq, record.hash
+    cases.create(case, record)
+    case.status = "submitted"                      # a later change reaches every party's list
+    later = trail.append(case.case_id, 1, record.hash, "submitted", "citizen:u1",
+                         T0.isoformat(), {})
+    case.trail_seq, case.trail_hash = later.seq, later.hash
+    cases.update(case, later)
+    for who in (seller, buyer, spouse):
+        found, _ = cases.by_applicant(who, Page(10))
+        assert [(c.case_id, c.status) for c in found] == [("case-sale", "submitted")], who
+    assert cases.by_applicant("341621198807072460", Page(10))[0] == []
+    assert cases.get("party#case-sale#0") is None          # an entry is no case
+    assert cases.get("case-sale").co_applicants[0]["id_number"] == buyer

@@ -102,6 +102,20 @@ class CaseModel(Model):
                    data=case.to_dict())
 
 
+PARTY_OF = "party_of"
+
+
+def party_items(case: Case) -> list:
+    """One entry per co-applicant (domain/parties.py), written with the case: keyed
+    `party#<case>#<n>`, it carries the co-applicant's identity number into ByApplicant, so each
+    party's own list finds the case; its data only points at the case. The co-applicants are
+    fixed when the case is created, so the entries never change."""
+    return [(CaseModel(f"party#{case.case_id}#{n}", applicant_id_number=party["id_number"],
+                       created_at=case.created_at, trail_seq=0,
+                       data={PARTY_OF: case.case_id}), CaseModel.case_id.does_not_exist())
+            for n, party in enumerate(case.co_applicants)]
+
+
 def china_day(instant: str) -> str:
     from zoneinfo import ZoneInfo
 
@@ -115,13 +129,14 @@ class DynamoCases:
 
     def get(self, case_id):
         try:
-            return Case.from_dict(CaseModel.get(case_id, consistent_read=True).data)
+            data = CaseModel.get(case_id, consistent_read=True).data
         except CaseModel.DoesNotExist:
             return None
+        return None if PARTY_OF in data else Case.from_dict(data)
 
     def create(self, case, record):
         self._write(case.case_id, [(CaseModel.of(case), CaseModel.case_id.does_not_exist()),
-                                   trail.append(record)])
+                                   trail.append(record)] + party_items(case))
 
     def update(self, case, record, branches=(), answers=None):
         # Optimistic: the stored case must still be at the trail head this change follows, and
@@ -150,7 +165,10 @@ class DynamoCases:
             key_of=lambda m: paging.keys(case_id=m.case_id, created_at=m.created_at,
                                          applicant_id_number=m.applicant_id_number),
             newest_first=True)
-        return [Case.from_dict(m.data) for m in found], following
+        # A co-applicant's entry points at the case (party_items): read it where it stands.
+        cases = [Case.from_dict(m.data) if PARTY_OF not in m.data else self.get(m.data[PARTY_OF])
+                 for m in found]
+        return [c for c in cases if c is not None], following
 
     def by_case_no(self, case_no):
         """The id of the case numbered `case_no` (one query of at most two keys), or None."""

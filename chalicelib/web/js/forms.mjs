@@ -277,6 +277,10 @@ export function explain(reason, spec) {
   if (/is required/.test(r)) return "此项为必填项";
   if (/is not a field/.test(r)) return "不是本事项表单中的字段";
   if (/does not apply/.test(r)) return "按所选类型无需填写此项";
+  if (/check digit|no area code|birth date|17 digits|resident identity number/.test(r)) return "身份证号码不正确，请核对";
+  if (/names the applicant or another co-applicant again/.test(r)) return "与申请人或其他共同申请人重复";
+  if (/name on the identity card|Chinese characters|between the parts/.test(r)) return "请填写身份证上的姓名（汉字）";
+  if (/is an object with name and id_number/.test(r)) return "请填写姓名和身份证号";
   if (/does not match/.test(r)) {
     const hint = patternHint(spec?.pattern) || spec?.description;
     return hint ? `格式不正确，应为${hint}` : "格式不正确";

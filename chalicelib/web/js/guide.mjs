@@ -109,7 +109,7 @@ export function flowChart(guide) {
           h("li", { class: "flow-dept", "data-department": d.department },
             h("strong", null, d.department_name || d.department),
             h("span", null, d.task),
-            h("span", null, `${d.limit_days} 个工作日`))))))),
+            h("span", null, dayCount(d.limit_days, d.limit_unit || guide.limit_unit)))))))),
     h("li", { class: "flow-step" }, h("div", { class: "flow-node terminal" },
       `办结 · 送达（${(guide.delivery || ["pickup"]).map((d) => DELIVERY[d] || d).join(" / ")}）`)),
   ];
@@ -150,8 +150,10 @@ export async function itemPage(main, ctx) {
     h("p", null, guide.description),
     h("dl", { class: "facts" },
       fact("实施部门", guide.department_name || departments[guide.lead_department] || guide.lead_department),
-      fact("承诺时限", guide.promised_limit_days ? `${guide.promised_limit_days} 个工作日` : "当场办结"),
-      fact("法定时限", guide.legal_limit_days ? `${guide.legal_limit_days} 个工作日` : "当场办结"),
+      ...implementing(guide, hallNames),
+      fact("承诺时限", guide.promised_limit_days ? dayCount(guide.promised_limit_days, guide.limit_unit) : "当场办结"),
+      fact("法定时限", guide.legal_limit_days ? dayCount(guide.legal_limit_days, guide.limit_unit) : "当场办结"),
+      guide.limit_note ? fact("时限说明", guide.limit_note) : null,
       fact("受理时限", guide.acceptance_limit_days ? `${guide.acceptance_limit_days} 个工作日` : "当场受理"),
       fact("办理地点", guide.halls.map((x) => hallNames[x] || x).join("、")),
       fact("收费", fees.length && fees.some((f) => f.amount_yuan) ? fees.map((f) => `${f.name} ${yuan(f.amount_yuan)}`).join("；") : "不收费"),
@@ -188,7 +190,20 @@ function fact(term, value) {
 
 function limits(item) {
   if (!item.promised_limit_days) return "即办件：材料齐全当场办结";
-  return `承诺时限 ${item.promised_limit_days} 个工作日 · 法定时限 ${item.legal_limit_days} 个工作日`;
+  return `承诺时限 ${dayCount(item.promised_limit_days, item.limit_unit)} · 法定时限 ${dayCount(item.legal_limit_days, item.limit_unit)}`;
+}
+
+/** A limit as the law states it: 工作日, or 日 (natural days) where the law says 日. */
+export function dayCount(days, unit) {
+  return unit === "natural_days" ? `${days} 日` : `${days} 个工作日`;
+}
+
+/** Where a hall's window is staffed by another body than the department (a county bureau, a
+ * police station, a street office): that body, hall by hall. */
+function implementing(guide, hallNames) {
+  const bodies = Object.entries(guide.implementing_bodies || {})
+    .filter(([, name]) => name && name !== guide.department_name);
+  return bodies.length ? [fact("各大厅实施机构", bodies.map(([hall, name]) => `${hallNames[hall] || hall}：${name}`).join("；"))] : [];
 }
 
 export function typeName(type) {
