@@ -3,7 +3,8 @@
 `chalice package` zips every runtime requirement with its whole dependency tree, so the package
 carries a second copy of the AWS SDK that the Lambda python3.11 runtime already provides, and
 only .py sources: each cold start of a function then compiles every module it imports. `slim()`
-rewrites that zip: it drops what the runtime provides where that is safe and adds bytecode
+rewrites that zip: it drops what the runtime provides where that is safe and the parts of kept
+packages that nothing imports, and adds bytecode
 (`__pycache__/*.cpython-311.pyc`) next to the sources, which stay for tracebacks and reading."""
 from __future__ import annotations
 
@@ -47,6 +48,14 @@ RUNTIME_PROVIDED = {
 #   own dateutil, not as a promise.
 
 
+# Parts of a kept package that no function imports, dropped (about 18 MB of the zip): jieba's
+# paddle model (lac_small, loaded only by jieba.enable_paddle), its part-of-speech tagger
+# (posseg) and its keyword extraction (analyse). The guide's search (chalicelib/domain/search.py)
+# imports jieba itself only; tests/unit/test_guide_search.py checks that a search leaves the
+# three unimported.
+UNUSED_PARTS = ("jieba/lac_small/", "jieba/posseg/", "jieba/analyse/")
+
+
 def _distribution(top: str) -> str | None:
     """`botocore-1.44.8.dist-info` or `jmespath-1.1.0.data` → normalised distribution name."""
     match = re.fullmatch(r"(.+?)-[^-]+\.(dist-info|data)", top)
@@ -54,7 +63,11 @@ def _distribution(top: str) -> str | None:
 
 
 def _dropped_as(name: str) -> str | None:
-    """The runtime-provided distribution an entry of the zip belongs to, if any."""
+    """The runtime-provided distribution an entry of the zip belongs to, or the unused part of
+    a kept package, if any."""
+    for part in UNUSED_PARTS:
+        if name.startswith(part):
+            return part.rstrip("/")
     top = PurePosixPath(name).parts[0]
     distribution = _distribution(top)
     if distribution is not None:

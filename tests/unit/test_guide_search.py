@@ -177,3 +177,14 @@ def test_importing_the_app_loads_neither_the_segmenter_nor_the_pinyin_tables():
     run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert run.stdout.strip() == ""
+
+
+def test_a_search_imports_none_of_the_segmenters_parts_the_package_leaves_out():
+    probe = ("import sys; from chalicelib import catalog; catalog.published().search('开公司'); "
+             "print(','.join(m for m in sys.modules if m.startswith('jieba.')))")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    loaded = set(run.stdout.strip().split(","))
+    assert "jieba.finalseg" in loaded
+    assert not {m for m in loaded if m.startswith(("jieba.posseg", "jieba.analyse",
+                                                   "jieba.lac_small"))}, loaded
