@@ -310,6 +310,9 @@ def test_a_fee_charged_where_none_is_due_becomes_a_red_card_by_rule(fast_stack):
     [card] = violations
     assert card["light"] == "red" and card["department"] == "SW" and card["card"]
     assert card["staff_id"] and card["chief_staff_id"] and card["window"]
+    # with their names, resolved when the card was raised
+    assert card["staff_name"] and card["chief_name"] and card["window_name"]
+    assert card["department_name"] == "国家税务总局亳州市税务局"
     cards = as_staff(fast_stack, CITY).get("/audit/cards?kind=violation:fee_above_standard")
     assert any(c["case_id"] == flow.case_id for c in cards.json()["events"])
     assert "violations" not in flow.view()                      # not in the applicant's view
