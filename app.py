@@ -329,10 +329,38 @@ def file_visit_complaint():
         idempotency_key(app.current_request)))
 
 
-# -- e-certificates (public verification) -----------------------------------------------------
+# -- e-licences and sealed documents (public verification) ------------------------------------
 @route("/certificates/{code}", methods=["GET"])
 def verify_certificate(code):
-    return bootstrap.approval().certificate(code)
+    """An e-licence by its number: holder (a person masked), validity, status and its seal."""
+    return bootstrap.documents().licence(code)
+
+
+@route("/public/documents/{document_id}", methods=["GET"])
+def verify_document(document_id):
+    """Where a document's QR code leads: what it says (holder masked) and whether the file the
+    case recorded still carries the hall's intact seal."""
+    return bootstrap.documents().check(document_id)
+
+
+@route("/public/documents/check", methods=["POST"], body="DocumentCheckRequest")
+def check_document_file():
+    """A PDF someone was handed, checked: the seal intact and the hall's, the very file the
+    case's trail recorded, or the reason it is not."""
+    return bootstrap.documents().check_file(json_object(app.current_request))
+
+
+@route("/me/licences", methods=["GET"], authorizer=citizen)
+def my_licences():
+    """The applicant's e-licences, those in force first: what may stand for a material."""
+    return bootstrap.documents().my_licences(caller_of(app.current_request, "citizen"))
+
+
+@route("/cases/{case_id}/documents/{document_id}", methods=["GET"], authorizer=citizen)
+def download_document(case_id, document_id):
+    """One of the case's sealed documents: a download link valid five minutes."""
+    return bootstrap.documents().download(caller_of(app.current_request, "citizen"), case_id,
+                                          document_id)
 
 
 # -- windows (walk-in registration) and village agent points (SigV4) --------------------------
@@ -353,6 +381,24 @@ def department_views_material(case_id, material_id):
     viewing recorded in the case's trail under the staff member who opened it."""
     return bootstrap.intake().view_material(caller_of(app.current_request, "department"),
                                             case_id, material_id)
+
+
+@route("/department/cases/{case_id}/documents/{document_id}", methods=["GET"],
+       authorizer=signed)
+def department_downloads_document(case_id, document_id):
+    """One of the sealed documents of a case the department may read (a five-minute link)."""
+    return bootstrap.documents().download(caller_of(app.current_request, "department"),
+                                          case_id, document_id)
+
+
+@route("/department/licences/{number}/status", methods=["POST"], authorizer=signed,
+       body="LicenceStatusChange")
+def change_licence_status(number):
+    """The issuing department marks its e-licence changed, revoked or expired, with reasons,
+    recorded in the trail of the case that issued it."""
+    request = app.current_request
+    return bootstrap.documents().change_status(caller_of(request, "department"), number,
+                                               json_object(request))
 
 
 @route("/department/tasks", methods=["GET"], authorizer=signed)

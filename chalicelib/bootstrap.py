@@ -6,6 +6,7 @@ _intake = None
 _approval = None
 _supervision = None
 _performance = None
+_documents = None
 _staff_sign_ins = None
 _real_names = None
 _register = None
@@ -77,6 +78,14 @@ def approval():
     if _approval is None:
         _wire()
     return _approval
+
+
+def documents():
+    """Sealed documents and e-licences (service/documents.py)."""
+    global _documents
+    if _documents is None:
+        _wire()
+    return _documents
 
 
 def supervision():
@@ -185,7 +194,7 @@ def queue(name: str):
 
 
 def _wire():
-    global _intake, _approval, _supervision, _performance
+    global _intake, _approval, _supervision, _performance, _documents
     from . import catalog
     from .adapters import aws, notifier
     from .adapters.cameras import KinesisVideoCameras
@@ -194,10 +203,13 @@ def _wire():
     from .adapters.evidence import S3Evidence, S3Reports
     from .adapters.idempotency import PowertoolsIdempotency
     from .adapters.queues import SqsQueue
+    from .adapters.documents import S3Documents
     from .adapters.s3 import S3Materials
+    from .adapters.seal import KmsSealKey, Seal
     from .adapters.workflow import S3Certificates, StepFunctionsEngine
     from .service.approval import Approval
     from .service.bus import Bus
+    from .service.documents import Documents
     from .service.intake import Intake, utc_now
     from .service.performance import Performance
     from .service.supervision import Supervision
@@ -230,7 +242,11 @@ def _wire():
                                S3Reports(config.reports_bucket), utc_now,
                                scope=_supervision.scope.halls_of, cases=cases,
                                retries=SqsQueue(config.counting_queue_url))
+    _documents = Documents(published, cases, S3Documents(config.certificates_bucket),
+                           certificates, Seal(KmsSealKey(config.seal_key_id)), utc_now,
+                           origin=config.site_origin, own_case=_intake.case_for)
     subscribe(bus, _supervision, _performance)
+    _documents.subscribe(bus)
 
 
 def subscribe(bus, supervision, performance) -> None:

@@ -26,6 +26,7 @@ REQUIRED = {
     "RATINGS_QUEUE_URL": "ratings_queue_url", "EXPORTS_QUEUE_URL": "exports_queue_url",
     "COUNTING_QUEUE_URL": "counting_queue_url",
     "CURSOR_KEY_SECRET": "cursor_key_secret",
+    "SEAL_KEY_ID": "seal_key_id",
 }
 
 
@@ -61,6 +62,7 @@ class Settings:
     exports_queue_url: str          # the hourly export's shares (a period, the board)
     counting_queue_url: str         # counting that failed, counted again
     cursor_key_secret: str          # the secret whose value signs the lists' cursors
+    seal_key_id: str                # the hall's electronic seal: an asymmetric KMS key
     # Optional, with their defaults:
     workday_seconds: float | None = None        # a compressed clock (demos, tests)
     hall_closures: tuple[str, ...] = ()         # the halls' own closure days (ISO dates)
@@ -68,6 +70,7 @@ class Settings:
     citizen_pool_arn: str | None = None         # the citizens' user pool (none in China)
     staff_sign_in_provider: str | None = None   # the staff user pool's provider name, if any
     footage_pull_minutes: int = 120             # a supervisor's longest pull of footage
+    site_origin: str = ""                       # the website's address, in documents' QR codes
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -83,7 +86,8 @@ class Settings:
                    hall_closures=closures, sms_gateway=env.get("SMS_GATEWAY") or "sns",
                    citizen_pool_arn=env.get("CITIZEN_POOL_ARN") or None,
                    staff_sign_in_provider=env.get("STAFF_SIGN_IN_PROVIDER") or None,
-                   footage_pull_minutes=_minutes(env, "FOOTAGE_PULL_MINUTES", 120))
+                   footage_pull_minutes=_minutes(env, "FOOTAGE_PULL_MINUTES", 120),
+                   site_origin=(env.get("SITE_ORIGIN") or "").rstrip("/"))
 
 
 def _minutes(env: Mapping[str, str], name: str, default: int) -> int:

@@ -110,6 +110,10 @@ ANCHOR_VERSIONS = {"Sid": "ListAnchorVersions", "Effect": "Allow",
                    "Action": ["s3:ListBucketVersions"],
                    "Resource": {"Fn::GetAtt": ["EvidenceBucket", "Arn"]}}
 SUPERVISION_RECORDS = table("SupervisionTable", "dynamodb:Query", *APPEND, indexes=True)
+# The hall's electronic seal: documents are signed in KMS (the private key never leaves it);
+# GetPublicKey and one Sign make the seal's certificate (chalicelib/adapters/seal.py).
+SEAL = {"Sid": "SealDocuments", "Effect": "Allow", "Action": ["kms:GetPublicKey", "kms:Sign"],
+        "Resource": {"Fn::GetAtt": ["SealKey", "Arn"]}}
 COUNTING = table("ScoresTable", "dynamodb:Query", "dynamodb:UpdateItem", indexes=True)
 # A submission is counted once however often its hand-over is carried out: the ADDs and a
 # conditional put of the event's marker in one transaction.
@@ -138,7 +142,9 @@ POLICIES: dict[str, list[dict]] = {
         send("CountingQueue"),      # counting that failed, counted again
         # Presigned uploads and views of materials; HEAD needs GetObject.
         objects("MaterialsBucket", "s3:GetObject", "s3:PutObject", prefix="cases/"),
+        # Licences and sealed documents: issued, downloaded, checked (documents/, certificates/).
         objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
+        SEAL,
         # Evidence is written once; PutObjectRetention only lengthens a COMPLIANCE lock. Clips
         # are linked by the version the trail recorded (GetObjectVersion). No PutObject on
         # anchors/: the role that writes trails cannot write their anchors.
@@ -172,7 +178,9 @@ POLICIES: dict[str, list[dict]] = {
         table("TasksTable", *READ, "dynamodb:PutItem", indexes=True),
         COUNTING_ONCE,         # completions and cards are counted once however redelivered
         send("CountingQueue"),
-        objects("CertificatesBucket", "s3:PutObject"),
+        # The e-licence, then the documents a stage calls for, sealed (acceptance, decision).
+        objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
+        SEAL,
         ANSWER_WAITS,
         TEXT_MESSAGES,
     ],

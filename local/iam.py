@@ -174,6 +174,14 @@ def _secretsmanager(handler) -> str:
     return found.arn if found is not None else _arn(handler, "secretsmanager", f"secret:{secret}")
 
 
+def _kms(handler) -> str:
+    """A key's operations name the key by its ARN (given by id, it is made into its ARN)."""
+    key = _body(handler).get("KeyId")
+    if not key:
+        return "*"
+    return key if key.startswith("arn:") else _arn(handler, "kms", f"key/{key}")
+
+
 # IAM authorises a batch as its single action (there is no sqs:DeleteMessageBatch permission).
 SQS_BATCHES = {"DeleteMessageBatch": "DeleteMessage", "SendMessageBatch": "SendMessage",
                "ChangeMessageVisibilityBatch": "ChangeMessageVisibility"}
@@ -224,6 +232,7 @@ def _patch_resources() -> None:
     from moto.cognitoidp.responses import CognitoIdpResponse
     from moto.dynamodb.responses import DynamoHandler
     from moto.kinesisvideo.responses import KinesisVideoResponse
+    from moto.kms.responses import KmsResponse
     from moto.kinesisvideoarchivedmedia.responses import KinesisVideoArchivedMediaResponse
     from moto.secretsmanager.responses import SecretsManagerResponse
     from moto.sns.responses import SNSResponse
@@ -247,6 +256,7 @@ def _patch_resources() -> None:
     KinesisVideoArchivedMediaResponse._authenticate_and_authorize_normal_action = \
         one(_kinesisvideo)
     SecretsManagerResponse._authenticate_and_authorize_normal_action = one(_secretsmanager)
+    KmsResponse._authenticate_and_authorize_normal_action = one(_kms)
     SQSResponse._authenticate_and_authorize_normal_action = lambda self, resource="*": \
         _authorise(self, [(SQS_BATCHES.get(self._get_action(), self._get_action()), resource)])
     DynamoHandler._iam_as_aws = True

@@ -146,6 +146,7 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
     threading.Thread(target=server.server.serve_forever, name="api", daemon=True).start()
     stoppers.append(server.shutdown)
     api_url = f"http://{host}:{server.server.server_address[1]}"
+    os.environ["SITE_ORIGIN"] = api_url      # documents' QR codes lead to this website
 
     from . import disruptions
     from .dispatcher import Dispatcher

@@ -94,6 +94,9 @@ class Case:
     # "start" → submitted at; "deliver:<branch id>" → the `since` of the task to tell.
     handovers: dict = field(default_factory=dict)
     submit_key: str | None = None        # the Idempotency-Key the case was submitted with
+    # Its sealed documents by key (acceptance, correction:<at>, refusal, grant, denial,
+    # licence): id, kind, title, 文号, SHA-256, issued at (chalicelib/domain/documents.py).
+    documents: dict = field(default_factory=dict)
     query_code: str | None = None        # 查询码 of the public progress lookup (progress.py)
     # The other parties of an item applied for together (domain/parties.py): name, id_number.
     co_applicants: list = field(default_factory=list)

@@ -76,6 +76,7 @@ ISSUE_ORDERS = "issue_orders"                      # 督办单
 PULL_FOOTAGE = "pull_footage"                      # a window camera's clip as evidence
 VIEW_EVIDENCE = "view_evidence"
 DECIDE_APPEALS = "decide_appeals"
+CHANGE_LICENCES = "change_licences"                # an issued e-licence changed, revoked, expired
 FORWARD_HOTLINE_REQUESTS = "forward_hotline_requests"
 
 RIGHTS: dict[str, frozenset[str]] = {
@@ -83,13 +84,13 @@ RIGHTS: dict[str, frozenset[str]] = {
     APPROVER: frozenset({READ_DEPARTMENT_CASES, DECIDE_BRANCHES}),
     SECTION_CHIEF: frozenset({READ_DEPARTMENT_CASES, DECIDE_BRANCHES, APPROVE_EXTENSIONS,
                               RUN_SPECIAL_PROCEDURES, ANSWER_SUPERVISED_TASKS,
-                              APPEAL_RATINGS}),
+                              APPEAL_RATINGS, CHANGE_LICENCES}),
     # The department's authorised representative in the hall (首席代表制): the senior acts of
     # the department there (several departments have no section chief at a window), and its
     # cards. Deciding branches stays with the approvers.
     CHIEF_REPRESENTATIVE: frozenset({READ_DEPARTMENT_CASES, APPROVE_EXTENSIONS,
                                      RUN_SPECIAL_PROCEDURES, ANSWER_SUPERVISED_TASKS,
-                                     APPEAL_RATINGS, READ_DEPARTMENT_CARDS}),
+                                     APPEAL_RATINGS, READ_DEPARTMENT_CARDS, CHANGE_LICENCES}),
     AGENT_OPERATOR: frozenset({REGISTER_FOR_APPLICANTS}),
     SUPERVISION_CLERK: frozenset({READ_SUPERVISION, ISSUE_ORDERS, PULL_FOOTAGE, VIEW_EVIDENCE}),
     SUPERVISION_HEAD: frozenset({READ_SUPERVISION, VIEW_EVIDENCE, DECIDE_APPEALS}),
@@ -114,6 +115,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/department/cases/{case_id}"): READ_DEPARTMENT_CASES,
     ("GET", "/department/cases/{case_id}/materials/{material_id}"): READ_DEPARTMENT_CASES,
     ("GET", "/department/tasks"): READ_DEPARTMENT_CASES,
+    ("GET", "/department/cases/{case_id}/documents/{document_id}"): READ_DEPARTMENT_CASES,
+    ("POST", "/department/licences/{number}/status"): CHANGE_LICENCES,
     DECISION_ROUTE: BY_DECISION,
     ("POST", "/department/cases/{case_id}/uploads"): REGISTER_WALK_INS,
     ("POST", "/department/cases/{case_id}/submit"): REGISTER_WALK_INS,

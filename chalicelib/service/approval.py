@@ -14,6 +14,7 @@ from typing import Callable
 
 from ..domain import approval as rules
 from ..domain import events
+from ..domain import licences
 from ..domain import rights
 from ..domain import people
 from ..domain import cases as case_rules
@@ -22,7 +23,6 @@ from ..domain.cases import Caller, Case, queue_summary
 from ..domain.catalog import Catalog
 from ..domain.clock import WORKING_DAYS, WorkingClock
 from ..domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unprocessable
-from ..domain.masking import mask_id_number
 from ..domain.pages import Page
 from .bus import Bus
 from .intake import confirm_uploads, record_change, retrying
@@ -345,12 +345,12 @@ class Approval:
             return "completed", {"outcome": "denied", "reasons": reasons}
         code = secrets.token_hex(8).upper()
         item = self.catalog.items[case.item_code]
-        certificate = {"code": code, "case_no": case.case_no, "item_code": item["code"],
-                       "item_name": item["name"], "holder": case.applicant["name"],
-                       "holder_id_number": case.applicant["id_number"],
-                       "issued_at": now.isoformat(), "hall": case.hall,
-                       "departments": sorted({b.department for b in self.cases.branches(
-                           case.case_id) if b.kind == DECISION})}
+        # The e-licence (电子证照): held by its subject (the new company with its credit code,
+        # or the person), issued by the lead department; its sealed PDF follows (documents).
+        certificate = licences.issue(
+            code, item, case.to_dict(), self.catalog.departments[item["lead_department"]], now,
+            sorted({b.department for b in self.cases.branches(case.case_id)
+                    if b.kind == DECISION}))
         self.certificates.put(code, certificate)
         case.result = {"outcome": "granted", "certificate": code, "at": now.isoformat(),
                        "fees_yuan": fees, "delivery": case.delivery}
@@ -629,15 +629,6 @@ class Approval:
                           "item_name": self.catalog.items[case["item_code"]]["name"],
                           "applicant": case["applicant"], "case_status": case["status"]})
         return {"tasks": found, "next_cursor": following}
-
-    def certificate(self, code: str) -> dict:
-        found = self.certificates.get(code) if isinstance(code, str) and code.isalnum() else None
-        if found is None:
-            raise NotFound(f"no e-certificate with verification code {code!r}", field="code")
-        holder = found["holder"]
-        return {"valid": True, **{k: v for k, v in found.items() if k != "holder_id_number"},
-                "holder": holder[0] + "*" * (len(holder) - 1),
-                "holder_id_number": mask_id_number(found["holder_id_number"])}
 
     def _tell_applicant(self, case: Case, action: str) -> None:
         phone = case.applicant.get("phone")

@@ -129,28 +129,37 @@ class Intake:
         return {"material": upload["material"], "key": key, **ticket}
 
     def _attach_certificate(self, caller: Caller, case: Case, item: dict, body: dict) -> dict:
-        """The data runs, not the citizen: an e-certificate this system issued to the same
-        applicant stands for a material without being uploaded again."""
+        """The data runs, not the citizen: an e-licence this system issued, of a kind the
+        material names (`licence_kinds`), the applicant's own and in force, stands for the
+        material without being uploaded again."""
+        from ..domain import licences
+
         spec = rules.material_spec(item, body.get("material"))
         rules.check_uploadable(case, spec["id"])
         code = body.get("certificate")
         found = self.certificates.get(code) if isinstance(code, str) and code.isalnum() \
-            and self.certificates else None
+            and len(code) <= 40 and self.certificates else None
         if found is None:
-            raise NotFound(f"no e-certificate with verification code {code!r}",
-                           field="certificate")
-        if found["holder_id_number"] != case.applicant["id_number"]:
-            raise Forbidden("this e-certificate was issued to someone else", field="certificate")
+            raise NotFound(f"no e-licence with number {code!r}", field="certificate")
+        licence = licences.normalised(found)
+        licences.check_reusable(licence, spec, case.applicant.get("id_number"),
+                                self.now().date())
         case.materials[spec["id"]] = {
             "material": spec["id"], "name": spec["name"], "status": "received",
-            "source": "certificate", "certificate": code, "certificate_item": found["item_name"],
-            "certificate_case_no": found["case_no"], "filename": f"电子证照 {code}",
+            "source": "certificate", "certificate": code, "certificate_item": licence["item_name"],
+            "certificate_kind": licence["kind"], "certificate_case_no": licence["case_no"],
+            "filename": f"{licence['kind_name']} {code}",
             "announced_at": self.now().isoformat(), "key": f"certificates/{code}.json",
             "sha256": None, "size": None, "content_type": "application/json"}
         self.cases.update(case, self._advance(case, "certificate_attached", caller, {
-            "material": spec["id"], "certificate": code, "case_no": found["case_no"]}))
+            "material": spec["id"], "certificate": code, "kind": licence["kind"],
+            "case_no": licence["case_no"]}))
         return {"material": spec["id"], "certificate": code, "status": "received",
-                "certificate_item": found["item_name"]}
+                "certificate_item": licence["item_name"], "certificate_kind": licence["kind"]}
+
+    def case_for(self, caller: Caller, case_id: str) -> Case:
+        """The case, if the caller may read it (404 otherwise, revealing nothing)."""
+        return self._own_case(caller, case_id)
 
     def material_arrived(self, key: str) -> str:
         """S3 reports a stored object (through the uploads queue). The applicant's case shows the

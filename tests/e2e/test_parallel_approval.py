@@ -54,30 +54,3 @@ def test_company_setup_with_five_departments_one_of_them_late(fast_stack):
     assert actions[-1] == "completed" and "supervision_red" in actions
     assert flow.decide(LATE, late["branch_id"], "approve", idempotency_key=key()).status_code == 409
 
-
-def test_an_issued_certificate_stands_for_a_material_of_a_new_application(fast_stack):
-    first = Flow(fast_stack, id_number="341602199202023450")
-    first.accept()
-    for branch in first.deciders():
-        first.decide(branch["department"], branch["branch_id"], "approve")
-    code = wait_for(lambda: (v := first.view())["status"] == "completed"
-                    and v["result"]["certificate"])
-    guide = requests.get(f"{fast_stack['api_url']}/guide/items/SCJG-001", timeout=10).json()
-    second = first.citizen.post("/cases", {"item": "SCJG-001", "hall": guide["halls"][0],
-                                           "form": guide["form"]["examples"][0]}).json()
-    material = guide["materials"][0]["id"]
-    attached = first.citizen.post(f"/cases/{second['case_id']}/uploads",
-                                  {"material": material, "certificate": code})
-    assert attached.status_code == 201 and attached.json()["status"] == "received"
-    assert first.citizen.get(f"/cases/{second['case_id']}").json()["materials"][material][
-        "certificate"] == code
-    from .client import Citizen
-    stranger = Citizen(fast_stack, "110101198812120010")
-    theirs = stranger.post("/cases", {"item": "SCJG-001", "hall": guide["halls"][0],
-                                      "form": guide["form"]["examples"][0]}).json()
-    refused = stranger.post(f"/cases/{theirs['case_id']}/uploads",
-                            {"material": material, "certificate": code})
-    assert refused.status_code == 403 and refused.json()["field"] == "certificate"
-    unknown = stranger.post(f"/cases/{theirs['case_id']}/uploads",
-                            {"material": material, "certificate": "FFFF0000FFFF0000"})
-    assert unknown.status_code == 404

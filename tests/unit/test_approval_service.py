@@ -327,11 +327,12 @@ def test_approval_by_all_five_grants_the_case_with_a_verifiable_certificate(w):
     assert said == "done" and answer == {"done": True}
     case = w.cases.get(case_id)
     assert case.status == "completed" and case.result["outcome"] == "granted"
-    shown = w.approval.certificate(case.result["certificate"])
-    assert shown["valid"] and shown["case_no"] == case.case_no
-    assert shown["holder"] == "张*"
-    assert shown["holder_id_number"] == "341602***********4"
-    assert shown["departments"] == sorted(DEPARTMENTS)
+    licence = w.certificates.get(case.result["certificate"])
+    assert licence["status"] == "valid" and licence["case_no"] == case.case_no
+    assert licence["holder"]["kind"] == "company"          # the new company, not the person
+    assert licence["holder"]["name"] == case.form["company_name"]
+    assert licence["applicant_id_number"] == ALICE.id_number
+    assert licence["departments"] == sorted(DEPARTMENTS)
     assert told(w, tokens[CASE_CLOCK]) == [{"outcome": "completed"}]
 
 

@@ -34,7 +34,7 @@ class Unreachable:
 def no_services(monkeypatch):
     use_sign_ins(monkeypatch)
     Unreachable.calls = []
-    for name in ("intake", "approval", "supervision", "performance", "real_names"):
+    for name in ("intake", "approval", "supervision", "performance", "real_names", "documents"):
         monkeypatch.setattr(bootstrap, name, lambda: Unreachable())
     yield
     assert Unreachable.calls == []
@@ -122,13 +122,14 @@ def refused(status, text, field):
 
 
 def test_every_route_with_a_body_is_exercised_here():
-    assert len(ROUTES) == 24
+    assert len(ROUTES) == 26
     assert {schema for *_r, schema, _role in ROUTES} == {
         "CitizenApplication", "WalkInRegistration", "AgentRegistration", "UploadRequest",
         "Submission", "CorrectionsDone", "DecisionRequest", "RatingRequest", "ComplaintRequest",
         "VisitComplaintRequest", "VisitCodeRequest", "ConsultationRequest", "TaskAnswerRequest",
         "RatingAppealRequest", "AppealDecisionRequest", "HotlineRequest", "OrderRequest",
-        "ClipRequest", "RealNameRequest", "ProgressLookupRequest"}
+        "ClipRequest", "RealNameRequest", "ProgressLookupRequest", "DocumentCheckRequest",
+        "LicenceStatusChange"}
 
 
 @pytest.mark.parametrize("path, method, schema, role", ROUTES)

@@ -20,6 +20,7 @@ const ROUTES = [
   { path: /^\/complaint$/, load: () => import("./complaint.mjs"), page: "complaintPage", nav: "complaint" },
   { path: /^\/lookup$/, load: () => import("./lookup.mjs"), page: "lookupPage", nav: "lookup" },
   { path: /^\/verify$/, load: () => import("./verify.mjs"), page: "verifyPage", nav: "verify" },
+  { path: /^\/verify\/([A-Za-z0-9]+)$/, load: () => import("./verify.mjs"), page: "documentPage", nav: "verify" },
   { path: /^\/board$/, load: () => import("./board.mjs"), page: "boardPage", nav: "board" },
   { path: /^\/supervise(?:\/([a-z]+))?$/, load: () => import("./supervise.mjs"), page: "supervisePage", nav: "supervise" },
   { path: /^\/workstation(?:\/([a-z]+))?(?:\/([A-Za-z0-9-]+))?$/, load: () => import("./workstation.mjs"), page: "workstationPage", nav: "workstation" },

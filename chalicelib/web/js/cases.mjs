@@ -54,6 +54,7 @@ export async function casePage(main, ctx) {
   const progress = h("section", { "aria-labelledby": "progress-title" });
   const materials = h("section", { "aria-labelledby": "materials-title" });
   const timeline = h("section", { "aria-labelledby": "timeline-title" });
+  const documents = h("section", { "aria-labelledby": "documents-title", id: "documents" });
   const updated = h("p", { class: "small muted" });
   const refresh = h("button", { type: "button", class: "btn secondary small" }, "刷新");
   let actionKey = null;
@@ -61,7 +62,7 @@ export async function casePage(main, ctx) {
   render(main,
     crumbs(["我的办件", "#/cases"], [view.case_no || "草稿"]),
     heading(view.item_name || view.item_code),
-    head, action, progress, materials, timeline,
+    head, action, documents, progress, materials, timeline,
     h("div", { class: "spread" }, updated, h("div", { class: "row" }, refresh,
       h("a", { class: "btn secondary small", href: `#/complaint?case=${view.case_id}` }, "投诉窗口服务"))));
 
@@ -73,6 +74,7 @@ export async function casePage(main, ctx) {
       actionKey = key;
       render(action, actions(view, { guide, departments, materialNames, reload }));
     }
+    render(documents, documentsView(view));
     render(progress, progressView(view, order));
     render(materials, materialsView(view, materialNames));
     render(timeline, timelineView(view, departments));
@@ -97,7 +99,7 @@ export async function casePage(main, ctx) {
   }
   refresh.addEventListener("click", reload);
   const timer = setInterval(() => {
-    if (!document.hidden && !FINAL.has(view.status)) reload();
+    if (!document.hidden && (!FINAL.has(view.status) || documentsDue(view))) reload();
   }, POLL_MS);
   ctx.onLeave(() => clearInterval(timer));
   show(view);
@@ -210,6 +212,43 @@ function actions(view, { guide, departments, materialNames, reload }) {
   if (view.result) parts.push(resultView(view, departments));
   if (FINAL.has(view.status)) parts.push(ratingView(view, reload));
   return parts;
+}
+
+// The case's sealed documents (受理通知书, 补正材料通知书, 决定书, the licence), each produced once
+// when its event happened: downloaded through a five-minute link, checked on its public page.
+const DOCUMENT_ORDER = ["acceptance", "correction", "refusal", "grant", "denial", "licence"];
+
+function documentsDue(view) {
+  const held = new Set(Object.values(view.documents || {}).map((d) => d.kind));
+  const wanted = { granted: ["grant", "licence"], denied: ["denial"], refused: ["refusal"] }[view.result?.outcome] || [];
+  return wanted.some((kind) => !held.has(kind));
+}
+
+function documentsView(view) {
+  const list = Object.values(view.documents || {})
+    .sort((a, b) => DOCUMENT_ORDER.indexOf(a.kind) - DOCUMENT_ORDER.indexOf(b.kind) || a.issued_at.localeCompare(b.issued_at));
+  if (!list.length) return [];
+  const status = h("p", { class: "small", "aria-live": "polite" });
+  return [h("h2", { id: "documents-title" }, "办理文书（电子印章）"),
+    h("ul", { class: "documents card" }, list.map((d) => {
+      const download = h("button", { type: "button", class: "btn small", "data-document": d.document_id }, `下载${d.title}`);
+      download.addEventListener("click", async () => {
+        download.disabled = true;
+        status.textContent = `正在获取${d.title}…`;
+        try {
+          const link = await citizen.get(`/cases/${encodeURIComponent(view.case_id)}/documents/${d.document_id}`);
+          status.textContent = `${d.title}（${bytes(link.size)}）开始下载；SHA-256 ${link.sha256.slice(0, 16)}…`;
+          location.assign(link.url);
+        } catch (error) {
+          status.textContent = `下载失败：${error.friendly || error.message}`;
+        } finally {
+          download.disabled = false;
+        }
+      });
+      return h("li", { "data-kind": d.kind, "data-document-id": d.document_id },
+        h("strong", null, d.title), ` ${d.number} · ${time(d.issued_at)} `,
+        download, " ", h("a", { href: `#/verify/${d.document_id}`, class: "small" }, "核验印章"));
+    })), status];
 }
 
 function resultView(view, departments) {

@@ -1,0 +1,187 @@
+"""Sealed documents and e-licences through the service layer with in-memory adapters and a seal
+key in memory: each document produced once when its event happens, in the trail with its
+SHA-256, a PAdES seal that verifies and fails on a tampered file; the licence held by the new
+company with a valid unified social credit code."""
+import base64
+import hashlib
+from datetime import date, datetime, timezone
+
+import pytest
+
+from chalicelib.adapters.documents import InMemoryDocuments
+from chalicelib.adapters.seal import LocalSealKey, Seal
+from chalicelib.domain import documents as docs
+from chalicelib.domain.cases import Caller
+from chalicelib.domain.errors import NotFound
+from chalicelib.service.documents import Documents
+from tests.unit.test_approval_service import (ACCEPTING, ALICE, DEPARTMENTS, REVIEWERS,  # noqa
+                                              accepted, awaiting, decide, stage_decided, submit,
+                                              tick, w)
+
+KEY = LocalSealKey()
+
+
+@pytest.fixture(autouse=True)
+def _no_sockets():
+    """The network stays off; pyHanko signs and validates in an asyncio loop, whose self-pipe
+    is a local socket pair (AF_UNIX), which is let through."""
+    from pytest_socket import disable_socket, enable_socket
+
+    disable_socket(allow_unix_socket=True)
+    yield
+    enable_socket()
+
+
+@pytest.fixture
+def d(w):
+    w.store = InMemoryDocuments()
+    w.documents = Documents(w.catalog, w.cases, w.store, w.certificates, Seal(KEY),
+                            lambda: w.now[0], origin="https://hall.example",
+                            own_case=w.intake.case_for)
+    w.documents.subscribe(w.events)
+    return w
+
+
+def issued(w, case_id):
+    return [r for r in w.intake.timeline(case_id) if r["action"] == "document_issued"]
+
+
+def granted(w):
+    case_id, _tokens = accepted(w)
+    tick(w, 3)
+    for code in DEPARTMENTS:
+        decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code]})
+    stage_decided(w, case_id, 1)
+    return case_id
+
+
+def test_acceptance_issues_one_sealed_notice_recorded_with_its_hash(d):
+    case_id, _ = accepted(d)
+    case = d.cases.get(case_id)
+    assert list(case.documents) == ["acceptance"]
+    notice = case.documents["acceptance"]
+    assert notice["title"] == "受理通知书" and case.case_no in notice["number"]
+    [record] = issued(d, case_id)
+    assert record["data"]["sha256"] == notice["sha256"] and record["data"]["key"] == "acceptance"
+    stored = d.store.get_record(notice["document_id"])
+    pdf = d.store.get_pdf(stored["pdf_key"])
+    assert hashlib.sha256(pdf).hexdigest() == notice["sha256"]
+    # The CJK font is embedded as a subset, and the file is sealed with the hall's seal.
+    assert b"/FontFile2" in pdf and b"+WenQuanYiZenHei" in pdf
+    assert Seal(KEY).verify(pdf).valid
+    # The stage's message handled again produces nothing new.
+    assert d.documents.issue_due(case_id) == []
+    assert len(issued(d, case_id)) == 1
+
+
+def test_a_grant_issues_the_decision_and_the_licence_held_by_the_new_company(d):
+    case_id = granted(d)
+    case = d.cases.get(case_id)
+    assert sorted(case.documents) == ["acceptance", "grant", "licence"]
+    licence = d.certificates.get(case.result["certificate"])
+    form = case.form
+    assert licence["holder"]["kind"] == "company"
+    assert licence["holder"]["name"] == form["company_name"]
+    from chalicelib.domain.licences import uscc_valid
+    assert uscc_valid(licence["holder"]["credit_code"])
+    assert licence["holder"]["legal_representative"] == "张三"
+    assert licence["department"] == "SCJG" and licence["status"] == "valid"
+    assert licence["document"] == case.documents["licence"]["document_id"]
+    shown = d.documents.licence(licence["number"])
+    assert shown["status"] == "valid" and shown["valid"] and shown["seal"]["valid"]
+    assert shown["holder"]["credit_code"] == licence["holder"]["credit_code"]
+    assert shown["holder"]["legal_representative"] == "张*"
+    check = d.documents.check(case.documents["grant"]["document_id"])
+    assert check["seal"]["valid"] and check["title"] == "准予行政许可决定书"
+    assert check["licence"]["number"] == licence["number"]
+    assert check["staff_name"] and check["department_name"] == "亳州市市场监督管理局"
+
+
+def test_a_tampered_file_fails_with_the_reason_and_an_untouched_one_matches_the_trail(d):
+    case_id = granted(d)
+    notice = d.cases.get(case_id).documents["grant"]
+    pdf = d.store.get_pdf(d.store.get_record(notice["document_id"])["pdf_key"])
+    good = d.documents.check_file({"pdf": base64.b64encode(pdf).decode()})
+    assert good["seal"]["valid"] and good["same_as_recorded"]
+    assert good["document"]["document_id"] == notice["document_id"]
+    at = pdf.index(b"/Producer")
+    tampered = pdf[:at] + b"/Producex" + pdf[at + 9:]
+    bad = d.documents.check_file({"pdf": base64.b64encode(tampered).decode()})
+    assert not bad["seal"]["valid"] and bad["seal"]["code"] == "modified"
+    assert "修改" in bad["seal"]["reason"]
+    other = Seal(LocalSealKey())
+    original = pdf[:pdf.index(b"%%EOF") + 5]              # the file before its seal
+    foreign = other.sign(original, reason="x", location="y")
+    assert other.verify(foreign).valid
+    assert Seal(KEY).verify(foreign).code == "not_hall_seal"
+    assert Seal(KEY).verify(original).code == "unsigned"
+    with pytest.raises(Exception) as refused:
+        d.documents.check_file({"pdf": "not base64!"})
+    assert refused.value.field == "pdf"
+    assert d.documents.check_file({"pdf": base64.b64encode(b"hello").decode()})["seal"][
+        "code"] == "unreadable"
+
+
+def test_a_denial_states_the_reasons_and_the_rights_of_review_and_suit(d):
+    case_id, _ = accepted(d)
+    for code in DEPARTMENTS:
+        body = {"decision": "approve", "staff_id": REVIEWERS[code]}
+        if code == "SW":
+            body = {"decision": "deny", "staff_id": "SW-002", "reasons": "法定代表人为失信被执行人"}
+        decide(d, case_id, f"1:{code}", body)
+    stage_decided(d, case_id, 1)
+    case = d.cases.get(case_id)
+    assert sorted(case.documents) == ["acceptance", "denial"]
+    record = d.store.get_record(case.documents["denial"]["document_id"])
+    assert record["department"] == "SW" and record["title"] == "不予行政许可决定书"
+    item = d.catalog.item(case.item_code)
+    text = docs.compose("denial", case.to_dict(), item, d.catalog.halls[case.hall],
+                        d.catalog.departments["SW"], "某某", d.now[0])
+    body = "".join(text.paragraphs)
+    assert "法定代表人为失信被执行人" in body
+    assert "六十日内依法申请行政复议" in body and "六个月内依法向人民法院提起行政诉讼" in body
+    assert any("第三十八条" in b for b in text.legal_basis)
+    assert set(item["legal_basis"]) <= set(text.legal_basis)
+
+
+def test_a_correction_notice_lists_every_material_once(d):
+    case_id = submit(d)
+    awaiting(d, case_id, ACCEPTING, 1)
+    decide(d, case_id, ACCEPTING, {"decision": "correction", "staff_id": "SCJG-001",
+                                   "materials": ["premises_proof"], "note": "租赁合同缺页"})
+    case = d.cases.get(case_id)
+    [key] = list(case.documents)
+    assert key.startswith("correction:") and case.documents[key]["title"] == "补正材料通知书"
+    text = docs.compose(key, case.to_dict(), d.catalog.item(case.item_code),
+                        d.catalog.halls[case.hall], d.catalog.departments["SCJG"], "李俊杰",
+                        d.now[0])
+    assert any("住所（经营场所）使用证明" in p for p in text.paragraphs)
+    assert any("租赁合同缺页" in p for p in text.paragraphs)
+
+
+def test_only_who_may_read_the_case_downloads_its_documents(d):
+    case_id, _ = accepted(d)
+    notice = d.cases.get(case_id).documents["acceptance"]
+    link = d.documents.download(ALICE, case_id, notice["document_id"])
+    assert link["url"].endswith(".pdf") and link["sha256"] == notice["sha256"]
+    assert link["holder"]["name"] == "张*"
+    stranger = Caller("citizen", "sub-bob", id_number="110101198812120010", name="李四")
+    with pytest.raises(NotFound):
+        d.documents.download(stranger, case_id, notice["document_id"])
+    with pytest.raises(NotFound) as unknown:
+        d.documents.download(ALICE, case_id, "0" * 20)
+    assert unknown.value.field == "document_id"
+    with pytest.raises(NotFound):
+        d.documents.check("NOSUCHDOCUMENT")
+
+
+def test_the_qr_code_points_at_the_documents_public_page():
+    doc_id = docs.document_id("case1", "grant")
+    assert docs.verify_path(doc_id) == f"/#/verify/{doc_id}"
+    assert doc_id == docs.document_id("case1", "grant") != docs.document_id("case1", "denial")
+    assert docs.due({"accepted_at": "x", "result": {"outcome": "granted"}}) == \
+        ["acceptance", "grant", "licence"]
+    assert docs.due({"result": {"outcome": "refused"}}) == ["refusal"]
+    assert docs.china_date(datetime(2026, 12, 31, 17, tzinfo=timezone.utc).isoformat()) == \
+        "2027年1月1日"
+    assert date(2027, 1, 1)
