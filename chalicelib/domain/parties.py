@@ -6,7 +6,7 @@ identity number the application names; the applicant alone acts on it (uploads, 
 Another party's identity number is shown masked to every reader but that party."""
 from __future__ import annotations
 
-from .errors import FieldProblem, InvalidInput, Unprocessable
+from .errors import FieldProblem, Unprocessable
 from .identity import id_number_problem, name_problem
 from .masking import mask_id_number
 
@@ -24,7 +24,7 @@ def parse(item: dict, data: object, applicant: dict) -> list[dict]:
                             f"it takes no {FIELD}", field=FIELD)
     entries = [] if data is None else data
     if not isinstance(entries, list):
-        raise InvalidInput(f"{FIELD} is a list of {{name, id_number}}", field=FIELD)
+        raise Unprocessable(f"{FIELD} is a list of {{name, id_number}}", field=FIELD)
     low, high = spec["min"], spec["max"]
     if not low <= len(entries) <= high:
         many = str(low) if low == high else f"{low} to {high}"
@@ -51,7 +51,7 @@ def parse(item: dict, data: object, applicant: dict) -> list[dict]:
             seen.add(number.strip().upper())
             parties.append({"name": name.strip(), "id_number": number.strip().upper()})
     if problems:
-        raise InvalidInput(f"the {FIELD} are not valid", field=FIELD, problems=problems)
+        raise Unprocessable(f"the {FIELD} are not valid", field=FIELD, problems=problems)
     return parties
 
 

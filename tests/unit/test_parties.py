@@ -10,7 +10,7 @@ from chalicelib.adapters.idempotency import PowertoolsIdempotency
 from chalicelib.adapters.memory import InMemoryCases, InMemoryIdempotencyStore, InMemoryMaterials
 from chalicelib.domain import parties
 from chalicelib.domain.cases import Caller
-from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, Unprocessable
+from chalicelib.domain.errors import Forbidden, NotFound, Unprocessable
 from chalicelib.service.intake import Intake
 
 SELLER = Caller("citizen", "sub-seller", id_number="341602199001011234", name="张三",
@@ -88,7 +88,7 @@ def test_a_two_party_item_without_the_other_party_is_refused_naming_the_field(in
 def test_each_bad_co_applicant_is_named_with_its_field_and_reason():
     item = catalog.published().item(TRANSFER)
     seller = {"id_number": SELLER.id_number}
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Unprocessable) as refused:
         parties.parse(item, [{"name": "李淑芬", "id_number": "341602199002083327"},   # check digit
                              {"name": "X", "id_number": SELLER.id_number},           # the seller
                              "李淑芬",
@@ -99,10 +99,10 @@ def test_each_bad_co_applicant_is_named_with_its_field_and_reason():
                            "co_applicants.1.id_number", "co_applicants.2", "co_applicants.3"}
     assert "check digit" in fields["co_applicants.0.id_number"]
     assert "again" in fields["co_applicants.1.id_number"]
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Unprocessable) as refused:
         parties.parse(item, [BUYER_PARTY, dict(BUYER_PARTY)], seller)
     assert [p.field for p in refused.value.problems] == ["co_applicants.1.id_number"]
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(Unprocessable) as refused:
         parties.parse(item, {"name": "李淑芬"}, seller)
     assert refused.value.field == "co_applicants"
 
