@@ -586,11 +586,14 @@ class Approval:
         return {"branch_id": branch.branch_id, "kind": branch.kind, "stage": branch.stage,
                 "stage_name": branch.stage_name, "department": branch.department,
                 "department_name": self.catalog.departments[branch.department]["name"],
+                # who handles it in this hall: the county bureau, station or street office
+                "body_name": self.catalog.body(branch.department, case.hall),
                 "task": branch.task, "window": branch.window, "staff_id": branch.staff_id,
                 "status": branch.status, "pause_reason": branch.pause_reason,
                 "outcome": branch.outcome, "reasons": branch.reasons,
                 "fee_yuan": branch.fee_yuan, "started_at": step.start.isoformat(),
-                "limit_days": step.limit, "deadline": due.isoformat() if due else None,
+                "limit_days": step.limit, "limit_unit": step.unit,
+                "deadline": due.isoformat() if due else None,
                 "light": None if branch.status == rules.DECIDED else
                 rules.light(branch, self.clock, at, self.yellow_share(case)),
                 "extension_requested": bool(branch.extension_request),

@@ -674,3 +674,18 @@ def test_an_item_whose_law_says_days_runs_its_steps_and_case_on_natural_days(w):
     assert branch(w, case_id, CASE_CLOCK).step_clock.unit == "natural_days"
     assert branch(w, case_id, CASE_CLOCK).step_clock.days == 3
     assert branch(w, case_id, "1:RSJ").step_clock.unit == "natural_days"
+
+
+def test_a_step_in_a_district_hall_is_shown_as_the_district_bureaus_with_its_unit(w):
+    item = w.catalog.item(COMPANY_SETUP)
+    case = w.intake.create(ALICE, {"item": COMPANY_SETUP, "hall": "BZQC",
+                                   "form": item["form"]["examples"][0]})
+    for spec in item["materials"]:
+        if spec["required"]:
+            upload(w, case["case_id"], spec["id"], f"%PDF-1.7 {spec['id']}".encode())
+    w.intake.submit(ALICE, case["case_id"], {}, "submit-bzqc")
+    stored = w.cases.get(case["case_id"])
+    view = w.approval.branch_view(stored, branch(w, case["case_id"], ACCEPTING), w.now[0])
+    assert view["window"] == "BZQC-A01" and view["department_name"] == "亳州市市场监督管理局"
+    assert view["body_name"] == "亳州市谯城区市场监督管理局"
+    assert view["limit_unit"] == "working_days"

@@ -167,10 +167,11 @@ function progressView(view, order = new Map()) {
       h("ul", { class: "branches" }, branches.map((b) => h("li", {
         class: `branch l-${b.status === "decided" ? "green" : b.light || "none"}`, "data-branch": b.branch_id,
         "data-department": b.department, "data-status": b.status },
-      h("h4", null, b.department_name || b.department),
+      h("h4", null, b.body_name || b.department_name || b.department),
       h("p", null, b.task),
       h("p", { class: "row" }, h("span", { class: "badge grey branch-status" }, branchStatus(b)), branchLight(b)),
-      h("p", null, "期限：", b.deadline ? time(b.deadline) : "暂停计时", ` （${b.limit_days} 个工作日）`),
+      h("p", null, "期限：", b.deadline ? time(b.deadline) : "暂停计时",
+        ` （${b.limit_unit === "natural_days" ? `${b.limit_days} 日` : `${b.limit_days} 个工作日`}）`),
       b.decided_at ? h("p", null, "办结：", time(b.decided_at)) : null,
       b.window ? h("p", { class: "muted" }, `窗口 ${b.window}`) : null,
       b.reasons ? h("p", null, `理由：${b.reasons}`) : null,
