@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
 EXACT, KEYWORD, WORDS, PINYIN = 4, 3, 2, 1
-TIER_NAMES = {EXACT: "exact", KEYWORD: "keyword", WORDS: "words", PINYIN: "pinyin"}
 # Where a word of the query was found in an item, and what it counts for (rule 3).
 AS_KEYWORD, IN_NAME, IN_DEPARTMENT, IN_DESCRIPTION = 4, 3, 2, 1
 PHRASE_IN_NAME = 2
@@ -47,9 +46,9 @@ _LATIN = re.compile(r"[a-z]+")
 _CODE = re.compile(r"[a-z]{2,8}(-\d{0,3})?")
 _NOT_A_WORD = re.compile(r"[\W_]+")
 # A line of jieba's dictionary ("word frequency tag") whose word it counts 100 times or more.
+_COMMON_WORD = re.compile(rb"^[^ \n]+ [1-9]\d{2,}", re.M)
 _NONE: frozenset = frozenset()
 _SCORES = 1_000_000          # a tier's room for scores in a sort key: tier × _SCORES + score
-_COMMON_WORD = re.compile(rb"^[^ \n]+ [1-9]\d{2,}", re.M)
 
 
 def normalised(text: str) -> str:
@@ -132,7 +131,6 @@ class Hit(NamedTuple):
     code: str
     tier: int
     score: int
-
 
 
 @dataclass
