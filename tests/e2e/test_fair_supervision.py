@@ -28,6 +28,17 @@ def five(fast_stack):
     return flow
 
 
+def ratings_of(stack) -> dict[str, tuple[int, int]]:
+    """(ratings, 差评) of each department of company setup this month, as the city's office
+    reads them."""
+    month = datetime.now(timezone(timedelta(hours=8))).strftime("%Y-%m")
+    scored = as_staff(stack, CITY).get(f"/audit/scores?period={month}")
+    assert scored.status_code == 200, scored.text
+    found = {d["subject"]: (d.get("ratings") or 0, d.get("ratings_bad") or 0)
+             for d in scored.json()["departments"]}
+    return {code: found.get(code, (0, 0)) for code in ("SCJG", "GA", "SW", "RSJ", "GJJ")}
+
+
 def rectifications_of(stack, department, case_id):
     listed = as_staff(stack, CHIEF[department]).get("/department/supervised-tasks")
     assert listed.status_code == 200, listed.text
@@ -44,9 +55,17 @@ def test_a_bad_rating_of_one_department_of_five_lands_on_that_department_only(fa
     assert stranger.status_code == 422, stranger.text
     assert stranger.json()["field"] == "departments" and CHINESE.search(stranger.json()["message"])
 
+    before = ratings_of(fast_stack)
     rated = five.citizen.post(f"/cases/{five.case_id}/rating", {
         "level": 4, "comment": "公安局印章刻制备案超期办理", "departments": {"GA": 2, "SCJG": 5}})
     assert rated.status_code == 201, rated.text
+    # Counted where it was given: the 差评 at the police bureau, the 非常满意 at 市场监管局.
+    after = wait_for(lambda: (lambda now: now if now["GA"][1] > before["GA"][1] else None)(
+        ratings_of(fast_stack)))
+    assert after["GA"][1] == before["GA"][1] + 1 and after["GA"][0] == before["GA"][0] + 1
+    assert after["SCJG"][1] == before["SCJG"][1]                     # no 差评 at the lead
+    assert after["SCJG"][0] == before["SCJG"][0] + 1                  # its own 非常满意
+    assert all(after[d] == before[d] for d in ("SW", "RSJ", "GJJ"))   # not rated: not counted
     answer = rated.json()
     [opened] = answer["rectifications"]
     assert (opened["department"], opened["department_name"]) == ("GA", "亳州市公安局")
