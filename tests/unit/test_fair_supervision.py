@@ -310,3 +310,22 @@ def test_the_website_labels_every_system_actor():
     for actor, label in trail.SYSTEM_ACTORS.items():
         part = actor.split(":", 1)[1]
         assert re.search(rf'{part}: "{label}"', ui), (actor, label)
+
+
+@pytest.mark.parametrize("body", [
+    {"level": 6}, {"level": True}, {"level": 3, "dimensions": {"mood": 3}},
+    {"level": 3, "dimensions": {"efficiency": 9}}, {"level": 3, "comment": "x" * 501},
+    {"level": 2, "departments": {"HBJ": 1}}, {"level": 2, "departments": "GA"},
+    {"level": 2, "departments": {"GA": 0}},
+])
+def test_every_refusal_of_a_rating_is_chinese(w, body):
+    from chalicelib.domain.errors import DomainError
+
+    case_id = completed_case(w)
+    handled(w, case_id)
+    with pytest.raises(DomainError) as refused:
+        w.service.ratings.rate(ALICE, case_id, body)
+    assert re.search(r"[\u4e00-\u9fff]", refused.value.message), refused.value.message
+    words = set(ENGLISH_WORD.findall(refused.value.message)) - FIELD_NAMES - set(
+        rating_rules.DIMENSIONS) - {"mood", "service_attitude"}
+    assert not words, refused.value.message
