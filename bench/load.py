@@ -742,10 +742,13 @@ def check(stack: dict, run: Run) -> dict:
         filed = submitted[view["case_id"]]
         e = expected.setdefault(filed.lead, {"applications": 0})
         e["applications"] += 1
+        # A case completes once, at its lead department; each department that took part
+        # completes a step (domain/counting.py).
+        e["completed"] = e.get("completed", 0) + (view["status"] == "completed")
         took_part = {b["department"] for b in view["stages"]}
         for d in took_part:
             x = expected.setdefault(d, {"applications": 0})
-            x["completed"] = x.get("completed", 0) + (view["status"] == "completed")
+            x["steps_completed"] = x.get("steps_completed", 0) + (view["status"] == "completed")
     for e in ours:
         if e["kind"] in ("yellow", "red") or e["kind"].startswith("violation:"):
             x = expected.setdefault(e["department"], {"applications": 0})
@@ -756,9 +759,10 @@ def check(stack: dict, run: Run) -> dict:
         item = scores.get_item(TableName=stack["resources"]["ScoresTable"], Key={
             "subject": {"S": f"department#{department}"}, "period": {"S": month}}).get("Item", {})
         got = {m: int(item.get(f"m_{m}", {"N": "0"})["N"]) for m in
-               ("applications", "completed", "cards_red", "cards_yellow")}
+               ("applications", "completed", "steps_completed", "cards_red", "cards_yellow")}
         counters[department] = got
-        for metric in ("applications", "completed", "cards_red", "cards_yellow"):
+        for metric in ("applications", "completed", "steps_completed", "cards_red",
+                       "cards_yellow"):
             if got[metric] != want.get(metric, 0):
                 counter_mismatches.append(f"{department} {metric}: counted {got[metric]}, "
                                           f"the cases say {want.get(metric, 0)}")
