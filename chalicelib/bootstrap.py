@@ -196,7 +196,7 @@ def queue(name: str):
 def _wire():
     global _intake, _approval, _supervision, _performance, _documents
     from . import catalog
-    from .adapters import aws, notifier
+    from .adapters import aws, mail, notifier
     from .adapters.cameras import KinesisVideoCameras
     from .adapters.dynamodb import (DynamoCases, DynamoCounters, DynamoFaqs, DynamoSupervision,
                                     DynamoTasks, DynamoVerifications)
@@ -241,7 +241,8 @@ def _wire():
     _performance = Performance(published, DynamoCounters(config.scores_table),
                                S3Reports(config.reports_bucket), utc_now,
                                scope=_supervision.scope.halls_of, cases=cases,
-                               retries=SqsQueue(config.counting_queue_url))
+                               retries=SqsQueue(config.counting_queue_url),
+                               mailer=mail.from_environment(), texts=texts)
     _documents = Documents(published, cases, S3Documents(config.certificates_bucket),
                            certificates, Seal(KmsSealKey(config.seal_key_id)), utc_now,
                            origin=config.site_origin, own_case=_intake.case_for)

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from infra import (china, deploy, hardening, limits, monitoring, parameters, partition,
+from infra import (china, deploy, hardening, limits, mail, monitoring, parameters, partition,
                    realname, roles)
 from infra.monitoring import ACCESS_LOG_FORMAT  # noqa: F401 - the auditors' tests read it here
 from infra.slim import slim
@@ -80,6 +80,7 @@ def build(out: Path, variant: str = "global", values: Path | None = None) -> Pat
         china.apply(template)   # no user pool, no SNS texts, a regional API (infra/china.py)
     else:
         realname.apply(template)   # the real-name step's verification service
+        mail.apply(template)       # the halls' reports e-mailed through SES
     hardening.apply(template)   # what the IaC scanner asks, and its waivers (infra/hardening.py)
     partition.apply(template)   # no `arn:aws:` nor amazonaws.com address (infra/partition.py)
     loose = parameters.unconstrained(template)

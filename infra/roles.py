@@ -210,8 +210,9 @@ POLICIES: dict[str, list[dict]] = {
         # The board's recent completions: the completed cases' index only, never a case item.
         {"Sid": "RecentCompletions", "Effect": "Allow", "Action": ["dynamodb:Query"],
          "Resource": {"Fn::Sub": "${CasesTable.Arn}/index/CompletedByDayShard"}},
-        table("ScoresTable", "dynamodb:PutItem"),
+        table("ScoresTable", "dynamodb:PutItem"),   # the board; a report's delivery claimed
         objects("ReportsBucket", "s3:PutObject"),
+        TEXT_MESSAGES,         # a hall's weekly and monthly report, texted to its subscribers
     ],
     # Counting that failed where it happened: the counter items and the message's marker in
     # one transaction (a conditional put and ADDs), nothing else.

@@ -338,6 +338,7 @@ class InMemoryCounters:
     def __init__(self):
         self.rows: dict[tuple, dict] = {}
         self.counted: set[str] = set()
+        self.deliveries: dict[str, str] = {}
 
     def add(self, grouped, once=None):
         if once is not None:
@@ -361,6 +362,16 @@ class InMemoryCounters:
     def put_board(self, figures):
         self.board_figures = json.loads(json.dumps(figures))
 
+    def claim(self, key):
+        """A delivery claimed once (True), or again after it failed."""
+        if self.deliveries.get(key) == "claimed":
+            return False
+        self.deliveries[key] = "claimed"
+        return True
+
+    def release(self, key):
+        self.deliveries[key] = "failed"
+
     def board(self):
         return self.board_figures
 
@@ -369,6 +380,14 @@ class InMemoryCounters:
                 for (s, sub, p), m in self.rows.items() if (s, sub) == (scope, subject)]
         return _page(rows, page, lambda row: (row["period"],), True,
                      (lambda row: keep(row["period"])) if keep else None)
+
+
+class InMemoryMailer:
+    def __init__(self):
+        self.sent: list[dict] = []
+
+    def send(self, to, subject, html, text):
+        self.sent.append({"to": to, "subject": subject, "html": html, "text": text})
 
 
 class InMemoryReports:

@@ -14,11 +14,12 @@ from ..domain.counting import (RATINGS, RATINGS_SATISFIED, RATINGS_VERY_SATISFIE
                                increments)
 from ..domain.errors import Forbidden, InvalidInput, NotFound
 from ..domain.pages import Page
-from ..domain.periods import period_kind, periods_of
+from ..domain.periods import (WEEK, china_day, days_of_week, period_kind, periods_of, previous,
+                              week_id)
 from ..domain.scorecards import FIGURES, Scorecard
 from ..domain.scoring import HallWeights, compile_period, efficiency_archive
 from ..logs import logger
-from .reports import monthly_report, to_csv
+from .reports import monthly_report, report_summary, report_title, to_csv
 
 
 # What the public board shows of each department (its figures as FIGURES defines them).
@@ -33,7 +34,10 @@ def _rounded(rate: float | None) -> float | None:
 
 class Performance:
     def __init__(self, catalog: Catalog, counters, reports, now: Callable[[], datetime],
-                 scope: Callable[[Caller], set] | None = None, cases=None, retries=None):
+                 scope: Callable[[Caller], set] | None = None, cases=None, retries=None,
+                 mailer=None, texts=None):
+        self.mailer = mailer            # e-mail (SES): send(to, subject, html, text), or None
+        self.texts = texts              # text messages: send(phone, text), or None
         self.cases = cases              # completed cases by day, for the disclosure board
         self.retries = retries          # the counting queue: send(messages)
         self.catalog = catalog
@@ -109,7 +113,12 @@ class Performance:
              if policy.score_weights}, self.catalog)
 
     def compiled(self, period: str, hall: str | None = None) -> dict:
-        counters = Counters.from_items(self.counters.of_period(period))
+        if period_kind(period) == WEEK:     # a week is its seven days' counters, added up
+            rows = [{**row, "period": period} for day in days_of_week(period)
+                    for row in self.counters.of_period(day)]
+        else:
+            rows = self.counters.of_period(period)
+        counters = Counters.from_items(rows)
         return compile_period(counters, self.catalog, period, self.weights(), hall=hall)
 
     # -- what the public reads (政务公开) ------------------------------------------------------
@@ -262,12 +271,20 @@ class Performance:
 
     def export_shares(self) -> list[dict]:
         """The hourly export's shares, one message each: the running month and quarter (and
-        the month before on a new month's first run), and the public board's figures."""
+        the month before on a new month's first run), the public board's figures, and for each
+        hall with report subscribers its weekly report of the week before and its monthly
+        report of the month before (each delivered once: later runs find it sent)."""
         from datetime import timedelta
 
         now = self.now()
         periods = set(periods_of(now)[1:]) | {periods_of(now - timedelta(days=1))[1]}
-        return [{"period": period} for period in sorted(periods)] + [{"board": True}]
+        day = china_day(now)
+        last_week, last_month = previous(week_id(day)), previous(periods_of(now)[1])
+        halls = [code for code, hall in sorted(self.catalog.halls.items())
+                 if hall.get("report_subscribers")]
+        return [{"period": period} for period in sorted(periods)] + [{"board": True}] + [
+            {"hall": hall, "period": period} for hall in halls
+            for period in (last_week, last_month)]
 
     def export_share(self, share: dict) -> list[str]:
         """One share of the export: a period's report documents, or the board's figures. The
@@ -279,7 +296,62 @@ class Performance:
         if not isinstance(period, str):
             raise ValueError("an export share names a period or the board")
         self._period({"period": period})
+        if "hall" in share:
+            if share["hall"] not in self.catalog.halls:
+                raise ValueError(f"an export share names a hall of the catalog, not "
+                                 f"{share['hall']!r}")
+            return self.deliver(share["hall"], period)
         return self.export(period)
+
+    # -- a hall's weekly and monthly reports, to its subscribers -----------------------------
+    def deliver(self, hall: str, period: str) -> list[str]:
+        """A hall's report of a finished week or month: written to the reports store
+        (reports/halls/<hall>/<period>.html and .csv, written whole each time) and sent to
+        each of the hall's subscribers (`report_subscribers` of the catalog's hall) once:
+        by e-mail with the report itself where the deployment has a mailer (SES), and by a
+        text message naming it where the subscriber gives a mobile number. A delivery is
+        claimed before it is sent and released if sending fails, so a share handled again
+        sends nothing twice and a failed one is sent on the next run; a failure is raised
+        after the others were tried (the share is received again)."""
+        kind = period_kind(period)
+        if kind not in (WEEK, "month"):
+            raise ValueError(f"a hall's report is of a week or a month, not {period!r}")
+        compiled = self.compiled(period, hall)
+        title = report_title(compiled)
+        base = f"reports/halls/{hall}/{period}"
+        html = monthly_report(compiled, title)
+        self.reports.put(f"{base}.html", html, "text/html; charset=utf-8")
+        self.reports.put(f"{base}.csv", to_csv(compiled["departments"], excel=True),
+                         "text/csv; charset=utf-8")
+        written, failed = [f"{base}.html", f"{base}.csv"], []
+        summary = report_summary(compiled)
+        for person in self.catalog.halls[hall].get("report_subscribers") or ():
+            sends = []
+            if person.get("email") and self.mailer is not None:
+                sends.append((f"email:{person['email']}", lambda p=person: self.mailer.send(
+                    p["email"], title, html, f"{p['name']}：{title}已生成。{summary}")))
+            if person.get("phone") and self.texts is not None:
+                sends.append((f"sms:{person['phone']}", lambda p=person: self.texts.send(
+                    p["phone"], f"【电子监察】{title}已生成：{summary}报告全文存于报表库"
+                                f"（{base}.html）。")))
+            for recipient, send in sends:
+                key = f"{hall}#{period}#{recipient}"
+                if not self.counters.claim(key):
+                    continue
+                try:
+                    send()
+                except Exception:  # noqa: BLE001
+                    logger.exception("report not delivered", extra={"hall": hall,
+                                                                   "period": period})
+                    self.counters.release(key)
+                    failed.append(recipient)
+                    continue
+                written.append(recipient)
+        logger.info("report delivered", extra={"hall": hall, "period": period,
+                                               "sent": len(written) - 2, "failed": len(failed)})
+        if failed:
+            raise RuntimeError(f"report {base} not delivered to {len(failed)} subscriber(s)")
+        return written
 
     def export(self, period: str) -> list[str]:
         """The scheduled export: the period's report documents, written to the reports store."""

@@ -8,7 +8,8 @@ import io
 from collections.abc import Iterable, Mapping
 from html import escape
 
-from ..domain.periods import DAY, MONTH, QUARTER, period_kind
+from ..domain.periods import DAY, MONTH, QUARTER, WEEK, days_of_week, period_kind
+from ..domain.scorecards import FIGURES
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -16,15 +17,21 @@ CSV_COLUMNS = (("rank", "排名"), ("subject", "编码"), ("name", "名称"), ("
                ("department", "部门"), ("period", "统计周期"), ("composite", "综合得分"),
                ("onboarding_rate", "入驻率(%)"), ("online_rate", "网办率(%)"),
                ("on_time_rate", "按时办结率(%)"), ("satisfaction_rate", "满意率(%)"),
-               ("early_completion_rate", "提前办结率(%)"),
+               ("very_satisfied_rate", "非常满意率(%)"), ("early_completion_rate", "提前办结率(%)"),
+               ("step_on_time_rate", "环节按时办结率(%)"),
+               ("hotline_answer_rate", "12345办结率(%)"),
                ("average_working_days", "平均办理时长(工作日)"), ("applications", "申报件数"),
                ("applications_online", "网上申报件数"), ("completed", "办结件数"),
                ("completed_on_time", "按时办结件数"), ("completed_early", "提前办结件数"),
+               ("steps_completed", "办结环节数"), ("steps_on_time", "按时办结环节数"),
                ("cards_yellow", "黄牌"), ("cards_red", "红牌"), ("open_orders", "未办结督办单"),
                ("orders_overdue", "逾期督办单"), ("complaints", "投诉"), ("ratings", "评价数"),
-               ("ratings_bad", "差评数"), ("rectifications_overdue", "逾期整改"))
+               ("ratings_very_satisfied", "非常满意数"), ("ratings_bad", "差评数"),
+               ("rectifications_overdue", "逾期整改"), ("hotline_requests", "12345件数"),
+               ("hotline_answered", "12345已答复"), ("hotline_reprimands", "12345通报批评"))
 PERCENT = {"onboarding_rate", "online_rate", "on_time_rate", "satisfaction_rate",
-           "early_completion_rate"}
+           "very_satisfied_rate", "early_completion_rate", "step_on_time_rate",
+           "hotline_answer_rate"}
 
 
 def _as_dict(entry) -> Mapping:
@@ -50,7 +57,9 @@ def to_csv(ranking: Iterable, excel: bool = False) -> str:
     writer.writerow([title for _, title in CSV_COLUMNS])
     for entry in ranking:
         row = _as_dict(entry)
-        writer.writerow([_cell(key, row.get(key)) for key, _ in CSV_COLUMNS])
+        withheld = row.get("insufficient") or {}
+        writer.writerow(["样本不足" if key in withheld else _cell(key, row.get(key))
+                         for key, _ in CSV_COLUMNS])
     return ("\ufeff" if excel else "") + buffer.getvalue()
 
 
@@ -64,6 +73,13 @@ def _percent(value) -> str:
     return "—" if value is None else f"{100 * value:.2f}%"
 
 
+def _rate(entry: Mapping, key: str) -> str:
+    """A rate in percent, 样本不足 where it is withheld for too few cases."""
+    if key in (entry.get("insufficient") or {}):
+        return "样本不足"
+    return _percent(entry.get(key))
+
+
 def _number(value, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -74,6 +90,10 @@ def _period_title(period: str) -> str:
         return f"{period[:4]}年{int(period[5:])}月"
     if kind == QUARTER:
         return f"{period[:4]}年第{period[-1]}季度"
+    if kind == WEEK:
+        first, last = days_of_week(period)[0], days_of_week(period)[-1]
+        return (f"{period[:4]}年第{int(period[6:])}周（{int(first[5:7])}月{int(first[8:])}日至"
+                f"{int(last[5:7])}月{int(last[8:])}日）")
     return f"{period[:4]}年{int(period[5:7])}月{int(period[8:])}日"
 
 
@@ -115,9 +135,9 @@ def _table(entries: list[dict], limit: int | None = None) -> str:
     for entry in entries[:limit]:
         cells = ("—" if entry["rank"] is None else entry["rank"],
                  entry.get("name") or entry["subject"], _number(entry["composite"]),
-                 _percent(entry["onboarding_rate"]), _percent(entry["online_rate"]),
-                 _percent(entry["on_time_rate"]), _percent(entry["satisfaction_rate"]),
-                 _percent(entry["early_completion_rate"]),
+                 _rate(entry, "onboarding_rate"), _rate(entry, "online_rate"),
+                 _rate(entry, "on_time_rate"), _rate(entry, "satisfaction_rate"),
+                 _rate(entry, "early_completion_rate"),
                  _number(entry["average_working_days"]), entry["completed"],
                  entry["cards_yellow"], entry["cards_red"], entry["open_orders"],
                  entry["complaints"])
@@ -126,26 +146,52 @@ def _table(entries: list[dict], limit: int | None = None) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+KIND_TITLES = {MONTH: "月报", QUARTER: "季报", DAY: "日报", WEEK: "周报"}
+
+
+def report_title(compiled: dict) -> str:
+    """亳州市政务服务中心2026年11月绩效月报: the hall (none: every hall), the period, the kind."""
+    period = compiled["period"]
+    return (f"{compiled.get('hall_name') or ''}{_period_title(period)}绩效"
+            f"{KIND_TITLES[period_kind(period)]}")
+
+
+def report_summary(compiled: dict) -> str:
+    """One sentence of a report's totals for a text message, 样本不足 where withheld."""
+    t = compiled["totals"]
+    withheld = t.get("insufficient") or {}
+
+    def rate(key):
+        return "样本不足" if key in withheld else _percent(t.get(key))
+
+    return (f"申报{t['applications']}件，办结{t['completed']}件，按时办结率{rate('on_time_rate')}，"
+            f"满意率{rate('satisfaction_rate')}，非常满意率{rate('very_satisfied_rate')}，"
+            f"黄牌{t['cards_yellow']}张、红牌{t['cards_red']}张，投诉{t['complaints']}件。")
+
+
 def monthly_report(compiled: dict, title: str | None = None, top_staff: int = 20) -> str:
     """A self-contained HTML report of one compiled period (`compile_period`'s output): the
     totals, charts of the departments' composite scores, four rates and cards / complaints, the
     department, window and staff rankings and, for a quarter, the red-flag windows."""
     period = compiled["period"]
-    where = compiled.get("hall_name") or ""
-    kind_title = {MONTH: "月报", QUARTER: "季报", DAY: "日报"}[period_kind(period)]
-    title = title or f"{where}{_period_title(period)}绩效{kind_title}"
+    title = title or report_title(compiled)
     departments = compiled["departments"]
     scored = [d for d in departments if d["rank"] is not None]
     labels = [d.get("short_name") or d.get("name") or d["subject"] for d in scored]
     t = compiled["totals"]
-    summary = (("申报件数", t["applications"]), ("网办率", _percent(t["online_rate"])),
-               ("办结件数", t["completed"]), ("按时办结率", _percent(t["on_time_rate"])),
-               ("提前办结率", _percent(t["early_completion_rate"])),
-               ("满意率", _percent(t["satisfaction_rate"])),
+    summary = (("申报件数", t["applications"]), ("网办率", _rate(t, "online_rate")),
+               ("办结件数", t["completed"]), ("按时办结率", _rate(t, "on_time_rate")),
+               ("提前办结率", _rate(t, "early_completion_rate")),
+               ("环节按时办结率", _rate(t, "step_on_time_rate")),
+               ("满意率", _rate(t, "satisfaction_rate")),
+               ("非常满意率", _rate(t, "very_satisfied_rate")),
+               ("12345办结率", _rate(t, "hotline_answer_rate")),
                ("平均办理时长(工作日)", _number(t["average_working_days"])),
                ("黄牌", t["cards_yellow"]), ("红牌", t["cards_red"]),
-               ("未办结督办单", t["open_orders"]), ("投诉", t["complaints"]),
-               ("差评", t["ratings_bad"]))
+               ("未办结督办单", t["open_orders"]), ("逾期督办单", t["orders_overdue"]),
+               ("投诉", t["complaints"]), ("差评", t["ratings_bad"]),
+               ("逾期整改", t["rectifications_overdue"]),
+               ("12345通报批评", t["hotline_reprimands"]))
     parts = [
         "<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -184,7 +230,11 @@ def monthly_report(compiled: dict, title: str | None = None, top_staff: int = 20
             f"<li>{escape(hall)}：{escape(w.get('name') or w['subject'])}"
             f"（综合得分 {_number(w['composite'])}，办结 {w['completed']} 件）</li>"
             for hall, w in compiled["red_flag_windows"].items()) + "</ul>")
-    parts.append("<p>综合得分 = 各项比率按权重加权（无分母的比率不计），"
-                 "减去黄牌、红牌、未办结督办单、投诉与逾期整改的扣分，取值 0–100。</p>")
+    parts.append("<p>综合得分 = 各项比率按权重加权（无分母或样本不足的比率不计），"
+                 "减去黄牌、红牌、未办结督办单、逾期督办单、投诉、逾期整改与12345通报批评的扣分，"
+                 f"取值 0–100；少于 {compiled.get('min_sample', 0)} 件的数据显示为“样本不足”。</p>")
+    parts.append("<h2>指标说明</h2><dl>" + "".join(
+        f"<dt>{escape(f.name)}</dt><dd>{escape(f.numerator_zh)} ÷ {escape(f.denominator_zh)}</dd>"
+        for f in FIGURES) + "</dl>")
     parts.append("</body></html>")
     return "\n".join(parts)

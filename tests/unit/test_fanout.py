@@ -209,12 +209,15 @@ def test_the_hourly_run_hands_one_message_per_period_and_one_for_the_board(w, wi
                                                                            performance):
     app.export_reports(SCHEDULED, Context())
     shares = wired["exports"].take()
-    assert shares == [{"period": "2026-11"}, {"period": "2026-Q4"}, {"board": True}]
+    halls = [{"hall": hall, "period": period} for hall in ("BZ", "BZQC")     # subscribed
+             for period in ("2026-W46", "2026-10")]
+    assert shares == [{"period": "2026-11"}, {"period": "2026-Q4"}, {"board": True}, *halls]
     assert deliver(app.export_share, shares, "approval-report-exports") == \
         {"batchItemFailures": []}
     assert set(performance.reports.documents) == {
         "reports/2026-11.csv", "reports/2026-11.html", "reports/2026-Q4.csv",
-        "reports/2026-Q4.html"}
+        "reports/2026-Q4.html"} | {f"reports/halls/{s['hall']}/{s['period']}.{kind}"
+                                   for s in halls for kind in ("csv", "html")}
     assert performance.counters.board()["month"] == "2026-11"
 
 

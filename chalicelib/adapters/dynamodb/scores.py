@@ -68,6 +68,31 @@ class DynamoCounters:
         aws.client("dynamodb").put_item(TableName=self.table, Item={
             **self.BOARD, "document": {"S": json.dumps(figures, ensure_ascii=False)}})
 
+    # A report's delivery to one subscriber: claimed by a conditional put before it is sent,
+    # so a share handled again sends it once; released (marked failed) when sending fails, so
+    # the next run sends it again.
+    def claim(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            aws.client("dynamodb").put_item(
+                TableName=self.table,
+                Item={"subject": {"S": f"delivery#{key}"}, "period": {"S": "sent"},
+                      "status": {"S": "claimed"}},
+                ConditionExpression="attribute_not_exists(subject) OR #s = :failed",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":failed": {"S": "failed"}})
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, key: str) -> None:
+        aws.client("dynamodb").put_item(
+            TableName=self.table, Item={"subject": {"S": f"delivery#{key}"},
+                                        "period": {"S": "sent"}, "status": {"S": "failed"}})
+
     def board(self) -> dict | None:
         """The figures compiled last, None before the first compilation (one query)."""
         page = aws.client("dynamodb").query(
