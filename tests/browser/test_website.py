@@ -576,3 +576,21 @@ def test_company_setup_form_asks_each_company_type_for_what_it_has(page, demo_ci
     expect(capital).to_be_visible()
     expect(shareholders).to_be_visible()
     expect(partners).to_be_hidden()
+
+
+
+def test_a_property_transfer_asks_for_the_buyer_and_names_a_mistyped_number(page, fast_stack,
+                                                                           demo_citizen):
+    guide = requests.get(f"{fast_stack['api_url']}/guide/items/ZRZY-003", timeout=10).json()
+    sign_in_ui(page, demo_citizen["username"], demo_citizen["password"])
+    page.goto("/#/apply/ZRZY-003")
+    expect(page.get_by_role("heading", level=3, name=guide["co_applicants"]["title"])).to_be_visible()
+    buyer = page.get_by_role("group", name="共同申请人 1", exact=True)
+    expect(buyer).to_be_visible()                       # the guide asks for at least one
+    fill_form(page, guide["form"], guide["form"]["examples"][0])
+    buyer.get_by_label(field_label("姓名")).fill("李淑芬")
+    buyer.get_by_label(field_label("身份证号")).fill("341602199002083327")      # a typo
+    page.get_by_role("button", name="保存申请表，下一步").click()
+    error = page.locator('[data-path="parties.co_applicants.0.id_number"] .field-error')
+    expect(error).to_contain_text("身份证号码不正确")
+    expect(page.locator(".error-summary")).to_contain_text("身份证号")

@@ -1,7 +1,7 @@
 // Applying online: 1 the form (from the item's JSON Schema), 2 the materials (straight to S3),
 // 3 delivery and submission with an Idempotency-Key → the case number.
 import { ApiError, citizen, reference } from "./api.mjs";
-import { explain, schemaForm } from "./forms.mjs";
+import { coApplicantsForm, explain, schemaForm } from "./forms.mjs";
 import { materialCard } from "./uploads.mjs";
 import { DELIVERY, announce, crumbs, errorNotice, field, fieldError, h, heading, newId, render, uuid } from "./ui.mjs";
 
@@ -57,16 +57,7 @@ export async function applyPage(main, ctx) {
     showSavedForm();
   } else {
     const schema = schemaForm(guide.form);
-    // An item two parties apply for together (property transfer, marriage): the others, by name
-    // and identity number; each reads the case once signed in.
-    const together = guide.co_applicants;
-    const partiesForm = together ? schemaForm({ type: "object", required: ["co_applicants"], properties: {
-      co_applicants: { type: "array", title: together.title, description: together.description,
-        minItems: together.min, maxItems: together.max, items: { type: "object", title: "共同申请人",
-          required: ["name", "id_number"], properties: {
-            name: { type: "string", title: "姓名", maxLength: 40 },
-            id_number: { type: "string", title: "身份证号", pattern: "^\\d{17}[\\dX]$", maxLength: 18 } } } } } },
-    { prefix: "parties" }) : null;
+    const partiesForm = coApplicantsForm(guide.co_applicants);   // both sides of a sale, spouses
     const summaryBox = h("div", { tabindex: "-1" });
     const status = h("div", { "aria-live": "polite" });
     const hall = h("select", { name: "hall" }, guide.halls.map((x) => h("option", { value: x }, hallNames[x] || x)));
@@ -74,7 +65,7 @@ export async function applyPage(main, ctx) {
     const save = h("button", { class: "btn", type: "submit" }, "保存申请表，下一步");
     const form = h("form", { novalidate: true, "aria-labelledby": "apply-form-title" },
       summaryBox, hallField, h("h3", null, guide.form.title || "申请表"), schema.element,
-      partiesForm ? h("h3", null, together.title) : null, partiesForm?.element,
+      partiesForm?.element,
       h("div", { class: "actions" }, save), status);
     render(formSection, h("h2", { id: "apply-form-title" }, "1. 填写申请表"), form);
 
@@ -88,7 +79,7 @@ export async function applyPage(main, ctx) {
       render(status, h("p", { role: "status" }, "正在保存…"));
       try {
         const body = { item: guide.code, hall: hall.value, form: schema.read() };
-        if (partiesForm) body.co_applicants = partiesForm.read().co_applicants || [];
+        if (partiesForm) body.co_applicants = partiesForm.read();
         draft = await citizen.post("/cases", body, { headers: { "Idempotency-Key": uuid() } });
         render(status);
         history.replaceState(null, "", `#/apply/${guide.code}?case=${draft.case_id}`);
@@ -99,16 +90,10 @@ export async function applyPage(main, ctx) {
         announce("申请表已保存，请上传材料");
       } catch (error) {
         render(status);
-        const ofParties = (p) => p.field === "co_applicants" || p.field.startsWith("co_applicants.");
         if (error instanceof ApiError && (error.problems.length || error.field === "hall"
             || (partiesForm && error.field === "co_applicants"))) {
           const shown = schema.showProblems(error.problems.filter((p) => p.field.startsWith("form")));
-          if (partiesForm) {
-            const problems = error.problems.length ? error.problems.filter(ofParties)
-              : [{ field: "co_applicants", reason: together.min === together.max
-                ? `须填写 ${together.min} 名${together.title}` : `须填写 ${together.min} 至 ${together.max} 名${together.title}` }];
-            shown.push(...partiesForm.showProblems(problems.map((p) => ({ ...p, field: `parties.${p.field}` }))));
-          }
+          if (partiesForm) shown.push(...partiesForm.showProblems(error));
           if (error.field === "hall") {
             fieldError(hallField, "该事项不能在此大厅办理");
             shown.push({ title: "办理大厅", text: "该事项不能在此大厅办理", focus: () => hall.focus() });

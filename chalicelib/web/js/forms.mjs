@@ -37,6 +37,32 @@ export function schemaForm(schema, { prefix = "form" } = {}) {
   };
 }
 
+/** The other parties of an item applied for together (its guide's `co_applicants`: property
+ * transfer, marriage), by name and identity number; null for an item applied for alone.
+ * Returns {element, read() → [{name, id_number}], clear(), showProblems(apiError) → shown}. */
+export function coApplicantsForm(together) {
+  if (!together) return null;
+  const form = schemaForm({ type: "object", required: ["co_applicants"], properties: {
+    co_applicants: { type: "array", title: together.title, description: together.description,
+      minItems: together.min, maxItems: together.max, items: { type: "object", title: "共同申请人",
+        required: ["name", "id_number"], properties: {
+          name: { type: "string", title: "姓名", maxLength: 40 },
+          id_number: { type: "string", title: "身份证号", pattern: "^\\d{17}[\\dX]$", maxLength: 18 } } } } } },
+  { prefix: "parties" });
+  const count = together.min === together.max ? `${together.min}` : `${together.min} 至 ${together.max}`;
+  return {
+    element: h("div", { class: "co-applicants" }, h("h3", null, together.title), form.element),
+    read: () => form.read().co_applicants || [],
+    clear: () => form.clear(),
+    /** The API's problems with the co-applicants, next to their fields. */
+    showProblems(error) {
+      const ours = (error?.problems || []).filter((p) => p.field === "co_applicants" || p.field.startsWith("co_applicants."));
+      if (!ours.length && error?.field === "co_applicants") ours.push({ field: "co_applicants", reason: `须填写 ${count} 名${together.title}` });
+      return form.showProblems(ours.map((p) => ({ ...p, field: `parties.${p.field}` })));
+    },
+  };
+}
+
 function labelOf(spec, key) {
   return spec.title || key;
 }

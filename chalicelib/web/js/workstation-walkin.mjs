@@ -2,7 +2,7 @@
 // rendered from its JSON Schema (forms.mjs, as the citizen's application page), the materials
 // scanned and uploaded (announced with their SHA-256, then PUT to the storage), then submitted.
 import { ApiError, reference } from "./api.mjs";
-import { schemaForm } from "./forms.mjs";
+import { coApplicantsForm, schemaForm } from "./forms.mjs";
 import { announce, bytes, errorNotice, field, fieldError, h, render } from "./ui.mjs";
 import { putWithProgress, sha256Hex } from "./uploads.mjs";
 import { call, refusal } from "./workstation-session.mjs";
@@ -41,11 +41,13 @@ function registerForm(slot, ctx, guide, hallNames) {
     hall: hallField,
   };
   const schema = schemaForm(guide.form);
+  const partiesForm = coApplicantsForm(guide.co_applicants);     // the other side, the spouse
   const status = h("div", { "aria-live": "polite" });
   const save = h("button", { type: "submit", class: "btn" }, "登记并扫描材料");
   const form = h("form", { novalidate: true, class: "card", "aria-labelledby": "walkin-h" },
     h("h2", { id: "walkin-h" }, "1. 申请人与申请表"), hallField, fields["applicant.name"], fields["applicant.id_number"],
     fields["applicant.phone"], h("h3", null, guide.form.title || "申请表"), h("div", { class: "ws-schema" }, schema.element),
+    partiesForm?.element,
     h("div", { class: "actions" }, save), status);
   render(slot, form);
   form.addEventListener("submit", async (event) => {
@@ -63,7 +65,9 @@ function registerForm(slot, ctx, guide, hallNames) {
     save.disabled = true;
     render(status, h("p", { role: "status" }, "正在登记…"));
     try {
-      const draft = await call("POST", "/department/cases", { item: guide.code, hall: hall.value, applicant, form: schema.read() });
+      const body = { item: guide.code, hall: hall.value, applicant, form: schema.read() };
+      if (partiesForm) body.co_applicants = partiesForm.read();
+      const draft = await call("POST", "/department/cases", body);
       render(status);
       save.remove();
       for (const c of form.querySelectorAll("input, select, textarea")) c.disabled = true;
@@ -73,6 +77,7 @@ function registerForm(slot, ctx, guide, hallNames) {
     } catch (error) {
       const problems = error instanceof ApiError ? error.problems : [];
       schema.showProblems(problems.filter((p) => p.field.startsWith("form")));
+      partiesForm?.showProblems(error);
       for (const p of problems) if (fields[p.field]) fieldError(fields[p.field], p.reason || p.message || "未通过校验");
       if (fields[error.field]) fieldError(fields[error.field], refusal(error));
       render(status, h("p", { class: "notice bad", role: "alert" }, refusal(error)));
