@@ -398,3 +398,16 @@ def test_on_the_compressed_clock_natural_and_working_days_read_alike():
         == (start + timedelta(seconds=6)).astimezone(timezone.utc)
     step = StepClock(start, 3, unit=NATURAL_DAYS)
     assert step.deadline(demo) == StepClock(start, 3).deadline(demo)
+
+
+def test_supervised_work_with_a_limit_in_days_is_due_after_natural_days():
+    from chalicelib.domain import supervised
+
+    opened = cn(2026, 9, 29, 10)                     # Tuesday, before the National Day week
+    working = supervised.open_task("DB1", "order", "SCJG", "BZ", {}, "auditor:BZ-JJJC", opened,
+                                   CALENDAR, limit_days=3)
+    natural = supervised.open_task("DB2", "order", "SCJG", "BZ", {}, "auditor:BZ-JJJC", opened,
+                                   CALENDAR, limit_days=3, unit=NATURAL_DAYS)
+    assert datetime.fromisoformat(working.deadline) == end_of(2026, 10, 9)   # 30 Sep, 8, 9 Oct
+    # 30 September, 1 and 2 October: the 2nd is a holiday, so the end of Thursday 8 October.
+    assert datetime.fromisoformat(natural.deadline) == end_of(2026, 10, 8)
