@@ -46,10 +46,13 @@ def test_the_board_after_one_case_shows_insufficient_sample(figures_stack):
     shown = wait_for(lambda: (b := board(figures_stack))["totals"]
                      and b["totals"].get("completed") == 1 and b, timeout=30)
     totals = shown["totals"]
-    # One case: completed once (at its lead), five departments' steps, no rate published.
+    # One case: completed once (at its lead), five departments' steps. The per-case rate
+    # is not published from one case; the per-step rate counts five steps, the minimum.
     assert (totals["completed"], totals["steps_completed"]) == (1, 5)
-    assert totals["on_time_rate"] is None and totals["step_on_time_rate"] is None
+    assert totals["on_time_rate"] is None
     assert totals["insufficient"]["on_time_rate"].startswith("样本不足")
+    assert totals["step_on_time_rate"] == totals["steps_on_time"] / 5
+    assert "step_on_time_rate" not in totals["insufficient"]
     scjg = next(d for d in shown["departments"] if d["subject"] == "SCJG")
     assert scjg["completed"] == 1 and scjg["composite"] is None and scjg["rank"] is None
     assert scjg["on_time_rate"] is None
