@@ -184,13 +184,26 @@ class GuideIndex:
         for word, terms in everyday.items():
             for rank, term in enumerate(terms):
                 for e in self._entries.values():
-                    if term in e.name or any(term in k for k in e.keywords):
+                    if term in e.name or term in e.keywords_text:
                         self._keywords[word].setdefault(e.code, rank)
         # Every character → the items whose text holds it: a word's candidates (rule 3).
         self._by_char: dict[str, set[str]] = defaultdict(set)
         for e in self._entries.values():
             for char in set(e.name + e.department + e.description + "".join(e.keywords)):
                 self._by_char[char].add(e.code)
+        # Every two characters → {code: what they count for there}: a two-character word (most
+        # words people type: 登记, 许可, 社保) is looked up whole, a longer one's candidates are
+        # the items holding all its pairs.
+        self._by_pair: dict[str, dict[str, int]] = defaultdict(dict)
+        for e in self._entries.values():
+            weights: dict[str, int] = {}
+            # the fields from the last checked to the first: the first to hold a pair names it
+            for text, weight in ((e.description, IN_DESCRIPTION), (e.department, IN_DEPARTMENT),
+                                 (e.keywords_text, AS_KEYWORD), (e.name, IN_NAME)):
+                weights.update(dict.fromkeys([text[i:i + 2] for i in range(len(text) - 1)],
+                                             weight))
+            for pair, weight in weights.items():
+                self._by_pair[pair][e.code] = weight
         # Pinyin of every word of the names, keywords, departments and synonyms (rule 4).
         words: dict[str, set[str]] = defaultdict(set)
         department_words: dict[str, list[str]] = {}
@@ -298,17 +311,31 @@ class GuideIndex:
     def _where(self, word: str, whole: bool = False) -> dict[str, int]:
         """The items holding a word, each with what the word counts for there (and, when the
         word is the whole query, the name's 2 more)."""
-        found = {code: AS_KEYWORD for code in self._keywords.get(word, ())}
-        sets = sorted((self._by_char.get(char, _NONE) for char in set(word)), key=len)
+        keywords = self._keywords.get(word, ())
+        if len(word) == 2:
+            found = dict(self._by_pair.get(word, ()))
+            if whole:
+                for code, weight in found.items():
+                    if weight == IN_NAME:
+                        found[code] = IN_NAME + PHRASE_IN_NAME
+            found.update(dict.fromkeys(keywords, AS_KEYWORD))
+            return found
+        found = dict.fromkeys(keywords, AS_KEYWORD)
+        if len(word) == 1:
+            candidates = self._by_char.get(word, _NONE)
+        else:
+            pairs = sorted((self._by_pair.get(word[i:i + 2], {}) for i in range(len(word) - 1)),
+                           key=len)
+            candidates = pairs[0].keys() & pairs[1].keys()      # the two rarest pairs
         fields = self._fields
         in_name = IN_NAME + PHRASE_IN_NAME if whole else IN_NAME
-        for code in (set.intersection(*sets) if sets and sets[0] else ()):
+        for code in candidates:
             if code in found:
                 continue
-            name, keywords, department, description = fields[code]
+            name, keywords_text, department, description = fields[code]
             if word in name:
                 found[code] = in_name
-            elif word in keywords:
+            elif word in keywords_text:
                 found[code] = AS_KEYWORD
             elif word in department:
                 found[code] = IN_DEPARTMENT

@@ -140,6 +140,33 @@ def test_pinyin_finds_full_spellings_initials_and_spellings_inside_a_name():
     assert index.rank("zz") == []
 
 
+def test_the_character_pair_index_finds_what_reading_every_item_finds():
+    """The index is a shortcut: for any word, the items and weights are those a plain reading of
+    every item's name, keywords, department and description gives (first field to hold it)."""
+    index = catalog.published().search_index()
+    fields = {code: (e.name, e.keywords_text, e.department, e.description)
+              for code, e in index._entries.items()}
+
+    def read_every_item(word, whole):
+        found = {code: 4 for code in index._keywords.get(word, ())}
+        for code, (name, keywords, department, description) in fields.items():
+            if code not in found:
+                weight = next((w for text, w in ((name, 5 if whole else 3), (keywords, 4),
+                                                 (department, 2), (description, 1))
+                               if word in text), None)
+                if weight:
+                    found[code] = weight
+        return found
+
+    words = {name[i:i + n] for e in index._entries.values() for name in (e.name, e.description)
+             for n in (1, 2, 3, 5) for i in range(0, len(name) - n + 1, 3)}
+    words |= {"营业执照", "环评", "身份证", "公积金", "不存在", "x"}
+    assert len(words) > 500
+    for word in words:
+        for whole in (False, True):
+            assert index._where(word, whole) == read_every_item(word, whole), word
+
+
 def test_the_index_is_built_once_per_catalog():
     published = catalog.published()
     published.search("开公司")
