@@ -13,7 +13,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("cold_start", "guide_search", "calls_per_submission", "workflow", "scores",
-            "evidence", "web_first_load", "least_privilege", "staff_sign_in", "fanout")
+            "evidence", "web_first_load", "least_privilege", "staff_sign_in", "fanout",
+            "documents")
 OPTIONAL = ("load",)       # run only when named: `make load`
 
 
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                           lambda: _with_folder(staff.run)),
         "fanout": ("scheduled work fanned out at 50,000 cases a day",
                    lambda: in_fresh_process(fanout.run)),
+        "documents": ("official documents: render, seal, verify",
+                      lambda: in_fresh_process(_documents)),
         # Locust monkey-patches the process (gevent): the load runs in an interpreter of its own.
         "load": ("a compressed day of the hall's traffic, as it is and with faults (make load)",
                  lambda: with_state(load.run)),
@@ -117,6 +120,12 @@ def search_report(search: dict) -> list[str]:
     return lines
 
 
+def _documents() -> dict:
+    from . import documents
+
+    return documents.run()
+
+
 def report(f: dict) -> str:
     cold, search, calls = f["cold_start"], f["guide_search"], f["calls_per_submission"]
     lines = [
@@ -154,6 +163,10 @@ def report(f: dict) -> str:
         from . import fanout
 
         lines += fanout.report(f["fanout"])
+    if f.get("documents"):
+        from . import documents
+
+        lines += documents.report(f["documents"])
     if f.get("load"):
         from .load import report as load_report
         lines += load_report(f["load"])

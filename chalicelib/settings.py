@@ -87,7 +87,8 @@ class Settings:
                    citizen_pool_arn=env.get("CITIZEN_POOL_ARN") or None,
                    staff_sign_in_provider=env.get("STAFF_SIGN_IN_PROVIDER") or None,
                    footage_pull_minutes=_minutes(env, "FOOTAGE_PULL_MINUTES", 120),
-                   site_origin=(env.get("SITE_ORIGIN") or "").rstrip("/"))
+                   site_origin="" if env.get("SITE_ORIGIN") in (None, "", "none")
+                   else env["SITE_ORIGIN"].rstrip("/"))
 
 
 def _minutes(env: Mapping[str, str], name: str, default: int) -> int:

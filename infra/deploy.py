@@ -47,6 +47,13 @@ PARAMETERS = {
                                  "2026-12-31,2027-01-04",
         "Description": "Days the halls close besides weekends and statutory holidays "
                        "(the clock does not count them), or none."},
+    "SiteOrigin": {
+        "Type": "String", "Default": "none",
+        "AllowedPattern": r"^(none|https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?)$",
+        "ConstraintDescription": "none, or the website's https:// address",
+        "Description": "The website's public address, printed in the QR code of every sealed "
+                       "document (its verification page); none: the QR code carries the page's "
+                       "path only."},
 }
 CONDITIONS = {
     "CreateApiGatewayRole": {"Fn::Equals": [{"Ref": "ApiGatewayCloudWatchRole"}, "create"]},
@@ -66,6 +73,7 @@ def apply(template: dict, camera_streams: list[str]) -> None:
         if resource["Type"] == "AWS::Serverless::Function":
             variables = resource["Properties"]["Environment"]["Variables"]
             variables["HALL_CLOSURES"] = {"Ref": "HallClosures"}
+            variables["SITE_ORIGIN"] = {"Ref": "SiteOrigin"}
     for resource in resources.values():
         if resource["Type"] in STATEFUL:
             resource["DeletionPolicy"] = resource["UpdateReplacePolicy"] = "Retain"

@@ -143,23 +143,22 @@ def change_status(licence: dict, body: dict, department: str, actor: str,
     """The issuing department sets a new status with its reasons; the change is appended to the
     licence's history. Returns the change (for the trail)."""
     if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object", field="body")
+        raise InvalidInput("请求内容须为 JSON 对象", field="body")
     new = body.get("status")
     if new not in STATUSES or new == VALID:
-        raise InvalidInput("status must be one of changed, revoked, expired", field="status")
+        raise InvalidInput("status 须为 changed（变更）、revoked（撤销）或 expired（注销过期）之一", field="status")
     reasons = body.get("reasons")
     if not isinstance(reasons, list) or not reasons \
             or not all(isinstance(r, str) and r.strip() and len(r) <= 500 for r in reasons) \
             or len(reasons) > 20:
-        raise InvalidInput("reasons must list 1 to 20 non-empty reasons of at most 500 characters",
-                           field="reasons")
+        raise InvalidInput("reasons 须列出 1 至 20 条理由，每条不超过 500 字", field="reasons")
     if licence["department"] != department:
-        raise Forbidden(f"licence {licence['number']} was issued by {licence['department']}; "
-                        f"only that department changes its status", field="number")
+        raise Forbidden(f"电子证照 {licence['number']} 由 {licence['department']} 颁发，"
+                        "只有发证部门可以变更其状态", field="number")
     current = status_on(licence, at.date())
     if new not in TRANSITIONS[current]:
-        raise Conflict(f"licence {licence['number']} is {current}; it cannot become {new}",
-                       field="status")
+        raise Conflict(f"电子证照 {licence['number']} 当前为{STATUS_NAMES[current]}（{current}），"
+                       f"不能再变为 {new}", field="status")
     change = {"from": current, "to": new, "reasons": [r.strip() for r in reasons],
               "by": actor, "at": at.isoformat()}
     if new == CHANGED:
@@ -167,8 +166,8 @@ def change_status(licence: dict, body: dict, department: str, actor: str,
         if not isinstance(changes, dict) or not changes or len(changes) > 20 or not all(
                 isinstance(k, str) and isinstance(v, str) and 0 < len(v) <= 200
                 for k, v in changes.items()):
-            raise InvalidInput("a change names what changed: changes, an object of at most 20 "
-                               "texts (e.g. {\"address\": \"新住所\"})", field="changes")
+            raise InvalidInput("变更须写明变更内容：changes 为不超过 20 项的文字对象"
+                               "（如 {\"address\": \"新住所\"}）", field="changes")
         change["changes"] = changes
         licence.setdefault("changes", {}).update(changes)
     licence["status"] = new
@@ -190,18 +189,18 @@ def check_reusable(licence: dict, material: dict, id_number: str | None, today: 
     applicant's own, and it is in force."""
     kinds = material.get("licence_kinds") or []
     if not kinds:
-        raise Unprocessable(f"material {material['id']} ({material['name']}) cannot be given as "
-                            "an e-licence: upload the file", field="material")
+        raise Unprocessable(f"材料“{material['name']}”（{material['id']}）不能用电子证照代替，"
+                            "请上传文件", field="material")
     if not is_own(licence, id_number):
-        raise Forbidden("this e-licence was issued to someone else", field="certificate")
+        raise Forbidden("该电子证照不属于申请人本人", field="certificate")
     if licence.get("kind") not in kinds:
         names = "、".join(KINDS[k]["name"] for k in kinds if k in KINDS)
-        raise Unprocessable(f"licence {licence['number']} is a {licence.get('kind_name')}; "
-                            f"material {material['id']} takes {names}", field="certificate")
+        raise Unprocessable(f"电子证照 {licence['number']} 是{licence.get('kind_name')}，"
+                            f"材料“{material['name']}”只接受{names}", field="certificate")
     status = status_on(licence, today)
     if status not in IN_FORCE:
-        raise Conflict(f"licence {licence['number']} is {status}: it no longer stands for "
-                       f"a material", field="certificate")
+        raise Conflict(f"电子证照 {licence['number']} {STATUS_NAMES[status]}（{status}），"
+                       "不能再代替申请材料", field="certificate")
 
 
 def public_view(licence: dict, today: date) -> dict:

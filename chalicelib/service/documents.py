@@ -61,13 +61,26 @@ class Documents:
             return []
         issued = []
         for key in docs.due(case.to_dict()):
-            if key in case.documents:
-                continue
-            record = self._produce(case, key)
-            retrying(lambda: self._record(case_id, key, record))
-            issued.append(key)
-            case = self.cases.get(case_id)
+            if key not in case.documents:
+                record = self._produce(case, key)
+                retrying(lambda: self._record(case_id, key, record))
+                issued.append(key)
+                case = self.cases.get(case_id)
+            self._agree(case.documents[key])
         return issued
+
+    def _agree(self, entry: dict) -> None:
+        """The document's record names the file the trail recorded: two handlings that raced
+        each stored a file and a record, and the one whose trail record lost rewrote the record
+        (or failed before it noticed, and this handling rewrites it)."""
+        record = self.store.get_record(entry["document_id"])
+        if record is not None and record["sha256"] == entry["sha256"]:
+            return
+        pdf_key = f"documents/{entry['document_id']}/{entry['sha256']}.pdf"
+        self.store.put_record(entry["document_id"], {
+            **(record or {}), **{k: entry[k] for k in ("document_id", "kind", "title", "number",
+                                                      "issued_at")},
+            "sha256": entry["sha256"], "size": entry.get("size"), "pdf_key": pdf_key})
 
     def _produce(self, case: Case, key: str) -> dict:
         item = self.catalog.items[case.item_code]
@@ -104,7 +117,8 @@ class Documents:
             return
         case.documents[key] = {"document_id": record["document_id"], "kind": record["kind"],
                                "title": record["title"], "number": record["number"],
-                               "sha256": record["sha256"], "issued_at": record["issued_at"]}
+                               "sha256": record["sha256"], "size": record["size"],
+                               "issued_at": record["issued_at"]}
         self.cases.update(case, record_change(case, "document_issued", SYSTEM, self.now(), {
             "key": key, "document_id": record["document_id"], "title": record["title"],
             "number": record["number"], "sha256": record["sha256"], "size": record["size"]}))
@@ -138,8 +152,7 @@ class Documents:
         found = next((d for d in case.documents.values() if d["document_id"] == document_id),
                      None)
         if found is None:
-            raise NotFound(f"case {case_id} has no document {document_id!r}",
-                           field="document_id")
+            raise NotFound(f"办件 {case_id} 没有文书 {document_id!r}", field="document_id")
         record = self.store.get_record(document_id)
         link = self.store.link(record["pdf_key"], f"{record['title']}-{record['case_no']}.pdf",
                                DOWNLOAD_SECONDS)
@@ -151,10 +164,10 @@ class Documents:
         and for a licence its status now."""
         if not isinstance(document_id, str) or not document_id.isalnum() \
                 or len(document_id) > 40:
-            raise NotFound(f"no document {document_id!r}", field="document_id")
+            raise NotFound(f"未找到文书 {document_id!r}", field="document_id")
         record = self.store.get_record(document_id.upper())
         if record is None:
-            raise NotFound(f"no document {document_id!r}", field="document_id")
+            raise NotFound(f"未找到文书 {document_id!r}", field="document_id")
         pdf = self.store.get_pdf(record["pdf_key"]) or b""
         from ..adapters.seal import sha256
 
@@ -173,13 +186,13 @@ class Documents:
         """Anyone checks a PDF they were handed: the seal (intact, the hall's), and whether it
         is the very file the case's trail recorded."""
         if not isinstance(body, dict) or not isinstance(body.get("pdf"), str) or not body["pdf"]:
-            raise InvalidInput("pdf is required: the file's bytes in base64", field="pdf")
+            raise InvalidInput("pdf 为必填：PDF 文件内容的 base64 编码", field="pdf")
         if len(body["pdf"]) > MAX_CHECKED_BYTES * 4 // 3 + 4:
-            raise Unprocessable(f"pdf is larger than {MAX_CHECKED_BYTES} bytes", field="pdf")
+            raise Unprocessable(f"pdf 文件超过 {MAX_CHECKED_BYTES} 字节", field="pdf")
         try:
             data = base64.b64decode(body["pdf"], validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidInput("pdf is not valid base64", field="pdf")
+            raise InvalidInput("pdf 不是有效的 base64 编码", field="pdf")
         from ..adapters.seal import sha256
 
         verdict = self.seal.verify(data).to_dict()
@@ -248,7 +261,7 @@ class Documents:
         found = self.licences.get(number) if isinstance(number, str) and number.isalnum() \
             and len(number) <= 40 else None
         if found is None:
-            raise NotFound(f"no e-licence with number {number!r}", field=field)
+            raise NotFound(f"未找到编号为 {number!r} 的电子证照", field=field)
         return found
 
 

@@ -140,7 +140,7 @@ class Intake:
         found = self.certificates.get(code) if isinstance(code, str) and code.isalnum() \
             and len(code) <= 40 and self.certificates else None
         if found is None:
-            raise NotFound(f"no e-licence with number {code!r}", field="certificate")
+            raise NotFound(f"未找到编号为 {code!r} 的电子证照", field="certificate")
         licence = licences.normalised(found)
         licences.check_reusable(licence, spec, case.applicant.get("id_number"),
                                 self.now().date())

@@ -22,7 +22,7 @@ def completed(stack):
     for branch in flow.deciders():
         assert flow.decide(branch["department"], branch["branch_id"], "approve").status_code == 200
     view = wait_for(lambda: (v := flow.view())["status"] == "completed"
-                    and len(v.get("documents") or {}) == 3 and v, timeout=60)
+                    and len(v.get("documents") or {}) == 3 and v, timeout=120)
     return flow, view
 
 

@@ -74,6 +74,21 @@ def test_acceptance_issues_one_sealed_notice_recorded_with_its_hash(d):
     assert len(issued(d, case_id)) == 1
 
 
+def test_a_handling_that_lost_the_race_leaves_the_record_naming_the_recorded_file(d):
+    case_id, _ = accepted(d)
+    notice = d.cases.get(case_id).documents["acceptance"]
+    # Another handling produced the same document meanwhile and wrote its own record, then
+    # failed before finding its trail record refused.
+    other = {**d.store.get_record(notice["document_id"]), "sha256": "0" * 64,
+             "pdf_key": f"documents/{notice['document_id']}/{'0' * 64}.pdf"}
+    d.store.put_record(notice["document_id"], other)
+    assert d.documents.check(notice["document_id"])["seal"]["code"] == "unreadable"
+    assert d.documents.issue_due(case_id) == []          # nothing produced, the record agreed
+    repaired = d.store.get_record(notice["document_id"])
+    assert repaired["sha256"] == notice["sha256"] and repaired["staff_name"] == other["staff_name"]
+    assert d.documents.check(notice["document_id"])["seal"]["valid"]
+
+
 def test_a_grant_issues_the_decision_and_the_licence_held_by_the_new_company(d):
     case_id = granted(d)
     case = d.cases.get(case_id)
@@ -173,6 +188,17 @@ def test_only_who_may_read_the_case_downloads_its_documents(d):
     assert unknown.value.field == "document_id"
     with pytest.raises(NotFound):
         d.documents.check("NOSUCHDOCUMENT")
+
+
+def test_the_qr_code_carries_the_websites_address_and_the_documents_page(d, monkeypatch):
+    import segno
+
+    encoded = []
+    real = segno.make
+    monkeypatch.setattr(segno, "make", lambda data, **kw: encoded.append(data) or real(data, **kw))
+    case_id, _ = accepted(d)
+    notice = d.cases.get(case_id).documents["acceptance"]
+    assert encoded == [f"https://hall.example/#/verify/{notice['document_id']}"]
 
 
 def test_the_qr_code_points_at_the_documents_public_page():

@@ -74,6 +74,8 @@ export function materialCard(spec, { caseId, current, onStored, required = spec.
       ` · 不超过 ${bytes(spec.max_bytes)}`, spec.notes ? ` · ${spec.notes}` : ""),
     h("label", { for: inputId }, `${correction ? "重新上传" : "选择文件"}：${spec.name}`),
     file, progress, status, error);
+  // A material an e-licence may stand for: the applicant's own licences of those kinds, in force.
+  if ((spec.licence_kinds || []).length && !correction) card.insertBefore(licencePicker(), status);
 
   const show = (material) => {
     if (!material) {
@@ -82,6 +84,12 @@ export function materialCard(spec, { caseId, current, onStored, required = spec.
       return;
     }
     const words = STATUS_WORDS[material.status] || material.status;
+    if (material.certificate) {
+      status.textContent = `${words}：以电子证照 ${material.certificate} 代替上传`;
+      card.classList.toggle("done", material.status === "received");
+      progress.value = 100;
+      return;
+    }
     status.textContent = `${words}：${material.filename || ""}（${bytes(material.size)}）${material.reason ? `，原因：${material.reason}` : ""}`;
     card.classList.toggle("done", material.status === "received");
     if (material.status === "received") progress.value = 100;
@@ -139,6 +147,40 @@ export function materialCard(spec, { caseId, current, onStored, required = spec.
     }
   });
 
+  function licencePicker() {
+    const pickId = newId("lic");
+    const pick = h("select", { id: pickId, name: `${spec.id}-licence` }, h("option", { value: "" }, "正在读取我的电子证照…"));
+    const use = h("button", { type: "button", class: "btn secondary small", disabled: true }, "使用所选电子证照");
+    myLicences().then((all) => {
+      const fitting = all.filter((l) => l.valid && spec.licence_kinds.includes(l.kind));
+      render(pick, fitting.length ? h("option", { value: "" }, "请选择") : h("option", { value: "" }, "没有可用的电子证照"),
+        fitting.map((l) => h("option", { value: l.number }, `${l.kind_name} ${l.number}（${l.holder.name}）`)));
+      use.disabled = !fitting.length;
+    }).catch(() => render(pick, h("option", { value: "" }, "无法读取电子证照")));
+    use.addEventListener("click", async () => {
+      if (!pick.value) {
+        fail("请先选择一张电子证照");
+        return;
+      }
+      render(error);
+      card.classList.remove("invalid");
+      use.disabled = true;
+      try {
+        status.textContent = "正在核验电子证照…";
+        const answer = await citizen.post(`/cases/${caseId()}/uploads`, { material: spec.id, certificate: pick.value });
+        const material = { status: answer.status, certificate: answer.certificate };
+        show(material);
+        onStored?.(material);
+      } catch (problem) {
+        fail(problem.friendly || problem.message);
+      } finally {
+        use.disabled = false;
+      }
+    });
+    return h("div", { class: "licence-pick" },
+      h("label", { for: pickId }, `或使用我的电子证照（${spec.name}）`), pick, " ", use);
+  }
+
   function fail(text) {
     card.classList.add("invalid");
     status.textContent = "未上传";
@@ -154,6 +196,13 @@ export function materialCard(spec, { caseId, current, onStored, required = spec.
     clear() { card.classList.remove("invalid"); render(error); },
     focus() { file.focus(); },
   };
+}
+
+let licences = null;
+/** The applicant's e-licences, read once per page. */
+function myLicences() {
+  if (!licences) licences = citizen.get("/me/licences").then((d) => d.licences || []).catch((e) => { licences = null; throw e; });
+  return licences;
 }
 
 /** Waits until the case records the material with this checksum as received (or rejected). */

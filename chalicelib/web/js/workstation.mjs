@@ -221,6 +221,8 @@ async function casePage(body, ctx, caseId, who) {
       formFacts(c.form || {}, guide?.form)),
     h("section", { class: "card", "aria-labelledby": "ws-mat-h" }, h("h2", { id: "ws-mat-h" }, "申请材料"),
       materialList(c, materialNames)),
+    Object.keys(c.documents || {}).length ? h("section", { class: "card", "aria-labelledby": "ws-doc-h" },
+      h("h2", { id: "ws-doc-h" }, "办理文书（电子印章）"), documentList(c)) : null,
     h("section", { "aria-labelledby": "ws-stage-h" }, h("h2", { id: "ws-stage-h" }, "办理环节"),
       h("ul", { class: "plain ws-branches" }, (c.stages || []).map((b) =>
         branchCard(b, c, who, materialNames, reload)))),
@@ -290,6 +292,33 @@ function formFacts(form, schema) {
   walk(schema || {}, form, "");
   if (!rows.length) return h("p", { class: "muted" }, "无");
   return h("dl", { class: "facts" }, rows.map(([k, v]) => h("div", null, h("dt", null, k), h("dd", { class: "ws-value" }, v))));
+}
+
+/** The case's sealed documents (受理通知书, 补正材料通知书, 决定书, the licence), each through a
+ * five-minute link, with its SHA-256 as the case's trail recorded it. */
+function documentList(c) {
+  return h("ul", { class: "plain ws-documents" }, Object.values(c.documents).map((d) => {
+    const status = h("span", { class: "small", "aria-live": "polite" });
+    const open = h("button", { type: "button", class: "btn secondary small" }, `查看${d.title}`);
+    open.addEventListener("click", async () => {
+      const tab = window.open("", "_blank");
+      open.disabled = true;
+      try {
+        const link = await call("GET", `/department/cases/${encodeURIComponent(c.case_id)}/documents/${d.document_id}`);
+        if (tab) tab.location = link.url;
+        render(status, h("a", { href: link.url, target: "_blank", rel: "noopener" }, "打开"),
+          ` · SHA-256 ${link.sha256.slice(0, 12)}… · 链接5分钟内有效`);
+      } catch (error) {
+        if (tab) tab.close();
+        render(status, h("span", { class: "bad", role: "alert" }, refusal(error)));
+      } finally {
+        open.disabled = false;
+      }
+    });
+    return h("li", { "data-document-id": d.document_id, "data-kind": d.kind },
+      h("strong", null, d.title), ` ${d.number} · ${time(d.issued_at)} `, open, " ",
+      h("a", { href: `#/verify/${d.document_id}`, class: "small" }, "核验印章"), " ", status);
+  }));
 }
 
 /** The case's materials; a received file opens through a five-minute link the server hands out on
