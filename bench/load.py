@@ -54,7 +54,8 @@ SPAWN_RATE = 5.0           # users started per second
 LATE_SHARE = 0.12          # cases with one step left past its deadline on purpose
 LATE_MARGIN = 2.5          # a late step is decided this long after its deadline
 # The items filed, with their weights: company setup (acceptance, then five departments in
-# parallel, promised 2 days) and three one-department items (limits of 1 to 3 days).
+# parallel, promised 1 working day) and three one-department items (limits of 1 to 3 days; RSJ-002
+# and GA-002 count 日, natural days, which the compressed clock reads as working days).
 ITEMS = {"SCJG-001": 2, "RSJ-002": 3, "GJJ-002": 3, "GA-002": 2}
 # Bozhou's hall handles about 5,000 cases a day; the target is ten times that.
 BOZHOU_CASES_PER_DAY = 5_000
