@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
     from . import (calls, cold_start, evidence, fanout, load, privilege, scores, search,
                    staff, webload, workflow)
 
+    from . import documents
+
     chosen = list(sys.argv[1:] if argv is None else argv) or list(SECTIONS)
     unknown = [name for name in chosen if name not in SECTIONS + OPTIONAL]
     if unknown:
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "fanout": ("scheduled work fanned out at 50,000 cases a day",
                    lambda: in_fresh_process(fanout.run)),
         "documents": ("official documents: render, seal, verify",
-                      lambda: in_fresh_process(_documents)),
+                      lambda: in_fresh_process(documents.run)),
         # Locust monkey-patches the process (gevent): the load runs in an interpreter of its own.
         "load": ("a compressed day of the hall's traffic, as it is and with faults (make load)",
                  lambda: with_state(load.run)),
@@ -118,12 +120,6 @@ def search_report(search: dict) -> list[str]:
             "| query | items |", "|---|---|",
             *(f"| {query} | {n} |" for query, n in search["found_without_filters"].items()), ""]
     return lines
-
-
-def _documents() -> dict:
-    from . import documents
-
-    return documents.run()
 
 
 def report(f: dict) -> str:

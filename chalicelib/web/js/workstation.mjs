@@ -227,10 +227,53 @@ async function casePage(body, ctx, caseId, who) {
       h("ul", { class: "plain ws-branches" }, (c.stages || []).map((b) =>
         branchCard(b, c, who, materialNames, reload)))),
     c.rating ? ratingSection(c, who) : null,
+    c.result?.certificate && may("change_licences", who) && guide?.lead_department === who.department
+      ? licenceSection(c) : null,
     (c.timeline || []).length ? h("section", { class: "card", "aria-labelledby": "ws-tl-h" },
       h("details", null, h("summary", { id: "ws-tl-h" }, `办理过程（${c.timeline.length}条留痕记录）`),
         h("ol", { class: "timeline" }, c.timeline.map((r) => h("li", null, time(r.at), " ", actionLabel(r.action),
           " · ", actorLabel(r.actor)))))) : null);
+}
+
+/** The e-licence the case issued, whose status its issuing department changes with reasons:
+ * changed (what changed), revoked, expired; the change joins the licence's history and the trail. */
+function licenceSection(c) {
+  const number = c.result.certificate;
+  const status = h("select", { name: "status" }, h("option", { value: "changed" }, "变更"),
+    h("option", { value: "revoked" }, "撤销"), h("option", { value: "expired" }, "注销（已过期）"));
+  const reasons = h("textarea", { name: "reasons", rows: 3, maxlength: 2000 });
+  const changes = h("textarea", { name: "changes", rows: 2, maxlength: 2000 });
+  const reasonsField = field({ label: "理由（每行一条）", control: reasons, required: true });
+  const changesField = field({ label: "变更内容（每行“项目=新内容”）", control: changes, hint: "仅变更时填写，如 住所=亳州市谯城区汤王大道200号" });
+  const answer = h("div", { "aria-live": "polite" });
+  const button = h("button", { type: "submit", class: "btn secondary" }, "提交证照状态变更");
+  const form = h("form", { novalidate: true }, field({ label: "新的状态", control: status }), reasonsField, changesField,
+    h("div", { class: "actions" }, button), answer);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const listed = reasons.value.split("\n").map((r) => r.trim()).filter(Boolean);
+    fieldError(reasonsField, listed.length ? null : "请填写理由");
+    if (!listed.length) return;
+    const body = { status: status.value, reasons: listed };
+    if (status.value === "changed") {
+      body.changes = Object.fromEntries(changes.value.split("\n").map((l) => l.split("=").map((x) => x.trim()))
+        .filter(([k, v]) => k && v));
+    }
+    button.disabled = true;
+    try {
+      const licence = await call("POST", `/department/licences/${encodeURIComponent(number)}/status`, body);
+      render(answer, h("p", { class: "notice ok", role: "status" }, `电子证照 ${number} 已${licence.status_name}`));
+      announce(`电子证照已${licence.status_name}`);
+    } catch (error) {
+      render(answer, h("p", { class: "notice bad", role: "alert" }, refusal(error)));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h("section", { class: "card", id: "ws-licence", "aria-labelledby": "ws-licence-h" },
+    h("h2", { id: "ws-licence-h" }, "电子证照"),
+    h("p", null, "证照编号 ", h("strong", { class: "mono" }, number), " ", h("a", { href: `#/verify?code=${number}` }, "查看状态")),
+    form);
 }
 
 const APPEAL_STATUS = { pending: "申诉待监察室裁定", upheld: "申诉成立，差评已剔除", rejected: "申诉不成立" };
