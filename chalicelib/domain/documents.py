@@ -6,7 +6,7 @@ redelivered message produces nothing twice):
 | key | document | when |
 |---|---|---|
 | `acceptance` | 受理通知书 | the accepting window accepted the case |
-| `correction:<requested at>` | 补正材料通知书 | a correction notice was issued (一次性告知) |
+| `correction:<requested at>#<n>` | 补正材料通知书 | a correction notice was issued (一次性告知), or a department joined it |
 | `refusal` | 不予受理决定书 | the accepting window refused it |
 | `grant` | 准予行政许可决定书 | the case was granted |
 | `denial` | 不予行政许可决定书 | the case was denied (reasons, 行政复议 60 日, 行政诉讼 6 个月) |
@@ -87,7 +87,10 @@ def due(case: dict) -> list[str]:
     if case.get("accepted_at"):
         keys.append(ACCEPTANCE)
     if case.get("correction"):
-        keys.append(f"{CORRECTION}:{case['correction']['requested_at']}")
+        # One notice per correction; a department joining it (一次性告知 merges them) makes the
+        # notice that lists everything asked so far a document of its own.
+        notice = case["correction"]
+        keys.append(f"{CORRECTION}:{notice['requested_at']}#{len(notice.get('branches', []))}")
     outcome = (case.get("result") or {}).get("outcome")
     if outcome == "refused":
         keys.append(REFUSAL)

@@ -174,6 +174,19 @@ def test_a_correction_notice_lists_every_material_once(d):
     assert any("租赁合同缺页" in p for p in text.paragraphs)
 
 
+def test_a_department_joining_a_correction_notice_makes_the_notice_listing_both(d):
+    case_id, _ = accepted(d)
+    decide(d, case_id, "1:GA", {"decision": "correction", "staff_id": "GA-002",
+                                "materials": ["premises_proof"]})
+    decide(d, case_id, "1:SW", {"decision": "correction", "staff_id": "SW-002",
+                                "materials": ["articles_of_association"]})
+    notices = {k: v for k, v in d.cases.get(case_id).documents.items()
+               if k.startswith("correction:")}
+    assert sorted(k.rsplit("#", 1)[1] for k in notices) == ["1", "2"]
+    assert len({v["document_id"] for v in notices.values()}) == 2
+    assert d.documents.issue_due(case_id) == []
+
+
 def test_only_who_may_read_the_case_downloads_its_documents(d):
     case_id, _ = accepted(d)
     notice = d.cases.get(case_id).documents["acceptance"]
