@@ -2,6 +2,7 @@
 and the items citizens apply for. Read-only reference data, published as a whole."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from . import rights
@@ -12,6 +13,7 @@ from .search import GuideIndex
 POWER_CATEGORIES = ("行政许可", "行政确认", "行政备案", "行政给付", "审核转报", "公共服务")
 MAX_PAGE_SIZE = 100
 MAX_QUERY_LENGTH = 50       # what a person types into the guide's search field
+_INDEX_BUILT_ONCE = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,14 @@ class Catalog:
                 "items": [self.summary(item) for item in hits[start:start + page_size]]}
 
     def search_index(self) -> GuideIndex:
-        """The guide's search index (chalicelib/domain/search.py), built on the first search."""
+        """The guide's search index (chalicelib/domain/search.py), built on the first search
+        (once: searches arriving meanwhile wait for it)."""
         if self._index is None:
-            names = {code: [d["name"], d.get("short_name") or ""]
-                     for code, d in self.departments.items()}
-            self._index = GuideIndex(self.items.values(), names, self.synonyms)
+            with _INDEX_BUILT_ONCE:
+                if self._index is None:
+                    names = {code: [d["name"], d.get("short_name") or ""]
+                             for code, d in self.departments.items()}
+                    self._index = GuideIndex(self.items.values(), names, self.synonyms)
         return self._index
 
     def summary(self, item: dict) -> dict:

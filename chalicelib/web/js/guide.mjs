@@ -31,17 +31,22 @@ export async function searchPage(main, ctx) {
     return params;
   };
 
+  // Only the last search shows: an earlier one answering later (the page's first list, a
+  // query typed before) never replaces it.
+  let latest = 0;
   async function search(params, page = 1) {
     const call = new URLSearchParams(params);
     call.set("page", String(page));
     call.set("page_size", String(PAGE_SIZE));
+    const mine = ++latest;
     render(count, "正在搜索…");
     try {
       const answer = await get(`/guide/items?${call}`);
-      if (!ctx.alive()) return;
+      if (!ctx.alive() || mine !== latest) return;
       render(count, answer.total ? `共找到 ${answer.total} 个事项` : "没有找到符合条件的事项");
       showResults(answer, params);
     } catch (error) {
+      if (mine !== latest) return;
       render(count, "搜索失败");
       render(results, errorNotice(error, "搜索失败"));
     }
