@@ -43,8 +43,9 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei
 
+# Two processes, each a whole test file at a time with its own local stacks (pytest-xdist).
 test: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadfile
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit
