@@ -47,6 +47,7 @@ class Catalog:
         # (data/synonyms.json); the search index is built from them on the first search.
         self.synonyms = synonyms or {}
         self._index: GuideIndex | None = None
+        self._filtered: dict[tuple[str, str], frozenset[str]] | None = None
         self._deciders = {code: {b["department"] for s in item["stages"] for b in s["departments"]}
                           for code, item in self.items.items()}
         self.policies = {code: HallPolicy.of(hall) for code, hall in self.halls.items()}
@@ -149,16 +150,31 @@ class Catalog:
                                field="page_size")
         if len(keyword or "") > MAX_QUERY_LENGTH:
             raise InvalidInput(f"q must be at most {MAX_QUERY_LENGTH} characters", field="q")
-        ranked = (map(self.items.__getitem__, self.search_index().codes(keyword))
-                  if (keyword or "").strip() else self.items.values())
-        hits = [item for item in ranked
-                if (not hall or hall in item["halls"])
-                and (not department or department == item["lead_department"]
-                     or department in self._deciders[item["code"]])
-                and (not category or item["category"] == category)]
+        hits = self.search_index().codes(keyword) if (keyword or "").strip() else list(self.items)
+        for wanted in (hall and self._filters("hall", hall),
+                       department and self._filters("department", department),
+                       category and self._filters("category", category)):
+            if wanted is not None:
+                hits = [code for code in hits if code in wanted]
         start = (page - 1) * page_size
         return {"total": len(hits), "page": page, "page_size": page_size,
-                "items": [self.summary(item) for item in hits[start:start + page_size]]}
+                "items": [self.summary(self.items[code])
+                          for code in hits[start:start + page_size]]}
+
+    def _filters(self, kind: str, value: str) -> frozenset[str]:
+        """The items a filter lets through: a hall's (offered there), a department's (it leads
+        or decides in them), a category's."""
+        if self._filtered is None:
+            filtered: dict[tuple[str, str], set[str]] = {}
+            for code, item in self.items.items():
+                keys = [("hall", h) for h in item["halls"]]
+                keys += [("department", d) for d in {item["lead_department"],
+                                                     *self._deciders[code]}]
+                keys.append(("category", item["category"]))
+                for key in keys:
+                    filtered.setdefault(key, set()).add(code)
+            self._filtered = {key: frozenset(codes) for key, codes in filtered.items()}
+        return self._filtered.get((kind, value), frozenset())
 
     def search_index(self) -> GuideIndex:
         """The guide's search index (chalicelib/domain/search.py), built on the first search

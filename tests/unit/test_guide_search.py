@@ -64,6 +64,22 @@ def test_filters_keep_the_ranking():
     assert codes(published.search("营业执照", category="行政确认")) == ["RSJ-001"]
 
 
+def test_every_filter_lets_through_what_a_plain_reading_of_the_items_does():
+    published = catalog.published()
+    everything = codes(published.search("", page_size=100))
+    for hall in published.halls:
+        assert codes(published.search("", hall=hall, page_size=100)) == [
+            c for c in everything if hall in published.items[c]["halls"]], hall
+    for department in published.departments:
+        assert codes(published.search("", department=department, page_size=100)) == [
+            c for c in everything if department == published.items[c]["lead_department"]
+            or department in published.deciding_departments(c)], department
+    for category in ("行政许可", "公共服务"):
+        assert codes(published.search("", category=category, hall="BZ", page_size=100)) == [
+            c for c in everything if published.items[c]["category"] == category
+            and "BZ" in published.items[c]["halls"]], category
+
+
 def test_a_query_longer_than_a_search_field_is_refused_naming_q():
     with pytest.raises(InvalidInput) as refused:
         catalog.published().search("开公司" * 20)
