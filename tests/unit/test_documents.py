@@ -159,6 +159,24 @@ def test_a_denial_states_the_reasons_and_the_rights_of_review_and_suit(d):
     assert set(item["legal_basis"]) <= set(text.legal_basis)
 
 
+def test_a_refusal_at_acceptance_issues_the_refusal_with_its_reasons_and_no_acceptance(d):
+    case_id = submit(d)
+    awaiting(d, case_id, ACCEPTING, 1)
+    decide(d, case_id, ACCEPTING, {"decision": "refuse", "staff_id": "SCJG-001",
+                                   "reasons": "申请事项不属于本机关职权范围"})
+    stage_decided(d, case_id, 0)
+    case = d.cases.get(case_id)
+    assert case.status == "refused" and list(case.documents) == ["refusal"]
+    record = d.store.get_record(case.documents["refusal"]["document_id"])
+    assert record["title"] == "不予受理决定书" and record["staff_name"] == "李俊杰"
+    text = docs.compose("refusal", case.to_dict(), d.catalog.item(case.item_code),
+                        d.catalog.halls[case.hall], d.catalog.departments["SCJG"], "李俊杰",
+                        d.now[0])
+    body = "".join(text.paragraphs)
+    assert "申请事项不属于本机关职权范围" in body and "决定不予受理" in body
+    assert "六十日内依法申请行政复议" in body
+
+
 def test_a_correction_notice_lists_every_material_once(d):
     case_id = submit(d)
     awaiting(d, case_id, ACCEPTING, 1)
