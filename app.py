@@ -487,6 +487,16 @@ def staff_own_archive():
                  lambda filters, page: bootstrap.performance().own_archive(caller, page))
 
 
+@route("/staff/me/archive/records", methods=["GET"], authorizer=signed)
+def staff_own_records():
+    """What is recorded about the signed-in staff member: the cards naming them (kind=cards) or
+    the supervised work about them (kind=tasks), the newest first (limit, cursor)."""
+    request = app.current_request
+    caller = staff_of(request)
+    return paged(request, caller, lambda filters, page:
+                 bootstrap.performance().own_records(caller, filters, page))
+
+
 # -- the 12345 hotline's system (SigV4) -------------------------------------------------------
 @route("/hotline/requests", methods=["POST"], authorizer=signed, body="HotlineRequest")
 def hotline_request():
@@ -582,6 +592,17 @@ def audit_archive(staff_id):
     caller = caller_of(request, "auditor")
     return paged(request, caller, lambda filters, page:
                  bootstrap.performance().archive(caller, staff_id, page))
+
+
+@route("/audit/staff/{staff_id}/archive/records", methods=["GET"], authorizer=signed)
+def audit_records(staff_id):
+    """What is recorded about a staff member of the office's halls: the cards naming them
+    (kind=cards) or the supervised work about them (kind=tasks), the newest first (limit,
+    cursor)."""
+    request = app.current_request
+    caller = caller_of(request, "auditor")
+    return paged(request, caller, lambda filters, page:
+                 bootstrap.performance().records(caller, staff_id, filters, page))
 
 
 @route("/audit/reports/{period}/{kind}", methods=["GET"], authorizer=signed)

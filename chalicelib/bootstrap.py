@@ -242,7 +242,8 @@ def _wire():
                                S3Reports(config.reports_bucket), utc_now,
                                scope=_supervision.scope.halls_of, cases=cases,
                                retries=SqsQueue(config.counting_queue_url),
-                               mailer=mail.from_environment(), texts=texts)
+                               mailer=mail.from_environment(), texts=texts, log=log,
+                               tasks=_supervision.work.tasks, task_view=_supervision.work.view)
     _documents = Documents(published, cases, S3Documents(config.certificates_bucket),
                            certificates, Seal(KmsSealKey(config.seal_key_id)), utc_now,
                            origin=config.site_origin, own_case=_intake.case_for)

@@ -205,6 +205,11 @@ class InMemorySupervision:
                       if e["department"] == department and (since is None or e["at"] >= since)],
                      page, lambda e: (e["at"], e["case_id"], e["event_id"]), True, keep)
 
+    def of_staff(self, staff_id, page):
+        return _page([copy.deepcopy(e) for e in self.events.values()
+                      if e.get("staff_id") == staff_id],
+                     page, lambda e: (e["at"], e["case_id"], e["event_id"]), True)
+
 
 class InMemoryEngine:
     """Plays Step Functions for the service tests: records starts and deliveries; a token can be
@@ -312,6 +317,11 @@ class InMemoryTasks:
     def of_halls(self, halls, page, keep=None):
         return _page([self.get(t) for t, row in self.rows.items() if row["hall"] in halls],
                      page, lambda task: (task.opened_at, task.task_id), True, keep)
+
+    def of_staff(self, staff_id, page):
+        return _page([self.get(t) for t, row in self.rows.items()
+                      if (row.get("subject") or {}).get("staff_id") == staff_id],
+                     page, lambda task: (task.opened_at, task.task_id), True)
 
     def starts_due(self, hall, before):
         return sorted((t, row["start_due"]) for t, row in self.rows.items()

@@ -35,7 +35,10 @@ def _rounded(rate: float | None) -> float | None:
 class Performance:
     def __init__(self, catalog: Catalog, counters, reports, now: Callable[[], datetime],
                  scope: Callable[[Caller], set] | None = None, cases=None, retries=None,
-                 mailer=None, texts=None):
+                 mailer=None, texts=None, log=None, tasks=None, task_view=None):
+        self.log = log                  # the supervision log: of_staff(staff_id, page)
+        self.tasks = tasks              # supervised work: of_staff(staff_id, page)
+        self.task_view = task_view      # a task as a reader may see it (SupervisedWork.view)
         self.mailer = mailer            # e-mail (SES): send(to, subject, html, text), or None
         self.texts = texts              # text messages: send(phone, text), or None
         self.cases = cases              # completed cases by day, for the disclosure board
@@ -232,8 +235,12 @@ class Performance:
                 "halls": {hall: self.compiled(period, hall) for hall in sorted(halls)}}
 
     def archive(self, caller: Caller, staff_id: str, page: Page = Page()) -> dict:
+        self._supervised_staff(caller, staff_id)
+        return self._archive_of(staff_id, page)
+
+    def _supervised_staff(self, caller: Caller, staff_id: str) -> None:
         staff = self.catalog.staff(staff_id)
-        if staff is None:
+        if staff is None or staff.department is None:
             raise NotFound(f"no staff member {staff_id!r}", field="staff_id")
         hall = next((w["hall"] for w in self.catalog.departments[staff.department]["windows"]
                      if w["code"] == staff.window), self.catalog.departments[staff.department]
@@ -241,7 +248,35 @@ class Performance:
         if hall not in self.scope(caller):
             raise Forbidden(f"staff {staff_id} works in hall {hall}, outside the halls "
                             f"{caller.principal} supervises", field="staff_id")
-        return self._archive_of(staff_id, page)
+
+    # -- what the archive holds about a person: cards and supervised work ------------------
+    RECORD_KINDS = ("cards", "tasks")
+
+    def records(self, caller: Caller, staff_id: str, params: dict, page: Page = Page()) -> dict:
+        """The supervision office's view of what is recorded about a staff member of its
+        halls: their cards (`kind=cards`: lights, cards and violations naming them), or the
+        supervised work about them (`kind=tasks`: orders on their case or card, complaints
+        about them and their investigations), newest first, one page."""
+        self._supervised_staff(caller, staff_id)
+        return self._records_of(staff_id, params, page, "office")
+
+    def own_records(self, caller: Caller, params: dict, page: Page = Page()) -> dict:
+        """The same about the signed-in staff member, as their department reads supervised
+        work (never who complained)."""
+        return self._records_of(caller.staff.staff_id, params, page, "department")
+
+    def _records_of(self, staff_id: str, params: dict, page: Page, reader: str) -> dict:
+        kind = params.get("kind") or "cards"
+        if kind not in self.RECORD_KINDS:
+            raise InvalidInput("kind is cards (the cards naming them) or tasks (the orders, "
+                               "complaints and investigations about them)", field="kind")
+        if kind == "cards":
+            found, following = self.log.of_staff(staff_id, page)
+        else:
+            tasks, following = self.tasks.of_staff(staff_id, page)
+            found = [self.task_view(task, reader=reader, unmasked=reader == "office")
+                     for task in tasks]
+        return {"staff_id": staff_id, "kind": kind, "records": found, "next_cursor": following}
 
     def own_archive(self, caller: Caller, page: Page = Page()) -> dict:
         """A staff member's own efficiency archive: what the office sees of them, no more."""

@@ -2,7 +2,8 @@
 its own (a compressed clock, every schedule every few seconds): after one company setup case
 (five departments) the public board shows 样本不足 rather than a rate or a score from one case,
 with each figure's definition; the hall's weekly report is written to the reports bucket and
-texted to the hall's subscriber; and no function is refused a call on the way."""
+texted to the hall's subscriber; what is recorded about a staff member is read from their
+archive by them and by their hall's office only; and no function is refused a call on the way."""
 import json
 import time
 from datetime import datetime, timezone
@@ -17,7 +18,7 @@ from chalicelib.domain.periods import china_day, periods_of, previous, week_id
 from local.process import running_stack
 from tests.conftest import WORKDAY
 
-from .flows import Flow, wait_for
+from .flows import Flow, as_staff, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,26 @@ def test_the_weekly_report_is_stored_and_texted_to_the_halls_subscriber(figures_
     refused = [json.loads(line) for line in
                (Path(figures_stack["state_dir"]) / "logs" / "iam.jsonl").read_text().splitlines()]
     assert [r for r in refused if r.get("allowed") is False] == []
+
+
+def test_what_is_recorded_about_a_staff_member_is_read_from_their_archive(figures_stack):
+    # An approver reads what is recorded about them, paged; the city's office reads the same,
+    # the district's office is refused, a bad kind is a 400.
+    approver = next(p.staff_id for p in published().directory()
+                    if p.department == "SCJG" and p.post == "审核")
+    own = as_staff(figures_stack, approver)
+    for kind in ("cards", "tasks"):
+        page = own.get(f"/staff/me/archive/records?kind={kind}&limit=5")
+        assert page.status_code == 200, page.text
+        body = page.json()
+        assert (body["staff_id"], body["kind"]) == (approver, kind)
+        assert all(r.get("staff_id") == approver or r.get("subject", {}).get("staff_id")
+                   == approver for r in body["records"])
+    bad = own.get("/staff/me/archive/records?kind=ratings")
+    assert bad.status_code == 400 and bad.json()["field"] == "kind"
+    city = as_staff(figures_stack, "BZ-JJJC-001")
+    read = city.get(f"/audit/staff/{approver}/archive/records?kind=tasks")
+    assert read.status_code == 200 and read.json()["kind"] == "tasks"
+    district = as_staff(figures_stack, "BZQC-JJJC-001")
+    refused = district.get(f"/audit/staff/{approver}/archive/records")
+    assert refused.status_code == 403 and refused.json()["field"] == "staff_id"

@@ -85,6 +85,7 @@ def requests_of(drafts):
         ("GET", "/department/cards"): ("/department/cards", None),
         ("GET", "/staff/me"): ("/staff/me", None),
         ("GET", "/staff/me/archive"): ("/staff/me/archive", None),
+        ("GET", "/staff/me/archive/records"): ("/staff/me/archive/records", None),
         ("POST", "/hotline/requests"): ("/hotline/requests", {}),
         ("POST", "/agent/cases"): ("/agent/cases", walk_in),
         ("GET", "/agent/cases/{case_id}"): (f"/agent/cases/{drafts['agent']}", None),
@@ -100,6 +101,8 @@ def requests_of(drafts):
         ("GET", "/audit/tasks/{task_id}"): (f"/audit/tasks/DB{NOWHERE[:16]}", None),
         ("GET", "/audit/scores"): ("/audit/scores", None),
         ("GET", "/audit/staff/{staff_id}/archive"): ("/audit/staff/SCJG-001/archive", None),
+        ("GET", "/audit/staff/{staff_id}/archive/records"): (
+            "/audit/staff/SCJG-001/archive/records", None),
         ("GET", "/audit/reports/{period}/{kind}"): ("/audit/reports/2026-11/csv", None),
         ("POST", "/supervision/orders"): ("/supervision/orders",
                                           {"case_id": NOWHERE, "text": "请说明办理情况"}),

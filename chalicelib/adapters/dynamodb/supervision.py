@@ -30,6 +30,16 @@ class ByHall(GlobalSecondaryIndex):
     at = UnicodeAttribute(range_key=True)
 
 
+class ByStaff(GlobalSecondaryIndex):
+    """The cards and events naming one staff member, for their archive (效能档案)."""
+    class Meta:
+        index_name = "ByStaff"
+        projection = AllProjection()
+
+    staff_id = UnicodeAttribute(hash_key=True)
+    at = UnicodeAttribute(range_key=True)
+
+
 class SupervisionModel(Model):
     Meta = meta("supervision_table", "SupervisionTable")
     case_id = UnicodeAttribute(hash_key=True)
@@ -37,9 +47,11 @@ class SupervisionModel(Model):
     department = UnicodeAttribute()
     at = UnicodeAttribute()
     hall = UnicodeAttribute(null=True)
+    staff_id = UnicodeAttribute(null=True)
     data = JSONAttribute()
     by_department = ByDepartment()
     by_hall = ByHall()
+    by_staff = ByStaff()
 
 
 class DynamoSupervision:
@@ -47,7 +59,8 @@ class DynamoSupervision:
         """True when the event is new (so it is notified once)."""
         return put_if(SupervisionModel(event["case_id"], event["event_id"],
                                        department=event["department"], at=event["at"],
-                                       hall=event.get("hall"), data=event),
+                                       hall=event.get("hall"),
+                                       staff_id=event.get("staff_id") or None, data=event),
                       SupervisionModel.event_id.does_not_exist())
 
     def of_halls(self, halls, page, since=None, keep=None):
@@ -69,6 +82,13 @@ class DynamoSupervision:
                                                condition, True)}, page, keep,
                      lambda m: paging.keys(department=m.department, at=m.at,
                                            case_id=m.case_id, event_id=m.event_id))
+
+
+    def of_staff(self, staff_id, page):
+        """One page of the events naming the staff member, newest first (its index)."""
+        return _page({staff_id: paging.query(SupervisionModel.by_staff, staff_id, None, True)},
+                     page, None, lambda m: paging.keys(staff_id=m.staff_id, at=m.at,
+                                                       case_id=m.case_id, event_id=m.event_id))
 
 
 def _page(sources, page, keep, key_of):

@@ -40,6 +40,17 @@ class TaskStartsDue(GlobalSecondaryIndex):
     start_due = UnicodeAttribute(range_key=True)
 
 
+class TaskByStaff(GlobalSecondaryIndex):
+    """Supervised work about one staff member (an order on their case or card, a complaint
+    about them and its investigation), for their archive (效能档案)."""
+    class Meta:
+        index_name = "ByStaff"
+        projection = AllProjection()
+
+    staff_id = UnicodeAttribute(hash_key=True)
+    opened_at = UnicodeAttribute(range_key=True)
+
+
 class TaskModel(Model):
     """`open_since` is set only while the task waits for its department."""
     Meta = meta("tasks_table", "TasksTable")
@@ -49,10 +60,12 @@ class TaskModel(Model):
     opened_at = UnicodeAttribute()
     open_since = UnicodeAttribute(null=True)
     start_due = UnicodeAttribute(null=True)
+    staff_id = UnicodeAttribute(null=True)
     version = NumberAttribute()
     data = JSONAttribute()
     open_by_department = TaskOpenByDepartment()
     by_hall = TaskByHall()
+    by_staff = TaskByStaff()
     starts_due = TaskStartsDue()
 
 
@@ -71,6 +84,7 @@ class DynamoTasks:
         if task.status == "open":
             model.open_since = task.opened_at
         model.start_due = task.start_due
+        model.staff_id = (task.subject or {}).get("staff_id") or None
         writes = [(model, at_version(TaskModel.version, task.version))] \
             + ([trail.append(record)] if record is not None else [])
         transact(writes, f"task {task.task_id}", "task_id")
@@ -83,6 +97,15 @@ class DynamoTasks:
             page.limit, page.start, order=lambda m: (m.open_since, m.task_id),
             key_of=lambda m: paging.keys(department=m.department, open_since=m.open_since,
                                          task_id=m.task_id))
+        return [_read(m) for m in found], following
+
+    def of_staff(self, staff_id, page):
+        """One page of the supervised work about the staff member, the newest opened first."""
+        found, following = paging.merged(
+            {staff_id: paging.query(TaskModel.by_staff, staff_id, newest_first=True)},
+            page.limit, page.start, order=lambda m: (m.opened_at, m.task_id),
+            key_of=lambda m: paging.keys(staff_id=m.staff_id, opened_at=m.opened_at,
+                                         task_id=m.task_id), newest_first=True)
         return [_read(m) for m in found], following
 
     def of_halls(self, halls, page, keep=None):
