@@ -123,7 +123,7 @@ def test_without_a_mailer_subscribers_are_texted_only_and_few_cases_read_as_insu
     a_week_of_cases(p, n=1)
     p.deliver("BZ", "2026-W48")
     [(phone, text)] = texts.sent
-    assert phone == "18956583103"
+    assert phone == "+447700900075"      # 马卫东, the office's head, fictional
     assert "按时办结率样本不足" in text and "满意率样本不足" in text
 
 
