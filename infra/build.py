@@ -47,9 +47,18 @@ def build(out: Path, variant: str = "global", values: Path | None = None) -> Pat
                                                                   "us-east-1"),
                # which authorizer app.py gives the citizen routes (infra/china.py)
                "CITIZEN_SIGN_IN": "oidc" if variant == "china" else "cognito"}
-        subprocess.run([str(Path(sys.executable).parent / "chalice"), "package", "--merge-template",
-                        str(ROOT / "infra" / "resources.json"), work], cwd=ROOT, env=env,
-                       check=True, stdout=subprocess.DEVNULL)
+        # One packaging at a time per checkout: chalice writes the dependencies' zip into its
+        # cache (.chalice/deployments) and two builds filling the same cache at once (both
+        # variants, built side by side by the tests) read each other's half-written zip.
+        import fcntl
+
+        cache = ROOT / ".chalice" / "deployments"
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(cache / "package.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            subprocess.run([str(Path(sys.executable).parent / "chalice"), "package",
+                            "--merge-template", str(ROOT / "infra" / "resources.json"), work],
+                           cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         template = json.loads((Path(work) / "sam.json").read_text())
         shutil.copy(Path(work) / "deployment.zip", out / "deployment.zip")
     slim(out / "deployment.zip")   # no second copy of the runtime's SDK; bytecode included
