@@ -243,6 +243,8 @@ def test_supervision_board_shows_the_late_departments_red_card(page, fast_stack,
     expect(row.locator("[data-light]")).to_have_attribute("data-light", "red")
     expect(row.locator("[data-light]")).to_contain_text("红灯")
     expect(page.locator('#department-lights tr[data-department="ZJ"] [data-light]')).to_have_attribute("data-light", "green")
+    # A department with a case or two has no score to publish yet: 样本不足, not a number.
+    expect(row.locator(".insufficient").first).to_have_text("样本不足")
     expect(page.locator("#trend-title ~ * .uplot canvas").first).to_be_visible()
     shot(page, "b1-supervision-overview")
 

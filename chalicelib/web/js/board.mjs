@@ -1,10 +1,9 @@
 // 政务公开: the public disclosure board, live (every 15 s), no sign-in.
 import { get } from "./api.mjs";
-import { crumbs, dateTime, errorNotice, h, heading, percent, render, time } from "./ui.mjs";
+import { crumbs, dateTime, errorNotice, figure, h, heading, INSUFFICIENT, render, time } from "./ui.mjs";
 
 const REFRESH_MS = 15000;
 const OUTCOME = { granted: "准予许可", denied: "不予许可", refused: "不予受理" };
-const INSUFFICIENT = "样本不足";
 // The figures the board shows; what each divides by what comes with the board (board.figures).
 const STATS = [["on_time_rate", "按时办结率"], ["online_rate", "网办率"], ["satisfaction_rate", "满意率"],
   ["very_satisfied_rate", "非常满意率"]];
@@ -57,17 +56,7 @@ export async function boardPage(main, ctx) {
   function show(board) {
     const totals = board.totals || {};
     const rated = board.satisfaction.filter((d) => d.ratings);
-    const withheld = (entry) => (entry && entry.insufficient) || {};
-    // A figure withheld for too few cases reads 样本不足 (its reason in the tooltip), never a rate.
-    const figure = (entry, key) => {
-      const why = withheld(entry)[key];
-      return why ? h("span", { class: "insufficient", title: why }, INSUFFICIENT) : percent(entry ? entry[key] : null);
-    };
-    const score = (d) => {
-      const why = withheld(d).composite;
-      if (why) return h("span", { class: "insufficient", title: why }, INSUFFICIENT);
-      return d.composite == null ? "—" : d.composite.toFixed(1);
-    };
+    const score = (d) => figure(d, "composite");
     render(stats,
       stat("近 7 天办结", board.recent.length >= 20 ? "20+" : board.recent.length),
       ...STATS.map(([key, label]) => stat(label, figure(totals, key))));
@@ -105,8 +94,8 @@ export async function boardPage(main, ctx) {
     render(chartTable, h("div", { class: "table-wrap" }, h("table", null,
       h("thead", null, h("tr", null, h("th", { scope: "col" }, "日期"), h("th", { scope: "col", class: "num" }, "评价数"), h("th", { scope: "col", class: "num" }, "满意率"), h("th", { scope: "col", class: "num" }, "非常满意率"))),
       h("tbody", null, board.satisfaction.map((d) => h("tr", null, h("td", null, d.day), h("td", { class: "num" }, d.ratings),
-        h("td", { class: "num" }, withheld(d).satisfaction_rate ? INSUFFICIENT : percent(d.rate)),
-        h("td", { class: "num" }, withheld(d).very_satisfied_rate ? INSUFFICIENT : percent(d.very_satisfied_rate))))))));
+        h("td", { class: "num" }, figure({ ...d, satisfaction_rate: d.rate }, "satisfaction_rate")),
+        h("td", { class: "num" }, figure(d, "very_satisfied_rate"))))))));
     const days = board.satisfaction.map((d) => d.day);
     const asPercent = (rate) => (rate == null ? null : Math.round(rate * 1000) / 10);
     const series = [{ label: "满意率", color: "#0d6b32", values: board.satisfaction.map((d) => asPercent(d.rate)) },

@@ -7,7 +7,7 @@ import { credentialsFor, passwordLogin } from "./workstation-session.mjs";
 import { appealForm, clipForm, hallName, LONGEST_MINUTES, orderForm, pendingAppeal, refusalNotice, reportLinks } from "./supervise-actions.mjs";
 import {
   actionLabel, actorLabel, bytes, chinaDay, chinaMonth, crumbs, dateTime, emptyState, errorNotice, field, fieldError,
-  h, heading, hashQuery, lightBadge, percent, render, time,
+  figure, h, heading, hashQuery, lightBadge, render, time,
 } from "./ui.mjs";
 
 const KEY = "bz.staffSession";
@@ -304,8 +304,8 @@ async function overview(body, ctx) {
       statItem("黄牌 / 黄灯", events.filter((e) => e.light === "yellow").length, "warn"),
       statItem("违规发现", events.filter((e) => e.kind?.startsWith("violation:")).length),
       statItem("未办结督办件", open.length),
-      statItem("按时办结率", percent(totals?.on_time_rate)),
-      statItem("满意率", percent(totals?.satisfaction_rate))),
+      statItem("按时办结率", figure(totals, "on_time_rate")),
+      statItem("满意率", figure(totals, "satisfaction_rate"))),
     h("section", { "aria-labelledby": "dept-lights" }, h("h2", { id: "dept-lights" }, `部门亮灯（${month.value}）`),
       h("div", { class: "table-wrap" }, h("table", { id: "department-lights" },
         h("thead", null, h("tr", null, ["部门", "亮灯", "红", "黄", "未办结督办", "综合得分", "排名", "按时办结率", "满意率"].map((t, i) =>
@@ -314,9 +314,9 @@ async function overview(body, ctx) {
           h("th", { scope: "row" }, h("a", { href: `#/supervise/cards?department=${r.code}` }, r.name)),
           h("td", null, lightBadge(r.light)),
           h("td", { class: "num" }, r.red), h("td", { class: "num" }, r.yellow), h("td", { class: "num" }, r.open),
-          h("td", { class: "num" }, r.score?.composite == null ? "—" : r.score.composite.toFixed(1)),
+          h("td", { class: "num" }, figure(r.score, "composite")),
           h("td", { class: "num" }, r.score?.rank ?? "—"),
-          h("td", { class: "num" }, percent(r.score?.on_time_rate)), h("td", { class: "num" }, percent(r.score?.satisfaction_rate)))))))),
+          h("td", { class: "num" }, figure(r.score, "on_time_rate")), h("td", { class: "num" }, figure(r.score, "satisfaction_rate")))))))),
     scoreError ? errorNotice(scoreError, "绩效数据暂不可用") : null,
     h("section", { "aria-labelledby": "window-lights" }, h("h2", { id: "window-lights" }, "窗口亮灯"),
       windowRows.length ? h("div", { class: "table-wrap" }, h("table", { id: "window-lights-table" },
@@ -326,7 +326,7 @@ async function overview(body, ctx) {
           h("th", { scope: "row" }, `${w.name}（${w.code}）`), h("td", null, names[w.department] || w.department),
           h("td", null, lightBadge(w.light)), h("td", { class: "num" }, w.red), h("td", { class: "num" }, w.yellow),
           h("td", { class: "num" }, w.score?.completed ?? 0),
-          h("td", { class: "num" }, w.score?.composite == null ? "—" : w.score.composite.toFixed(1)))))))
+          h("td", { class: "num" }, figure(w.score, "composite")))))))
         : h("p", { class: "muted" }, "本月各窗口暂无办件和亮灯。")),
     h("section", { "aria-labelledby": "trend-title" }, h("h2", { id: "trend-title" }, "亮灯趋势"), chartBox));
   keepChart(ctx, trendChart(chartBox, cardList.events));

@@ -141,6 +141,16 @@ export function chinaDay(d = new Date()) {
 export function percent(rate) {
   return rate == null ? "—" : `${(rate * 100).toFixed(1)}%`;
 }
+// A published figure (a rate, or `composite`, the score) of a scorecard: one computed from fewer
+// cases than the hall's minimum reads 样本不足, its reason in the tooltip, never a number.
+export const INSUFFICIENT = "样本不足";
+export function figure(entry, key) {
+  const why = entry && entry.insufficient ? entry.insufficient[key] : null;
+  if (why) return h("span", { class: "insufficient", title: why }, INSUFFICIENT);
+  const value = entry ? entry[key] : null;
+  if (key === "composite") return value == null ? "—" : value.toFixed(1);
+  return percent(value);
+}
 export function bytes(n) {
   if (n == null) return "—";
   if (n < 1024) return `${n} B`;
