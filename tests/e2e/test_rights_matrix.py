@@ -83,6 +83,11 @@ def requests_of(drafts):
         ("POST", "/department/cases/{case_id}/rating/appeal"): (
             f"/department/cases/{NOWHERE}/rating/appeal", {"reason": "恶意差评"}),
         ("GET", "/department/cards"): ("/department/cards", None),
+        ("GET", "/department/cases/{case_id}/documents/{document_id}"): (
+            f"/department/cases/{drafts['department']}/documents/acceptance", None),
+        ("POST", "/department/licences/{number}/status"): (
+            f"/department/licences/{NOWHERE[:18]}/status",
+            {"status": "revoked", "reasons": ["以欺骗手段取得许可"]}),
         ("GET", "/staff/me"): ("/staff/me", None),
         ("GET", "/staff/me/archive"): ("/staff/me/archive", None),
         ("GET", "/staff/me/archive/records"): ("/staff/me/archive/records", None),

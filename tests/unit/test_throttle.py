@@ -84,4 +84,4 @@ def test_the_apps_anonymous_posts_are_the_visitors_routes():
     import app
 
     assert Throttle.of_app(app.app).anonymous_posts == {"/visits/codes", "/visits/complaints",
-                                                        "/lookup"}
+                                                        "/lookup", "/public/documents/check"}
