@@ -505,26 +505,10 @@ class Approval:
     def sweep(self, grace_seconds: float = 20) -> dict:
         """The sweeper: every hand-over committed more than `grace_seconds` ago (the request
         that committed it has finished or failed by then) and still pending is carried out."""
-        from datetime import timedelta
+        from .outbox import sweep
 
-        from ..logs import logger
-
-        now = self.now()
-        found, done, left = 0, 0, []
-        for hall in sorted(self.catalog.halls):
-            for case_id, due in self.cases.due_hand_overs(
-                    hall, (now - timedelta(seconds=grace_seconds)).isoformat()):
-                found += 1
-                try:
-                    self.carry_out(case_id)
-                    done += 1
-                except Exception:  # noqa: BLE001 - the next sweep tries again
-                    logger.warning("hand-over failed again", exc_info=True,
-                                   extra={"case_id": case_id, "due": due})
-                    left.append(due)
-        oldest = (now - datetime.fromisoformat(min(left))).total_seconds() if left else 0
-        return {"found": found, "carried_out": done, "left": len(left),
-                "oldest_pending_seconds": round(oldest)}
+        return sweep(self.catalog.halls, self.cases.due_hand_overs, self.carry_out, self.now(),
+                     grace_seconds, "hand-over")
 
     def _deliver(self, branches: list[Branch]) -> None:
         """Tells each branch's current task its answer. If that task timed out a moment ago the

@@ -189,7 +189,7 @@ def test_a_task_opened_while_step_functions_is_down_is_started_by_the_sweeper():
     assert s.service.work.sweep_starts(GRACE)["found"] == 0        # the request's own moment
     sv.tick(s, 2)
     assert s.service.work.sweep_starts(GRACE) == {"found": 1, "carried_out": 0, "left": 1,
-                                                  "oldest_due": T0.isoformat()}
+                                                  "oldest_pending_seconds": GRACE + 1}
     faults.down = False
     assert s.service.work.sweep_starts(GRACE)["carried_out"] == 1
     payload = s.engine.started[task_id]
@@ -211,7 +211,7 @@ def test_a_task_started_at_once_leaves_nothing_for_the_sweeper():
     assert s.tasks.get(order["task_id"]).start_due is None
     sv.tick(s, GRACE + 1)
     assert s.service.work.sweep_starts(GRACE) == {"found": 0, "carried_out": 0, "left": 0,
-                                                  "oldest_due": None}
+                                                  "oldest_pending_seconds": 0}
 
 
 def test_an_answer_while_step_functions_is_down_stands_and_reaches_the_next_wait():

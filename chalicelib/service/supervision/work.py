@@ -307,24 +307,10 @@ class SupervisedWork:
         """The sweeper's share of supervised work: every start committed more than
         `grace_seconds` ago (the request that committed it has finished or failed by then) and
         still pending is carried out."""
-        from datetime import timedelta
+        from ..outbox import sweep
 
-        from ...logs import logger
-
-        before = (self.now() - timedelta(seconds=grace_seconds)).isoformat()
-        found, done, left = 0, 0, []
-        for hall in sorted(self.catalog.halls):
-            for task_id, due in self.tasks.starts_due(hall, before):
-                found += 1
-                try:
-                    self.carry_out_start(task_id)
-                    done += 1
-                except Exception:  # noqa: BLE001 - the next sweep tries again
-                    logger.warning("task's workflow start failed again", exc_info=True,
-                                   extra={"task_id": task_id, "due": due})
-                    left.append(due)
-        return {"found": found, "carried_out": done, "left": len(left),
-                "oldest_due": min(left) if left else None}
+        return sweep(self.catalog.halls, self.tasks.starts_due, self.carry_out_start,
+                     self.now(), grace_seconds, "task's workflow start")
 
     def record(self, task, action: str, caller: Caller, at: datetime, data: dict):
         record = trail.append(task.task_id, task.trail_seq, task.trail_hash, action,
