@@ -337,8 +337,15 @@ def user_classes(stack: dict) -> list:
                 if guide.get("stages") else [guide["lead_department"]]
             lead = guide["lead_department"]
             late = None
-            if random.random() < LATE_SHARE:
-                late = random.choice([f"0:{lead}"] + [f"1:{d}" for d in departments])
+            # Only a step of one working day is left late: its red falls inside the run and its
+            # drain (a step of 15 日, such as GA-002's, would still be waiting after both).
+            short = ([f"0:{lead}"] if guide.get("acceptance_limit_days", 1) <= 1 else []) + [
+                f"1:{d['department']}" for d in (guide.get("stages") or [{}])[0].get(
+                    "departments", [])
+                if d.get("limit_days", 1) <= 1 and (d.get("limit_unit") or guide.get(
+                    "limit_unit") or "working_days") == "working_days"]
+            if short and random.random() < LATE_SHARE:
+                late = random.choice(short)
             filed = Filed(case_id, code, lead, self.username, late, departments,
                           filed_at=time.time())
             RUN.ledger[case_id] = filed
