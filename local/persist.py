@@ -14,7 +14,8 @@ gone when it stopped. The stack now saves, in the process that runs moto:
   first start), so that the tokens issued before still verify;
 - the staff identity pool's id and the identity of each person signed in through it
   (local/identity_pool.py);
-- the text-message outbox (local/outbox.py).
+- the text-message outbox (local/outbox.py);
+- beside the state, the hall's seal key pair (`saved/seal-key.pem`, local/seal_key.py).
 
 It is written whole to `saved/state.json.partial` and renamed over `saved/state.json` (a reader
 or a crash never meets half a state): at the first quiet moment after a change (no change for

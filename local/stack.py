@@ -115,6 +115,9 @@ def _start(api_port, aws_port, s3_port, host, state_dir, workday_seconds, withou
     made = provision.provision(aws_endpoint, REGION, sorted(published.departments), offices,
                                operator, without)
     restored = persist.restore(saved, REGION, made.names) if saved else None
+    if "SealKey" in made.refs:      # the hall's seal signs with the same key as before a restart
+        from . import seal_key
+        seal_key.keep(state_dir / persist.FOLDER, made.refs["SealKey"], REGION)
     from .cameras import provision_cameras
     provision_cameras(aws_endpoint, REGION, sorted({w["camera_stream"]
                                                     for d in published.departments.values()

@@ -66,6 +66,11 @@ def test_a_restart_keeps_accounts_cases_files_and_workflows_and_a_reset_starts_c
         texts = requests.get(first["sms_outbox_url"], params={"phone": username},
                              timeout=10).json()["messages"]
         chief = as_staff(first, SCJG_CHIEF)
+        # The 受理通知书, sealed in the hall's name before the restart.
+        notice = wait_for(lambda: (flow.view().get("documents") or {}).get("acceptance"))
+        sealed = requests.get(f"{first['api_url']}/public/documents/{notice['document_id']}",
+                              timeout=10).json()["seal"]
+        assert sealed["valid"], sealed
     assert (state / "saved" / "state.json").exists()
     pool_key = (state / "saved" / "user-pool-key.json").read_text()
 
@@ -97,6 +102,10 @@ def test_a_restart_keeps_accounts_cases_files_and_workflows_and_a_reset_starts_c
         assert case["materials"][material]["sha256"] == uploaded["sha256"]
         assert requests.get(second["sms_outbox_url"], params={"phone": username},
                             timeout=10).json()["messages"] == texts
+        # The seal's key with them: the notice sealed before still verifies as the hall's.
+        again = requests.get(f"{second['api_url']}/public/documents/{notice['document_id']}",
+                             timeout=10).json()["seal"]
+        assert again == sealed
         # The same staff member is the same identity of the identity pool.
         approver = as_staff(second, SCJG_APPROVER)
         assert approver.identity_id == as_staff(first, SCJG_APPROVER).identity_id
