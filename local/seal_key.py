@@ -24,13 +24,15 @@ def keep(saved: Path, key_id: str, region: str) -> bool:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.kms.models import kms_backends
 
-    key = kms_backends[DEFAULT_ACCOUNT_ID][region].keys[key_id]
+    # moto's key holds its pair in a wrapper of its own (moto/kms/utils.py), the pair itself
+    # under `private_key`.
+    pair = kms_backends[DEFAULT_ACCOUNT_ID][region].keys[key_id].private_key
     path = saved / FILE
     if path.exists():
-        key.private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        pair.private_key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         return True
     saved.mkdir(parents=True, exist_ok=True)
-    pem = key.private_key.private_bytes(serialization.Encoding.PEM,
+    pem = pair.private_key.private_bytes(serialization.Encoding.PEM,
                                         serialization.PrivateFormat.PKCS8,
                                         serialization.NoEncryption())
     partial = path.with_suffix(".partial")
