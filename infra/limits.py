@@ -17,7 +17,8 @@ opening hours (25,200 s): 5,000 × 40 / 25,200 ≈ 8 requests/s on average, ≈ 
   ApiRateLimit 3000 and ApiBurstLimit 5000 (the regional account default is 10,000/s, burst
   5,000; a province asks AWS for more).
 - The anonymous POST routes (app.py's routes with no authorizer: the visitor's text-message
-  code and the visitor's complaint) get 1 request/s with a burst of 5. A city receives a few dozen
+  code and the visitor's complaint, the progress lookup by receipt, a document's check) get
+  1 request/s with a burst of 5 each. A city receives a few dozen
   visitor complaints a day and a province a few thousand (≈ 0.1/s at its peak hour), so 1/s is
   tenfold headroom for a province; it also bounds what anyone can make the system spend on text
   messages (each code request texts) and on camera footage, whatever the number of phones used.

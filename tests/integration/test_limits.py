@@ -28,7 +28,9 @@ def settings(template) -> dict[tuple[str, str], dict]:
 
 
 def test_the_anonymous_posts_are_the_visitors_routes_and_nothing_else():
-    assert anonymous_posts_of_app() == ["/visits/codes", "/visits/complaints"]
+    # A visitor's text code and complaint, the progress lookup by receipt, a document's check.
+    assert anonymous_posts_of_app() == ["/lookup", "/public/documents/check", "/visits/codes",
+                                        "/visits/complaints"]
 
 
 def test_every_method_of_the_stage_is_throttled(template):
@@ -40,7 +42,8 @@ def test_every_method_of_the_stage_is_throttled(template):
 def test_each_anonymous_post_route_has_the_strict_limit_under_its_escaped_path(template):
     found = settings(template)
     strict = {path: s for (path, method), s in found.items() if method == "POST"}
-    assert set(strict) == {"/~1visits~1codes", "/~1visits~1complaints"}
+    assert set(strict) == {"/~1visits~1codes", "/~1visits~1complaints", "/~1lookup",
+                           "/~1public~1documents~1check"}
     assert set(strict) == {limits.resource_path(p) for p in anonymous_posts_of_app()}
     for setting in strict.values():
         assert setting["ThrottlingRateLimit"] == {"Ref": "AnonymousPostRateLimit"}
