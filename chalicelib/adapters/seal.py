@@ -157,7 +157,7 @@ class Seal:
             field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
             reason=reason, location=location, name=self.name)
         writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
-        out = signers.sign_pdf(writer, meta, signer=signer)
+        out = _outside_any_event_loop(lambda: signers.sign_pdf(writer, meta, signer=signer))
         return out.getvalue()
 
     def verify(self, pdf: bytes) -> Verdict:
@@ -179,9 +179,9 @@ class Seal:
             return Verdict(False, "签章所用证书不是本大厅的电子印章证书", "not_hall_seal",
                            signer=signer.subject.human_friendly if signer else None)
         try:
-            status = validate_pdf_signature(
+            status = _outside_any_event_loop(lambda: validate_pdf_signature(
                 signature, ValidationContext(trust_roots=[self.certificate],
-                                             allow_fetching=False))
+                                             allow_fetching=False)))
         except Exception as error:  # noqa: BLE001 - a broken structure is a failed check
             return Verdict(False, f"签章结构无法校验（{type(error).__name__}）", "modified")
         signed_at = status.signer_reported_dt.isoformat() if status.signer_reported_dt else None
@@ -200,3 +200,19 @@ class Seal:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _outside_any_event_loop(call):
+    """pyHanko's synchronous calls run their own event loop (asyncio.run), which cannot start
+    in a thread whose loop is already running (a caller inside async code): there the call
+    runs in a thread of its own."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()

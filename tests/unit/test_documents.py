@@ -242,3 +242,25 @@ def test_the_qr_code_points_at_the_documents_public_page():
     assert docs.china_date(datetime(2026, 12, 31, 17, tzinfo=timezone.utc).isoformat()) == \
         "2027年1月1日"
     assert date(2027, 1, 1)
+
+
+def test_a_seal_is_made_and_checked_from_inside_a_running_event_loop(d):
+    """pyHanko runs an event loop of its own; a caller that is itself async still seals."""
+    import asyncio
+
+    pdf = Seal(KEY).sign(render_minimal(), reason="x", location="y")
+
+    async def inside():
+        sealed = Seal(KEY).sign(render_minimal(), reason="x", location="y")
+        return Seal(KEY).verify(sealed), Seal(KEY).verify(pdf)
+
+    made, checked = asyncio.run(inside())
+    assert made.valid and checked.valid
+
+
+def render_minimal() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    return bytes(pdf.output())

@@ -149,7 +149,7 @@ function materials(slot, ctx, guide, draft) {
       const done = await call("POST", `/department/cases/${draft.case_id}/submit`, { delivery: { method: "pickup" } });
       render(status, h("p", { class: "notice ok", role: "status", id: "walkin-done" }, "已提交，受理编号 ",
         h("strong", { class: "mono" }, done.case_no),
-        done.query_code ? ["，查询码 ", h("strong", { class: "mono", id: "walkin-query-code" }, done.query_code)] : null, " · ",
+        done.query_code ? ["，查询码 ", h("span", { class: "mono", id: "walkin-query-code" }, done.query_code)] : null, " · ",
         h("a", { href: `#/workstation/case/${draft.case_id}` }, "查看办件，进行受理")));
       submit.remove();
       announce(`已提交，受理编号 ${done.case_no}`);
