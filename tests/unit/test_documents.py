@@ -264,3 +264,19 @@ def render_minimal() -> bytes:
     pdf = FPDF()
     pdf.add_page()
     return bytes(pdf.output())
+
+
+def test_a_correction_decided_while_sealing_fails_stands_and_is_answered(d):
+    """KMS down as the window asks for corrections: the decision is committed and answered,
+    not a 500 after the commit."""
+    case_id = submit(d)
+    awaiting(d, case_id, ACCEPTING, 1)
+
+    class Down:
+        def sign(self, *args, **kwargs):
+            raise ConnectionError("kms unreachable")
+    d.documents.seal = Down()
+    decide(d, case_id, ACCEPTING, {"decision": "correction", "staff_id": "SCJG-001",
+                                   "materials": ["premises_proof"]})
+    case = d.cases.get(case_id)
+    assert case.status == "correction_requested" and case.documents == {}
