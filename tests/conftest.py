@@ -8,8 +8,9 @@ from local.process import running_stack
 WORKDAY = 8.0
 # How close to its computed instant a light must be recorded in these tests: it comes from the
 # workflow's own timeout, not from a later sweep. The goal itself (every event within 1 s) is
-# measured by bench/workflow.py on a quiet machine; tests share the cores with other work.
-AT_ITS_INSTANT = 3.0
+# measured by bench/workflow.py on a quiet machine; tests share the cores with other work (two
+# test processes, each with its own local stacks, on two cores: 4.7 s has been seen there).
+AT_ITS_INSTANT = 5.0
 
 
 @pytest.fixture(scope="session")
