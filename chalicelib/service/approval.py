@@ -228,6 +228,23 @@ class Approval:
                 self.notifier.send(person.phone, text)
         return timer["kind"]
 
+    def _raise_due(self, branch: Branch, by: datetime) -> bool:
+        """Raises the lights of the branch's plan whose instants came by `by` (the decision)
+        and that the workflow has not reported yet. Its timeout and a decision a moment later
+        race, and a busy engine fires late: the decision must not overtake its own red card.
+        Each is raised as the workflow's message would raise it (the same event id, so the
+        message, when it comes, finds it raised). True if any was raised."""
+        raised = False
+        for index, timer in enumerate(branch.plan_timers):
+            if datetime.fromisoformat(timer["at"]) > by:
+                break
+            if timer["kind"] not in branch.emitted:
+                outcome = self._timeout({"case_id": branch.case_id,
+                                         "branch_id": branch.branch_id, "plan": branch.plan,
+                                         "timer": index, "at": self.now().isoformat()})
+                raised = raised or not outcome.startswith("ignored")
+        return raised
+
     def _decided_in_fact(self, case: Case) -> str | None:
         """When the case's current stage was decided, if that ends the case (the last stage
         passed, or any stage refused or denied); None while anything is left to decide."""
@@ -252,6 +269,11 @@ class Approval:
         stage = int(message["stage"])
         answer = case.stage_answers.get(str(stage))
         if answer is None:
+            finished = self._decided_in_fact(case)
+            whole = self.cases.branch(case.case_id, rules.CASE_CLOCK)
+            if finished and whole and whole.status != rules.DECIDED \
+                    and self._raise_due(whole, datetime.fromisoformat(finished)):
+                case = self.cases.get(case.case_id)
             answer = self._next_after(case, stage)
             case = self.cases.get(case.case_id)    # _next_after stored the answer
         elif case.handovers:
@@ -394,6 +416,9 @@ class Approval:
             rights.check_not_own_request(branch.extension_request, caller)
         rules.check_can_decide(branch, decision)
         now = self.now()
+        if self._raise_due(branch, now):
+            # The cards were committed with the branch and the case: decide on them as stored.
+            branch, case = self.cases.branch(case_id, branch_id), self.cases.get(case_id)
         effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
         if taken_with:
             branch.decided_with.append(taken_with)

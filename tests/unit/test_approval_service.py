@@ -488,10 +488,11 @@ def test_a_decision_lost_on_a_stale_token_is_delivered_to_the_next_task(w):
     w.engine.stale.add(stale)                # the yellow timer fired a moment before
     decide(w, case_id, ACCEPTING, {"decision": "accept", "staff_id": "SCJG-001"})
     assert told(w, stale) == []
-    # The yellow timer's wait ran out (8 s had passed: rightly yellow); the next wait's task
-    # gets the answer the stale token lost.
+    # The yellow timer's wait ran out (8 s had passed: rightly yellow, raised by the decision
+    # that came after its instant); the next wait's task gets the answer the stale token lost.
+    assert [e["kind"] for e in w.supervision.of_case(case_id)] == ["yellow"]
     token, said = awaiting(w, case_id, ACCEPTING, 1, timer=1)
-    assert said == "yellow; answer delivered again"
+    assert said == "ignored: stale or repeated timer; answer delivered again"
     assert told(w, token) == [{"outcome": "accepted"}]
 
 
@@ -646,12 +647,46 @@ def test_a_light_whose_message_comes_after_the_completion_is_still_raised(w, kin
         decide(w, case_id, f"1:{code}", {"decision": "approve", "staff_id": REVIEWERS[code]})
     stage_decided(w, case_id, 1)
     assert w.cases.get(case_id).status == "completed"
-    assert timeout(w, case_id, CASE_CLOCK, plan, index) == kind
+    # Raised as the case completed, judged by its last decision; the timer's own message, when
+    # it comes (and again: the queue delivers at least once), finds it raised.
+    assert timeout(w, case_id, CASE_CLOCK, plan, index) == "ignored: stale or repeated timer"
+    assert timeout(w, case_id, CASE_CLOCK, plan, index) == "ignored: stale or repeated timer"
     lights = [e for e in w.supervision.of_case(case_id)
               if e.get("light") == kind and e.get("scope") == "case"]
-    assert len(lights) == 1
-    # Handled again (the queue delivers at least once), it is not raised twice.
-    assert timeout(w, case_id, CASE_CLOCK, plan, index) == "ignored: stale or repeated timer"
+    assert len(lights) == 1 and lights[0]["event_id"] == f"{CASE_CLOCK}#{plan}#{index}"
+
+
+def test_a_decision_that_overtakes_its_red_timeout_raises_the_red_first(w):
+    """Under load the engine fires late: the step is decided after its red instant, before the
+    workflow's timeout has said so (its message may never come: the answer ends the task)."""
+    case_id, tokens = accepted(w)
+    step = branch(w, case_id, "1:GA")
+    red = next(i for i, t in enumerate(step.plan_timers) if t["kind"] == "red")
+    w.now[0] = datetime.fromisoformat(step.plan_timers[red]["at"]) + timedelta(seconds=4)
+    decide(w, case_id, "1:GA", {"decision": "approve", "staff_id": REVIEWERS["GA"]})
+    cards = [e for e in w.supervision.of_case(case_id) if e["branch_id"] == "1:GA"]
+    assert [e["kind"] for e in cards] == ["yellow", "red"]
+    assert cards[1]["planned_at"] == step.plan_timers[red]["at"]
+    assert cards[1]["delay_seconds"] == 4          # raised late, and saying so
+    raised = [e for e in w.events.published if isinstance(e, events.CardRaised)
+              and e.record["branch_id"] == "1:GA"]
+    assert [(e.color, e.repeated) for e in raised] == [("yellow", False), ("red", False)]
+    stored = branch(w, case_id, "1:GA")
+    assert stored.status == "decided" and stored.emitted == ["yellow", "red"]
+    # The engine's own timeout, late, raises nothing more and the task gets its answer.
+    token, said = awaiting(w, case_id, "1:GA", step.plan, timer=red + 1)
+    assert said == "ignored: stale or repeated timer; answer delivered again"
+    assert len([e for e in w.supervision.of_case(case_id) if e["kind"] == "red"]) == 1
+
+
+def test_a_decision_between_yellow_and_red_raises_the_yellow_only(w):
+    case_id, tokens = accepted(w)
+    step = branch(w, case_id, "1:GA")
+    red = next(t for t in step.plan_timers if t["kind"] == "red")
+    w.now[0] = datetime.fromisoformat(red["at"]) - timedelta(seconds=2)
+    decide(w, case_id, "1:GA", {"decision": "approve", "staff_id": REVIEWERS["GA"]})
+    assert [e["kind"] for e in w.supervision.of_case(case_id)] == ["yellow"]
+    assert branch(w, case_id, "1:GA").emitted == ["yellow"]
 
 
 def test_an_item_whose_law_says_days_runs_its_steps_and_case_on_natural_days(w):
