@@ -127,6 +127,15 @@ def fired(task: SupervisedTask, index: int) -> dict | None:
     return timer
 
 
+def overtaken(task: SupervisedTask, by: datetime) -> dict | None:
+    """The first instant that came by `by` and was not raised yet: an answer after it, that
+    ends the task before the workflow's late timeout reports it, raises it first."""
+    if task.status == ANSWERED:
+        return None
+    return next((t for t in task.timers
+                 if t["kind"] not in task.emitted and instant(t["at"]) <= by), None)
+
+
 def answer_task(task: SupervisedTask, body: dict, actor: str, at: datetime) -> None:
     """The department's answer (办理结果 / 整改报告 / 答复): a text, once."""
     text = body.get("answer")

@@ -127,6 +127,27 @@ def test_an_answered_order_raises_nothing_and_the_workflow_is_told(w):
     assert w.log.of_case(order["task_id"]) == []
 
 
+def test_an_answer_that_overtakes_the_escalation_timeout_raises_the_escalation_first(w):
+    """A busy engine fires late: the order is answered after its escalation instant, before the
+    workflow's timeout said so; the answer ends the task and that message never comes."""
+    order = w.service.work.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
+    token, _ = awaiting(w, order["task_id"])
+    tick(w, 3 * WORKDAY + 4)
+    w.service.work.answer(Caller("department", "SCJG"), order["task_id"],
+                          {"answer": "已核实，按期办结"})
+    [card] = w.log.of_case(order["task_id"])
+    assert card["kind"] == "escalation" and card["light"] == "red"
+    assert card["delay_seconds"] == 3
+    assert len(w.events.of(events.TaskLightRaised)) == 1
+    assert told(w, token) == [{"outcome": "answered"}]
+    actions = [r.action for r in w.tasks.trails[order["task_id"]]]
+    assert actions.index("supervision_escalation") < actions.index("answered")
+    # The engine's own message, late, raises nothing more.
+    _, said = awaiting(w, order["task_id"], timer=1)
+    assert said == "token kept; answer delivered again"
+    assert len(w.log.of_case(order["task_id"])) == 1
+
+
 def test_a_department_cannot_answer_another_departments_order(w):
     order = w.service.work.issue_order(CITY, {"case_id": completed_case(w), "text": "请说明"})
     with pytest.raises(Forbidden) as refused:

@@ -98,6 +98,8 @@ class SupervisedWork:
 
     # -- department answers ---------------------------------------------------------------
     def answer(self, caller: Caller, task_id: str, body: dict) -> dict:
+        self._raise_overtaken(task_id, caller)
+
         def change():
             task = self.task(task_id)
             if task.department != caller.principal:
@@ -161,6 +163,26 @@ class SupervisedWork:
             self.engine.deliver(task.token, {"outcome": "answered"})
             said += "; answer delivered again"
         return said
+
+    def _raise_overtaken(self, task_id: str, caller: Caller) -> None:
+        """Before an answer: the instants that came by now and that the workflow has not
+        reported yet (its timeout and the answer race; a busy engine fires late) are raised as
+        its message would raise them, so an answer never overtakes its own escalation."""
+        def change():
+            task = self.task(task_id)
+            if task.department != caller.principal:
+                return None                    # refused by the answer itself
+            now = self.now()
+            timer = work.overtaken(task, now)
+            if timer is None:
+                return None
+            task.emitted.append(timer["kind"])
+            self.tasks.save(task, self.record(task, f"supervision_{timer['kind']}", SYSTEM,
+                                              now, {"at": now.isoformat()}))
+            return task, timer, now
+        while (found := retrying(change)) is not None:
+            task, timer, now = found
+            self._raise(task, timer, now.isoformat())
 
     def _raise(self, task: work.SupervisedTask, timer: dict, at: str) -> None:
         light = work.TIMER_LIGHTS[timer["kind"]]
