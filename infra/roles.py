@@ -251,6 +251,9 @@ POLICIES: dict[str, list[dict]] = {
         table("TasksTable", "dynamodb:GetItem", "dynamodb:PutItem"),
         {"Sid": "PendingTaskStarts", "Effect": "Allow", "Action": ["dynamodb:Query"],
          "Resource": {"Fn::Sub": "${TasksTable.Arn}/index/StartsDue"}},
+        # A correction notice whose seal failed as the window decided: sealed and stored now.
+        objects("CertificatesBucket", "s3:GetObject", "s3:PutObject"),
+        SEAL,
     ],
 }
 

@@ -1,7 +1,7 @@
 """Faults on demand: one AWS service's endpoint stops answering the functions for a few seconds.
 
-A test (tests/e2e/test_faults.py) asks the running stack to fail DynamoDB, Step Functions, S3 or
-SQS, and every call a function makes to that service meanwhile fails as a dead endpoint's does:
+A test (tests/e2e/test_faults.py) asks the running stack to fail DynamoDB, Step Functions, S3,
+SQS or KMS (the seal), and every call a function makes to that service meanwhile fails as a dead endpoint's does:
 botocore's EndpointConnectionError, which the client retries with its usual back-off and then
 raises. Only the functions' calls fail (the API, the queue handlers with their event source
 mappings' polls, the schedules: whatever runs inside `runtime.acting_as`); the state machines'
@@ -23,7 +23,7 @@ import time
 
 PATH = "/_local/faults"
 SERVICES = {"dynamodb": "dynamodb", "stepfunctions": "states", "states": "states", "s3": "s3",
-            "sqs": "sqs"}            # as a test names it → the endpoint prefix botocore uses
+            "sqs": "sqs", "kms": "kms"}   # as a test names it → the endpoint prefix botocore uses
 _until: dict[str, float] = {}        # endpoint prefix → monotonic instant the fault ends
 _failed: dict[str, int] = {}
 _lock = threading.Lock()

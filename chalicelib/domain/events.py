@@ -44,6 +44,14 @@ class CaseSubmitted:
 
 
 @dataclass(frozen=True)
+class DocumentsDue:
+    """A decision committed with the case calls for a document at once (a correction notice, a
+    refusal): issued as the case's hand-overs are carried out, and again by the sweeper until it
+    is (KMS or S3 down as the window decides loses nothing)."""
+    case_id: str
+
+
+@dataclass(frozen=True)
 class BranchDecided:
     """A department decided its part of a case (or paused or resumed it): the case's recorded
     facts changed."""

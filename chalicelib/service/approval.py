@@ -445,6 +445,8 @@ class Approval:
             data["materials"] = list(decision.materials)
         if effect != "none":
             mark_deliveries(case, changed, now)
+        if decision.decision in ISSUED_AT_ONCE:
+            case.handovers[ISSUE] = {"at": now.isoformat()}
         self.cases.update(case, record_change(case, f"decision_{decision.decision}", caller,
                                               now, data), branches=changed,
                           answers=_answers(changed, now))
@@ -511,20 +513,30 @@ class Approval:
         case = case or self.cases.get(case_id)
         if case is None or not case.handovers:
             return []
-        pending = dict(case.handovers)
-        if START in pending:
-            read = [case]
-            retrying(lambda: self.start(read.pop() if read else self.cases.get(case_id)))
-        known = {b.branch_id: b for b in branches}
-        for key, handover in sorted(pending.items()):
-            if key.startswith(DELIVER):
-                branch_id = key[len(DELIVER):]
-                branch = known.get(branch_id) or self.cases.branch(case_id, branch_id)
-                # Only to the task it was meant for: a later task's own `awaiting` message
-                # finds the branch decided or replanned and tells it (_keep_token).
-                if branch and branch.token and branch.token_since == handover["since"]:
-                    self.engine.deliver(branch.token, rules.answer(branch, self.now()))
-        retrying(lambda: self.cases.clear_hand_overs(case_id, pending))
+        pending, done = dict(case.handovers), {}
+        try:
+            if START in pending:
+                read = [case]
+                retrying(lambda: self.start(read.pop() if read else self.cases.get(case_id)))
+                done[START] = pending[START]
+            known = {b.branch_id: b for b in branches}
+            for key, handover in sorted(pending.items()):
+                if key.startswith(DELIVER):
+                    branch_id = key[len(DELIVER):]
+                    branch = known.get(branch_id) or self.cases.branch(case_id, branch_id)
+                    # Only to the task it was meant for: a later task's own `awaiting` message
+                    # finds the branch decided or replanned and tells it (_keep_token).
+                    if branch and branch.token and branch.token_since == handover["since"]:
+                        self.engine.deliver(branch.token, rules.answer(branch, self.now()))
+                    done[key] = handover
+            if ISSUE in pending:
+                # After the workflow's answers: a seal that fails delays no department.
+                self.events.publish(events.DocumentsDue(case_id))
+                done[ISSUE] = pending[ISSUE]
+        finally:
+            # What was carried out is forgotten even when a later one failed.
+            if done:
+                retrying(lambda: self.cases.clear_hand_overs(case_id, done))
         return sorted(pending)
 
     def sweep(self, grace_seconds: float = 20) -> dict:
@@ -658,7 +670,10 @@ class Approval:
 
 # The hand-overs a case may hold: its workflow to start (committed by intake's submission),
 # a branch's task to tell its answer.
-START, DELIVER = "start", "deliver:"
+START, DELIVER, ISSUE = "start", "deliver:", "documents"
+# Decisions whose document the applicant is handed at once, sealed as the decision is answered:
+# the correction notice (补正材料通知书). A refusal's is issued as the stage ends the case.
+ISSUED_AT_ONCE = ("correction",)
 
 
 def mark_deliveries(case: Case, branches: list[Branch], at: datetime) -> None:

@@ -51,21 +51,10 @@ class Documents:
         from ..domain import events
 
         bus.subscribe(events.StageDecided, lambda event: self.issue_due(event.case_id))
-        bus.subscribe(events.BranchDecided, lambda event: self._issue_after_decision(event.case_id)
-                      if event.decision in ("correction", "refuse") else None)
-
-    def _issue_after_decision(self, case_id: str) -> None:
-        """A correction notice or refusal is sealed as the decision is answered. The decision
-        is committed before: if sealing fails (KMS or S3 down) it stands and is answered, and the
-        failure is logged with the case (a refusal's decision is issued again with its stage's
-        decision; a correction notice is not yet produced again: docs/limits.md)."""
-        try:
-            self.issue_due(case_id)
-        except Exception:  # noqa: BLE001 - the decision is committed; its answer is given
-            from ..logs import logger
-
-            logger.warning("document left to the next stage decision", exc_info=True,
-                           extra={"case_id": case_id})
+        # A correction notice or refusal, sealed as the decision is answered; the decision is
+        # committed before with its hand-over, so a seal that fails (KMS or S3 down) is issued
+        # by the sweeper once the fault is over, and the decision is answered meanwhile.
+        bus.subscribe(events.DocumentsDue, lambda event: self.issue_due(event.case_id))
 
     def issue_due(self, case_id: str) -> list[str]:
         """Produces the documents the case calls for and does not hold; their keys."""

@@ -2,7 +2,9 @@
 for a few seconds (local/faults.py: every call a function makes to that service fails as a dead
 endpoint's does). The applicant and the staff retry as the website does, with the same
 Idempotency-Key, whatever failed. Every case completes; each is submitted, started, decided,
-counted, texted and completed once; no hand-over to the workflow is left behind."""
+counted, texted and completed once; no hand-over to the workflow is left behind. KMS down as a
+window asks for corrections delays the notice, never loses it."""
+import base64
 import os
 import threading
 import time
@@ -17,7 +19,7 @@ from chalicelib.domain.periods import periods_of
 from local.process import running_stack
 
 from .client import Citizen, announce, material_bytes, upload
-from .flows import as_staff, decider
+from .flows import Flow, as_staff, decider
 
 ITEMS = ("GA-002", "RSJ-002")        # one stage of one department, limits of days: no light
 CASES = 10                           # started 3 s apart, across the faults
@@ -225,3 +227,38 @@ def test_every_case_completes_once_through_faults_of_each_service(faulty_stack):
                            KeyConditionExpression="hall = :h",
                            ExpressionAttributeValues={":h": {"S": "BZ"}})["Items"]
     assert pending == []
+
+
+def test_a_correction_notice_whose_seal_failed_is_issued_once_kms_answers_again(faulty_stack):
+    """KMS stops answering as the window asks for corrections: the decision is answered and
+    the workflow told at once; the notice (一次性告知书) is sealed by the hand-overs' sweeper
+    once KMS answers again, once, and verifies as the hall's."""
+    stack = faulty_stack
+    flow = Flow(stack)
+    waited(lambda: any(b["branch_id"] == "0:SCJG" and b["status"] == "open"
+                       for b in flow.view()["stages"]), "the acceptance open")
+    as_staff(stack, decider("SCJG", "correction", "0:SCJG"))        # signed in beforehand
+    before = failed_calls(stack).get("kms", 0)
+    answer = requests.post(stack["faults_url"], json={"service": "kms", "seconds": 12},
+                           timeout=10)
+    assert answer.status_code == 200, answer.text
+    material = flow.guide["materials"][0]["id"]
+    asked = flow.decide("SCJG", "0:SCJG", "correction", materials=[material],
+                        note="申请书签字不全")
+    assert asked.status_code == 200 and asked.json()["status"] == "paused", asked.text
+    assert failed_calls(stack).get("kms", 0) > before          # the seal was tried and failed
+
+    def notices():
+        view = flow.view()
+        return [d for d in (view.get("documents") or {}).values() if d["kind"] == "correction"]
+    assert flow.view()["status"] == "correction_requested" and notices() == []
+    [notice] = waited(notices, "the correction notice", timeout=90)
+    assert notice["title"] == "补正材料通知书"
+    link = flow.citizen.get(f"/cases/{flow.case_id}/documents/{notice['document_id']}")
+    assert link.status_code == 200, link.text
+    pdf = requests.get(link.json()["url"], timeout=10).content
+    checked = requests.post(f"{stack['api_url']}/public/documents/check",
+                            json={"pdf": base64.b64encode(pdf).decode()}, timeout=30).json()
+    assert checked["seal"]["valid"] and checked["same_as_recorded"], checked
+    timeline = [r for r in flow.view()["timeline"] if r["action"] == "document_issued"]
+    assert [r["data"]["key"].split(":")[0] for r in timeline] == ["correction"]

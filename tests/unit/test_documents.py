@@ -16,7 +16,7 @@ from chalicelib.domain.errors import NotFound
 from chalicelib.service.documents import Documents
 from tests.unit.test_approval_service import (ACCEPTING, ALICE, DEPARTMENTS, REVIEWERS,  # noqa
                                               accepted, awaiting, decide, stage_decided, submit,
-                                              tick, w)
+                                              tick, told, w)
 
 KEY = LocalSealKey()
 
@@ -266,17 +266,32 @@ def render_minimal() -> bytes:
     return bytes(pdf.output())
 
 
-def test_a_correction_decided_while_sealing_fails_stands_and_is_answered(d):
+def test_a_correction_decided_while_sealing_fails_stands_and_its_notice_follows(d):
     """KMS down as the window asks for corrections: the decision is committed and answered,
-    not a 500 after the commit."""
+    not a 500 after the commit, and the notice is issued by the sweeper once KMS is back."""
     case_id = submit(d)
-    awaiting(d, case_id, ACCEPTING, 1)
+    token, _ = awaiting(d, case_id, ACCEPTING, 1)
 
     class Down:
         def sign(self, *args, **kwargs):
             raise ConnectionError("kms unreachable")
-    d.documents.seal = Down()
+    seal, d.documents.seal = d.documents.seal, Down()
     decide(d, case_id, ACCEPTING, {"decision": "correction", "staff_id": "SCJG-001",
                                    "materials": ["premises_proof"]})
     case = d.cases.get(case_id)
     assert case.status == "correction_requested" and case.documents == {}
+    assert list(case.handovers) == ["documents"]           # the workflow was told; the notice waits
+    assert [a["outcome"] for a in told(d, token)] == ["resumed"]
+    tick(d, 60)
+    assert d.approval.sweep(grace_seconds=0) == {"found": 1, "carried_out": 0, "left": 1,
+                                                 "oldest_pending_seconds": 60}
+    d.documents.seal = seal                                  # KMS answers again
+    tick(d, 60)
+    assert d.approval.sweep(grace_seconds=0)["carried_out"] == 1
+    case = d.cases.get(case_id)
+    [key] = case.documents
+    assert key.startswith("correction:") and case.handovers == {}
+    assert case.documents[key]["title"] == "补正材料通知书"
+    assert d.approval.sweep(grace_seconds=0)["found"] == 0   # once
+    assert len(issued(d, case_id)) == 1
+
