@@ -54,12 +54,13 @@ class InMemoryCases:
             self.trails[case.case_id] = [record]
 
     def update(self, case, record, branches=(), answers=None):
+        records = record if isinstance(record, list) else [record]
         with self._lock:
-            if self.items[case.case_id]["trail_seq"] != record.seq - 1:
+            if self.items[case.case_id]["trail_seq"] != records[0].seq - 1:
                 raise ConcurrentChange(f"case {case.case_id} changed meanwhile; read it again")
             self._check_versions(branches)
             self.items[case.case_id] = copy.deepcopy(case.to_dict())
-            self.trails[case.case_id].append(record)
+            self.trails[case.case_id].extend(records)
             self._store(branches, answers)
 
     def save_branches(self, branches, answers=None):

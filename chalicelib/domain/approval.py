@@ -162,6 +162,15 @@ def answer(branch: Branch, now: datetime) -> dict:
     return {"outcome": "resumed", "plan": branch.plan, "timers": waits(branch.plan_timers, now)}
 
 
+def overtaken(branch: Branch, by: datetime) -> list[tuple[int, dict]]:
+    """The lights of the branch's plan (index, timer) whose instants came by `by` and that were
+    not raised yet. A decision after such an instant raises them first: the workflow's timeout
+    and a decision a moment later race, a busy engine fires late, and the decision ends the task
+    whose next message would have reported the light."""
+    return [(index, timer) for index, timer in enumerate(branch.plan_timers)
+            if timer["kind"] not in branch.emitted and datetime.fromisoformat(timer["at"]) <= by]
+
+
 def timer_kind(branch: Branch, plan_no: int, index: int) -> dict | None:
     """Which supervision instant a workflow timeout stands for (None if the plan is stale)."""
     if plan_no != branch.plan or not 0 <= index < len(branch.plan_timers):

@@ -194,55 +194,65 @@ class Approval:
             finished = self._decided_in_fact(case)
             if finished and finished < timer["at"]:
                 return "ignored: decided before this instant"
+        raised = self._raise(case, branch, message["plan"], message["timer"], timer,
+                             message["at"])
+        self.cases.update(case, self._noted(case, branch, raised), branches=[branch],
+                          answers=_answers([branch], self.now()))
+        self._tell(case, branch, raised)
+        return timer["kind"]
+
+    def _raise(self, case: Case, branch: Branch, plan: int, index: int, timer: dict,
+               at: str) -> dict:
+        """The card of a light that came: kept in the supervision log and counted, each once
+        by its event id (the plan and timer, as the workflow's message names them), however
+        often it is raised; the branch notes it. Returns the card's record."""
         level = "yellow" if timer["kind"] == "yellow" else "red"
-        staff = self.catalog.staff(branch.staff_id)
-        chief = self.catalog.staff(branch.chief_staff_id)
         due = rules.deadline(branch, self.clock)
         card = events.Card(
-            event_id=f"{branch.branch_id}#{message['plan']}#{message['timer']}",
+            event_id=f"{branch.branch_id}#{plan}#{index}",
             case_id=case.case_id, case_no=case.case_no, kind=timer["kind"], light=level,
             scope="case" if branch.kind == CASE else "step", branch_id=branch.branch_id,
             stage=branch.stage, task=branch.task, hall=case.hall,
             **people.named(self.catalog, branch.department, branch.window, branch.staff_id,
                            branch.chief_staff_id),
-            deadline=due.isoformat() if due else None, planned_at=timer["at"],
-            at=message["at"])
+            deadline=due.isoformat() if due else None, planned_at=timer["at"], at=at)
         record = card.record()
         new = self.supervision.record(record)
         if timer["kind"] in ("yellow", "red"):
             # Recorded by a handling that failed before the branch noted it: counted now (once).
             self.events.publish(events.CardRaised(
-                case.case_id, datetime.fromisoformat(message["at"]), level,
+                case.case_id, datetime.fromisoformat(at), level,
                 events.Handler(branch.department, branch.window, branch.staff_id), record,
                 repeated=not new))
         branch.emitted.append(timer["kind"])
-        self.cases.update(case, record_change(case, f"supervision_{timer['kind']}", SYSTEM,
-                                              self.now(), {"branch": branch.branch_id,
-                                                           "deadline": card.deadline}),
-                          branches=[branch], answers=_answers([branch], self.now()))
-        text = (f"【电子监察】{'黄灯预警' if level == 'yellow' else '红牌'}：办件{case.case_no}"
-                f"「{branch.task}」{'即将到期' if level == 'yellow' else '已超时'}，"
-                f"期限{in_china_time(due)}。")
-        for person in (staff, chief):
+        return record
+
+    def _noted(self, case: Case, branch: Branch, card: dict):
+        """The light in the case's trail."""
+        return record_change(case, f"supervision_{card['kind']}", SYSTEM, self.now(),
+                             {"branch": branch.branch_id, "deadline": card["deadline"]})
+
+    def _tell(self, case: Case, branch: Branch, card: dict) -> None:
+        """Texts the light to the staff member and the chief representative."""
+        yellow = card["light"] == "yellow"
+        text = (f"【电子监察】{'黄灯预警' if yellow else '红牌'}：办件{case.case_no}"
+                f"「{branch.task}」{'即将到期' if yellow else '已超时'}，"
+                f"期限{in_china_time(rules.deadline(branch, self.clock))}。")
+        for person in (self.catalog.staff(branch.staff_id),
+                       self.catalog.staff(branch.chief_staff_id)):
             if person:
                 self.notifier.send(person.phone, text)
-        return timer["kind"]
 
     def _raise_due(self, branch: Branch, by: datetime) -> bool:
-        """Raises the lights of the branch's plan whose instants came by `by` (the decision)
-        and that the workflow has not reported yet. Its timeout and a decision a moment later
-        race, and a busy engine fires late: the decision must not overtake its own red card.
-        Each is raised as the workflow's message would raise it (the same event id, so the
-        message, when it comes, finds it raised). True if any was raised."""
+        """Raises, each in its own change, the lights of the branch's plan that came by `by`
+        and that the workflow has not reported yet (see rules.overtaken), as the workflow's
+        message would raise them. True if any was raised."""
         raised = False
-        for index, timer in enumerate(branch.plan_timers):
-            if datetime.fromisoformat(timer["at"]) > by:
-                break
-            if timer["kind"] not in branch.emitted:
-                outcome = self._timeout({"case_id": branch.case_id,
-                                         "branch_id": branch.branch_id, "plan": branch.plan,
-                                         "timer": index, "at": self.now().isoformat()})
-                raised = raised or not outcome.startswith("ignored")
+        for index, _timer in rules.overtaken(branch, by):
+            outcome = self._timeout({"case_id": branch.case_id, "branch_id": branch.branch_id,
+                                     "plan": branch.plan, "timer": index,
+                                     "at": self.now().isoformat()})
+            raised = raised or not outcome.startswith("ignored")
         return raised
 
     def _decided_in_fact(self, case: Case) -> str | None:
@@ -416,9 +426,10 @@ class Approval:
             rights.check_not_own_request(branch.extension_request, caller)
         rules.check_can_decide(branch, decision)
         now = self.now()
-        if self._raise_due(branch, now):
-            # The cards were committed with the branch and the case: decide on them as stored.
-            branch, case = self.cases.branch(case_id, branch_id), self.cases.get(case_id)
+        # The lights that came before this decision and that the workflow has not reported yet
+        # are raised first, in the decision's own change (rules.overtaken).
+        raised = [self._raise(case, branch, branch.plan, index, timer, now.isoformat())
+                  for index, timer in rules.overtaken(branch, now)]
         effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
         if taken_with:
             branch.decided_with.append(taken_with)
@@ -447,9 +458,12 @@ class Approval:
             mark_deliveries(case, changed, now)
         if decision.decision in ISSUED_AT_ONCE:
             case.handovers[ISSUE] = {"at": now.isoformat()}
-        self.cases.update(case, record_change(case, f"decision_{decision.decision}", caller,
-                                              now, data), branches=changed,
-                          answers=_answers(changed, now))
+        notes = [self._noted(case, branch, card) for card in raised]
+        self.cases.update(case, notes + [record_change(case, f"decision_{decision.decision}",
+                                                       caller, now, data)],
+                          branches=changed, answers=_answers(changed, now))
+        for card in raised:
+            self._tell(case, branch, card)
         self.hand_over(case, changed)
         if decision.decision == "correction":
             self._tell_applicant(case, "correction_requested")

@@ -14,9 +14,11 @@ class CaseRepository(Protocol):
     def create(self, case: Case, record: TrailRecord) -> None:
         """Stores a new case together with its first trail record, both or neither."""
 
-    def update(self, case: Case, record: TrailRecord, branches=(), answers=None) -> None:
-        """Stores the changed case, the trail record of the change and any changed branches,
-        all or nothing; fails with ConcurrentChange when someone else wrote in between.
+    def update(self, case: Case, record: TrailRecord | list[TrailRecord], branches=(),
+               answers=None) -> None:
+        """Stores the changed case, the trail record of the change (or its records, chained in
+        order) and any changed branches, all or nothing; fails with ConcurrentChange when
+        someone else wrote in between.
         `answers` (by branch id) is what the case workflow reads from a branch's item when it
         is resumed (its LoadPlan state); a branch without one is stored without."""
 

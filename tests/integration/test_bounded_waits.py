@@ -156,6 +156,43 @@ def test_an_unanswered_stage_decided_is_asked_again_and_the_case_goes_on(workflo
     assert workflows.status(execution) == "SUCCEEDED"
 
 
+def decided_in_the_item(workflows, branch_id: str, outcome: str) -> None:
+    """What the functions write as they commit a decision (adapters/dynamodb/branches.py)."""
+    workflows.ddb.put_item(TableName=f"BranchesTable-{workflows.suffix}", Item={
+        "case_id": {"S": "case1"}, "branch_id": {"S": branch_id}, "outcome": {"S": outcome},
+        "version": {"N": "3"}, "data": {"S": "{}"}})
+
+
+def test_a_branch_decided_meanwhile_ends_when_its_wait_runs_out(workflows):
+    """The decision's answer missed its task (a busy engine: the task timed out as it came).
+    When the wait runs out, the workflow reads the branch's item, finds it decided and ends the
+    branch: no next task, no message to answer first."""
+    execution = workflows.start("case", case_input([2, 2, WAIT_FOREVER], [WAIT_FOREVER]))
+    [first] = workflows.messages(1, of("0:SCJG"))
+    assert first["timer"] == 0
+    decided_in_the_item(workflows, "0:SCJG", "accepted")
+    [stage] = workflows.messages(1, lambda m: m.get("type") == "stage_decided")
+    assert stage["results"] == [{"outcome": "accepted"}]
+    assert [m["timer"] for m in workflows.messages(1, of("0:SCJG"))] == [0]
+    assert workflows.status(execution) == "RUNNING"
+
+
+def test_a_case_completed_meanwhile_ends_its_clock_when_a_wait_runs_out(workflows):
+    execution = workflows.start("case", case_input([WAIT_FOREVER], [3, 3, WAIT_FOREVER]))
+    [branch] = workflows.messages(1, of("0:SCJG"))
+    [clock] = workflows.messages(1, of("case"))
+    decided_in_the_item(workflows, "case", "completed")
+    workflows.sfn.send_task_success(taskToken=branch["token"],
+                                    output=json.dumps({"outcome": "accepted"}))
+    [stage] = workflows.messages(1, lambda m: m.get("type") == "stage_decided")
+    workflows.sfn.send_task_success(taskToken=stage["token"], output=json.dumps({"done": True}))
+    deadline = time.monotonic() + 10
+    while workflows.status(execution) == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workflows.status(execution) == "SUCCEEDED"
+    assert [m["timer"] for m in workflows.messages(1, of("case"))] == [0]   # no next wait
+
+
 def test_a_supervised_task_waits_in_parts_too(workflows):
     workflows.start("supervised", {"task_id": "DB1", "timers": [3, WAIT_FOREVER], "i": 0,
                                    "wait": 3, "bound": BOUND})

@@ -673,6 +673,10 @@ def test_a_decision_that_overtakes_its_red_timeout_raises_the_red_first(w):
     assert [(e.color, e.repeated) for e in raised] == [("yellow", False), ("red", False)]
     stored = branch(w, case_id, "1:GA")
     assert stored.status == "decided" and stored.emitted == ["yellow", "red"]
+    # In the decision's own change (one write, however many decide at once), lights first.
+    assert actions(w, case_id)[-3:] == ["supervision_yellow", "supervision_red",
+                                        "decision_approve"]
+    assert sum("红牌" in text for _, text in w.notifier.sent) == 2     # staff and chief
     # The engine's own timeout, late, raises nothing more and the task gets its answer.
     token, said = awaiting(w, case_id, "1:GA", step.plan, timer=red + 1)
     assert said == "ignored: stale or repeated timer; answer delivered again"

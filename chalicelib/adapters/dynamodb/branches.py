@@ -8,7 +8,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from ...domain.approval import CASE, OPEN, Branch
+from ...domain.approval import CASE, DECIDED, OPEN, Branch
 from ...domain.cases import queue_summary
 from . import paging
 from .table import at_version, meta
@@ -33,6 +33,9 @@ class BranchModel(Model):
     department = UnicodeAttribute()
     open_since = UnicodeAttribute(null=True)
     answer = UnicodeAttribute(null=True)      # JSON: the plan the workflow reads when resumed
+    # A decided branch's outcome (the whole case's clock: the case's end), which the workflow
+    # reads when a wait runs out (DecidedMeanwhile, CompletedMeanwhile).
+    outcome = UnicodeAttribute(null=True)
     case_view = JSONAttribute(null=True)      # the case as its department's queue shows it
     version = NumberAttribute()
     data = JSONAttribute()
@@ -52,6 +55,8 @@ def write(branch: Branch, answer: dict | None = None, case=None):
         model.open_since = branch.clock["start"]
     if answer is not None:
         model.answer = json.dumps(answer)
+    if branch.status == DECIDED:
+        model.outcome = branch.outcome or "decided"
     return model, at_version(BranchModel.version, branch.version)
 
 

@@ -141,8 +141,10 @@ class DynamoCases:
     def update(self, case, record, branches=(), answers=None):
         # Optimistic: the stored case must still be at the trail head this change follows, and
         # each branch at the version it was read at.
-        self._write(case.case_id, [(CaseModel.of(case), CaseModel.trail_seq == record.seq - 1),
-                                   trail.append(record)] + self._branches(branches, answers, case))
+        records = record if isinstance(record, list) else [record]
+        head = CaseModel.trail_seq == records[0].seq - 1
+        self._write(case.case_id, [(CaseModel.of(case), head), *map(trail.append, records)]
+                    + self._branches(branches, answers, case))
         _written(branches)
 
     def save_branches(self, branches, answers=None):
