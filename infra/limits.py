@@ -16,13 +16,19 @@ opening hours (25,200 s): 5,000 × 40 / 25,200 ≈ 8 requests/s on average, ≈ 
   250 requests/s with a burst of 500: ten times a city's peak. A province deployment sets
   ApiRateLimit 3000 and ApiBurstLimit 5000 (the regional account default is 10,000/s, burst
   5,000; a province asks AWS for more).
-- The anonymous POST routes (app.py's routes with no authorizer: the visitor's text-message
-  code and the visitor's complaint, the progress lookup by receipt, a document's check) get
-  1 request/s with a burst of 5 each. A city receives a few dozen
+- The anonymous POST routes that make the system act (app.py's routes with no authorizer: the
+  visitor's text-message code and the visitor's complaint) get 1 request/s with a burst of 5
+  each. A city receives a few dozen
   visitor complaints a day and a province a few thousand (≈ 0.1/s at its peak hour), so 1/s is
   tenfold headroom for a province; it also bounds what anyone can make the system spend on text
   messages (each code request texts) and on camera footage, whatever the number of phones used.
   Each phone number is further limited by the service itself (one code a minute, five a day).
+- The anonymous POST routes that only read what the visitor already holds (the progress lookup
+  by receipt number and query code, a document's check) get 10 requests/s with a burst of 20
+  each (LookupRateLimit, LookupBurstLimit). A city's 5,000 cases a day, each looked up a few
+  times, mostly in the evening hours (≈ 4 hours): 5,000 × 3 / 14,400 ≈ 1/s, ≈ 3/s at its peak;
+  10/s is threefold headroom for a city, and a province raises it. Guessing is bounded by the
+  service itself (five wrong codes per case a day, twenty lookups per address), not by this.
 - Lambda concurrency is requests/s × duration. The API function answers in ≈ 0.3 s: 250/s need
   ≈ 75 concurrent executions, so the API function is capped at 100 (ApiConcurrency; a province
   ≈ 750 with a raised account quota). The queue handlers get concurrency of their own, reserved
@@ -50,6 +56,9 @@ class Limit:
 
 STAGE = Limit(rate=250, burst=500)
 ANONYMOUS_POST = Limit(rate=1, burst=5)
+LOOKUP = Limit(rate=10, burst=20)
+# The anonymous POSTs that only read what the visitor holds (a receipt, a file): LOOKUP's figures.
+LOOKUP_ROUTES = frozenset({"/lookup", "/public/documents/check"})
 API_CONCURRENCY = 100
 WORKFLOW_CONCURRENCY = 20
 UPLOADS_CONCURRENCY = 10
@@ -83,6 +92,15 @@ PARAMETERS = {
         "Type": "Number", "Default": ANONYMOUS_POST.burst, "MinValue": 1, "MaxValue": 100,
         "Description": "Requests each anonymous POST route accepts at once",
         "ConstraintDescription": "1 to 100 requests"},
+    "LookupRateLimit": {
+        "Type": "Number", "Default": LOOKUP.rate, "MinValue": 0.1, "MaxValue": 1000,
+        "Description": "Requests per second each anonymous lookup route accepts (progress "
+                       "lookup, document check)",
+        "ConstraintDescription": "0.1 to 1000 requests per second"},
+    "LookupBurstLimit": {
+        "Type": "Number", "Default": LOOKUP.burst, "MinValue": 1, "MaxValue": 2000,
+        "Description": "Requests each anonymous lookup route accepts at once",
+        "ConstraintDescription": "1 to 2000 requests"},
     "ApiConcurrency": {
         "Type": "Number", "Default": API_CONCURRENCY, "MinValue": 10, "MaxValue": 3000,
         "Description": "Concurrent executions reserved for (and capping) the API function",
@@ -147,9 +165,10 @@ def apply(template: dict) -> None:
     api = resources["RestAPI"]["Properties"]
     settings = method_settings()
     for path in anonymous_posts_of_api(api["DefinitionBody"]):
+        figures = "Lookup" if path in LOOKUP_ROUTES else "AnonymousPost"
         settings.append({"ResourcePath": resource_path(path), "HttpMethod": "POST",
-                         "ThrottlingRateLimit": {"Ref": "AnonymousPostRateLimit"},
-                         "ThrottlingBurstLimit": {"Ref": "AnonymousPostBurstLimit"}})
+                         "ThrottlingRateLimit": {"Ref": f"{figures}RateLimit"},
+                         "ThrottlingBurstLimit": {"Ref": f"{figures}BurstLimit"}})
     api["MethodSettings"] = settings
     for function, (parameter, _default) in RESERVED.items():
         props = resources[function]["Properties"]

@@ -52,9 +52,10 @@ class TokenBucket:
 class Throttle:
     def __init__(self, anonymous_posts, stage: limits.Limit = limits.STAGE,
                  anonymous: limits.Limit = limits.ANONYMOUS_POST,
+                 lookup: limits.Limit = limits.LOOKUP,
                  clock: Callable[[], float] = time.monotonic):
         self.anonymous_posts = frozenset(anonymous_posts)
-        self.stage, self.anonymous, self.clock = stage, anonymous, clock
+        self.stage, self.anonymous, self.lookup, self.clock = stage, anonymous, lookup, clock
         self._buckets: dict[tuple[str, str], TokenBucket] = {}
         self._lock = threading.Lock()
 
@@ -63,8 +64,9 @@ class Throttle:
         return cls(limits.anonymous_posts_of_app(app), **figures)
 
     def limit(self, route: str, method: str) -> limits.Limit:
-        return self.anonymous if method.upper() == "POST" and route in self.anonymous_posts \
-            else self.stage
+        if method.upper() != "POST" or route not in self.anonymous_posts:
+            return self.stage
+        return self.lookup if route in limits.LOOKUP_ROUTES else self.anonymous
 
     def bucket(self, route: str, method: str) -> TokenBucket:
         key = (route, method.upper())

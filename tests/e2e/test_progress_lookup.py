@@ -10,7 +10,8 @@ from .flows import Flow, wait_for
 
 
 def look_up(stack, case_no, code):
-    # The route is throttled like every anonymous POST (1/s, bursts of 5): a visitor's pace.
+    # The route is throttled as a lookup (infra/limits.py: 10/s, bursts of 20): retried at a
+    # visitor's pace when the gateway says so.
     for _ in range(10):
         answer = requests.post(f"{stack['api_url']}/lookup",
                                json={"case_no": case_no, "query_code": code}, timeout=10)

@@ -45,9 +45,15 @@ def test_each_anonymous_post_route_has_the_strict_limit_under_its_escaped_path(t
     assert set(strict) == {"/~1visits~1codes", "/~1visits~1complaints", "/~1lookup",
                            "/~1public~1documents~1check"}
     assert set(strict) == {limits.resource_path(p) for p in anonymous_posts_of_app()}
-    for setting in strict.values():
-        assert setting["ThrottlingRateLimit"] == {"Ref": "AnonymousPostRateLimit"}
-        assert setting["ThrottlingBurstLimit"] == {"Ref": "AnonymousPostBurstLimit"}
+    # What makes the system act (texts, footage) at the strict figures; what only reads what
+    # the visitor holds (a receipt, a file) at the lookups' own.
+    figures = {path: (s["ThrottlingRateLimit"]["Ref"], s["ThrottlingBurstLimit"]["Ref"])
+               for path, s in strict.items()}
+    assert figures == {
+        "/~1visits~1codes": ("AnonymousPostRateLimit", "AnonymousPostBurstLimit"),
+        "/~1visits~1complaints": ("AnonymousPostRateLimit", "AnonymousPostBurstLimit"),
+        "/~1lookup": ("LookupRateLimit", "LookupBurstLimit"),
+        "/~1public~1documents~1check": ("LookupRateLimit", "LookupBurstLimit")}
     # Each names a resource of the API as deployed (the escaping undone), without security.
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     for escaped in strict:
@@ -60,6 +66,7 @@ def test_the_figures_are_parameters_with_defaults_and_bounds(template):
     expected = {"ApiRateLimit": limits.STAGE.rate, "ApiBurstLimit": limits.STAGE.burst,
                 "AnonymousPostRateLimit": limits.ANONYMOUS_POST.rate,
                 "AnonymousPostBurstLimit": limits.ANONYMOUS_POST.burst,
+                "LookupRateLimit": limits.LOOKUP.rate, "LookupBurstLimit": limits.LOOKUP.burst,
                 "ApiConcurrency": limits.API_CONCURRENCY,
                 "WorkflowConcurrency": limits.WORKFLOW_CONCURRENCY,
                 "UploadsConcurrency": limits.UPLOADS_CONCURRENCY}
@@ -74,6 +81,7 @@ def test_the_figures_are_parameters_with_defaults_and_bounds(template):
     # Public POSTs are far stricter than the stage: at most a hundredth of it.
     assert limits.ANONYMOUS_POST.rate * 100 <= limits.STAGE.rate
     assert limits.ANONYMOUS_POST.burst * 100 <= limits.STAGE.burst
+    assert limits.ANONYMOUS_POST.rate < limits.LOOKUP.rate <= limits.STAGE.rate / 10
 
 
 def test_the_queue_handlers_have_concurrency_the_public_api_cannot_take(template):
@@ -100,10 +108,12 @@ def test_the_local_gateway_is_never_more_permissive_than_the_template(template):
 
     parameters = template["Parameters"]
     throttle = Throttle.of_app(app.app)
+    cloud = settings(template)
     for path in anonymous_posts_of_app():
         local = throttle.limit(path, "POST")
-        assert local.rate <= parameters["AnonymousPostRateLimit"]["Default"]
-        assert local.burst <= parameters["AnonymousPostBurstLimit"]["Default"]
+        setting = cloud[(limits.resource_path(path), "POST")]
+        assert local.rate <= parameters[setting["ThrottlingRateLimit"]["Ref"]]["Default"], path
+        assert local.burst <= parameters[setting["ThrottlingBurstLimit"]["Ref"]]["Default"], path
     for path, methods in app.app.routes.items():
         for method in methods:
             local = throttle.limit(path, method)

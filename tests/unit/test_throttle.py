@@ -60,6 +60,19 @@ def test_anonymous_posts_get_the_strict_limit_and_every_other_method_the_stages(
     assert limits.ANONYMOUS_POST.burst < limits.STAGE.burst
 
 
+def test_the_lookups_get_their_own_figures():
+    throttle = Throttle(["/lookup", "/public/documents/check", "/visits/codes"], clock=Clock())
+    assert throttle.limit("/lookup", "POST") == limits.LOOKUP
+    assert throttle.limit("/public/documents/check", "POST") == limits.LOOKUP
+    assert throttle.limit("/visits/codes", "POST") == limits.ANONYMOUS_POST
+    for _ in range(limits.LOOKUP.burst):
+        throttle.admit("/lookup", "POST")
+    with pytest.raises(Throttled) as refused:
+        throttle.admit("/lookup", "POST")
+    assert "accepts 10 request(s) per second with bursts of 20" in \
+        json.loads(refused.value.body)["message"]
+
+
 def test_each_route_and_method_has_its_own_bucket():
     clock = Clock()
     throttle = Throttle(["/visits/codes", "/visits/complaints"], clock=clock)
