@@ -194,52 +194,56 @@ class Approval:
             finished = self._decided_in_fact(case)
             if finished and finished < timer["at"]:
                 return "ignored: decided before this instant"
-        raised = self._raise(case, branch, message["plan"], message["timer"], timer,
-                             message["at"])
-        self.cases.update(case, self._noted(case, branch, raised), branches=[branch],
+        card = self._card(case, branch, message["plan"], message["timer"], timer, message["at"])
+        # Recorded by a handling that failed before the branch noted it: counted now (once).
+        self._log_card(card)
+        branch.emitted.append(timer["kind"])
+        self.cases.update(case, self._noted(case, branch, card), branches=[branch],
                           answers=_answers([branch], self.now()))
-        self._tell(case, branch, raised)
+        self._tell(card)
         return timer["kind"]
 
-    def _raise(self, case: Case, branch: Branch, plan: int, index: int, timer: dict,
-               at: str) -> dict:
-        """The card of a light that came: kept in the supervision log and counted, each once
-        by its event id (the plan and timer, as the workflow's message names them), however
-        often it is raised; the branch notes it. Returns the card's record."""
+    def _card(self, case: Case, branch: Branch, plan: int, index: int, timer: dict,
+              at: str) -> dict:
+        """The record of a light that came, named after its people; its event id is the plan
+        and timer, as the workflow's message names them, so it is kept and counted once however
+        often it is raised."""
         level = "yellow" if timer["kind"] == "yellow" else "red"
         due = rules.deadline(branch, self.clock)
-        card = events.Card(
+        return events.Card(
             event_id=f"{branch.branch_id}#{plan}#{index}",
             case_id=case.case_id, case_no=case.case_no, kind=timer["kind"], light=level,
             scope="case" if branch.kind == CASE else "step", branch_id=branch.branch_id,
             stage=branch.stage, task=branch.task, hall=case.hall,
             **people.named(self.catalog, branch.department, branch.window, branch.staff_id,
                            branch.chief_staff_id),
-            deadline=due.isoformat() if due else None, planned_at=timer["at"], at=at)
-        record = card.record()
-        new = self.supervision.record(record)
-        if timer["kind"] in ("yellow", "red"):
-            # Recorded by a handling that failed before the branch noted it: counted now (once).
+            deadline=due.isoformat() if due else None, planned_at=timer["at"], at=at).record()
+
+    def _log_card(self, card: dict) -> bool:
+        """Keeps the card in the supervision log and counts it, each once (True the first
+        time)."""
+        new = self.supervision.record(card)
+        if card["kind"] in ("yellow", "red"):
             self.events.publish(events.CardRaised(
-                case.case_id, datetime.fromisoformat(at), level,
-                events.Handler(branch.department, branch.window, branch.staff_id), record,
+                card["case_id"], datetime.fromisoformat(card["at"]), card["light"],
+                events.Handler(card["department"], card["window"], card["staff_id"]), card,
                 repeated=not new))
-        branch.emitted.append(timer["kind"])
-        return record
+        return new
 
     def _noted(self, case: Case, branch: Branch, card: dict):
         """The light in the case's trail."""
         return record_change(case, f"supervision_{card['kind']}", SYSTEM, self.now(),
                              {"branch": branch.branch_id, "deadline": card["deadline"]})
 
-    def _tell(self, case: Case, branch: Branch, card: dict) -> None:
+    def _tell(self, card: dict) -> None:
         """Texts the light to the staff member and the chief representative."""
         yellow = card["light"] == "yellow"
-        text = (f"【电子监察】{'黄灯预警' if yellow else '红牌'}：办件{case.case_no}"
-                f"「{branch.task}」{'即将到期' if yellow else '已超时'}，"
-                f"期限{in_china_time(rules.deadline(branch, self.clock))}。")
-        for person in (self.catalog.staff(branch.staff_id),
-                       self.catalog.staff(branch.chief_staff_id)):
+        due = datetime.fromisoformat(card["deadline"]) if card["deadline"] else None
+        text = (f"【电子监察】{'黄灯预警' if yellow else '红牌'}：办件{card['case_no']}"
+                f"「{card['task']}」{'即将到期' if yellow else '已超时'}，"
+                f"期限{in_china_time(due)}。")
+        for staff_id in (card["staff_id"], card["chief_staff_id"]):
+            person = self.catalog.staff(staff_id) if staff_id else None
             if person:
                 self.notifier.send(person.phone, text)
 
@@ -427,9 +431,14 @@ class Approval:
         rules.check_can_decide(branch, decision)
         now = self.now()
         # The lights that came before this decision and that the workflow has not reported yet
-        # are raised first, in the decision's own change (rules.overtaken).
-        raised = [self._raise(case, branch, branch.plan, index, timer, now.isoformat())
+        # (rules.overtaken) are raised with it: noted on the branch and in the trail in the
+        # decision's own change, and kept and counted as its hand-overs, so that the change
+        # stays as short as a decision's (five departments decide at once) and loses nothing.
+        raised = [self._card(case, branch, branch.plan, index, timer, now.isoformat())
                   for index, timer in rules.overtaken(branch, now)]
+        for card in raised:
+            branch.emitted.append(card["kind"])
+            case.handovers[CARD + card["event_id"]] = {"at": now.isoformat(), "card": card}
         effect = rules.apply(branch, decision, now, f"staff:{staff.staff_id}")
         if taken_with:
             branch.decided_with.append(taken_with)
@@ -462,8 +471,6 @@ class Approval:
         self.cases.update(case, notes + [record_change(case, f"decision_{decision.decision}",
                                                        caller, now, data)],
                           branches=changed, answers=_answers(changed, now))
-        for card in raised:
-            self._tell(case, branch, card)
         self.hand_over(case, changed)
         if decision.decision == "correction":
             self._tell_applicant(case, "correction_requested")
@@ -542,6 +549,12 @@ class Approval:
                     # finds the branch decided or replanned and tells it (_keep_token).
                     if branch and branch.token and branch.token_since == handover["since"]:
                         self.engine.deliver(branch.token, rules.answer(branch, self.now()))
+                    done[key] = handover
+            for key, handover in sorted(pending.items()):
+                if key.startswith(CARD):
+                    # A light a decision overtook: kept and counted once, texted once.
+                    if self._log_card(handover["card"]):
+                        self._tell(handover["card"])
                     done[key] = handover
             if ISSUE in pending:
                 # After the workflow's answers: a seal that fails delays no department.
@@ -684,7 +697,7 @@ class Approval:
 
 # The hand-overs a case may hold: its workflow to start (committed by intake's submission),
 # a branch's task to tell its answer.
-START, DELIVER, ISSUE = "start", "deliver:", "documents"
+START, DELIVER, ISSUE, CARD = "start", "deliver:", "documents", "card:"
 # Decisions whose document the applicant is handed at once, sealed as the decision is answered:
 # the correction notice (补正材料通知书). A refusal's is issued as the stage ends the case.
 ISSUED_AT_ONCE = ("correction",)
