@@ -18,6 +18,11 @@ const PROCEDURES = ["听证", "专家评审", "检验", "检测", "检疫", "鉴
 const BRANCH_STATUS = { open: "办理中", paused: "暂停", decided: "已决定" };
 const PAUSES = { correction: "补正中", special: "特别程序中" };
 let flash = null;       // what was just done on a case, shown again once the case is read anew
+// A case whose current stage is all decided is moving on in the workflow (the next stage, its
+// completion): read again every MOVING_MS, at most MOVING_READS times, until it has moved.
+const MOVING_MS = 2_000;
+const MOVING_READS = 20;
+let moving = null;      // { caseId, left }
 
 export async function workstationPage(main, ctx) {
   const [view = "queue", id] = ctx.params;
@@ -211,6 +216,17 @@ async function casePage(body, ctx, caseId, who) {
   const reload = () => casePage(body, ctx, caseId, who).catch((e) => render(body, errorNotice({ message: refusal(e) })));
   const done = flash?.caseId === caseId ? flash.text : null;
   flash = null;
+  const current = Math.max(0, ...(c.stages || []).map((b) => b.stage));
+  const settled = ["completed", "refused", "correction_requested"].includes(c.status) || !(c.stages || []).length
+    || (c.stages || []).some((b) => b.stage === current && b.status !== "decided");
+  if (settled) moving = null;
+  else {
+    if (moving?.caseId !== caseId) moving = { caseId, left: MOVING_READS };
+    if (moving.left-- > 0) {
+      if (done) flash = { caseId, text: done };        // still said after the next reading
+      setTimeout(() => { if (ctx.alive()) reload(); }, MOVING_MS);
+    }
+  }
   render(body,
     done ? h("p", { class: "notice ok ws-flash", role: "status" }, done) : null,
     h("div", { class: "card case-head" },
